@@ -1,0 +1,165 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/mail"
+)
+
+// RegistrationRef names a registration and, once created, its user.
+type RegistrationRef struct {
+	RegistrationID string
+	UserID         string
+}
+
+// CreateUserResult is the user a registration created.
+type CreateUserResult struct {
+	UserID string
+}
+
+// CreateUser creates the registration's user, pending until the registration completes.
+func (a *Activities) CreateUser(ctx context.Context, in RegistrationRef) (CreateUserResult, error) {
+	u, err := a.Store.CreateUserFromRegistration(ctx, in.RegistrationID)
+	if errors.Is(err, db.ErrNotFound) {
+		return CreateUserResult{}, internal("registration %s not found", in.RegistrationID)
+	}
+	if err != nil {
+		return CreateUserResult{}, refusal(err)
+	}
+	if u.Status != "pending" && (u.RegistrationID == nil || *u.RegistrationID != in.RegistrationID) {
+		return CreateUserResult{}, internal("user %s does not belong to registration %s", u.ID, in.RegistrationID)
+	}
+	return CreateUserResult{UserID: u.ID.String()}, nil
+}
+
+// OpenAccountInput asks for a customer account; OperationID (workflow id and step) keys it.
+type OpenAccountInput struct {
+	UserID      string
+	Currency    string
+	OperationID string
+}
+
+// OpenAccountResult is the opened account.
+type OpenAccountResult struct {
+	AccountID string
+	Number    string
+}
+
+// OpenAccount opens a customer account, once per operation id.
+func (a *Activities) OpenAccount(ctx context.Context, in OpenAccountInput) (OpenAccountResult, error) {
+	userID, err := uuid.Parse(in.UserID)
+	if err != nil {
+		return OpenAccountResult{}, internal("bad user id %q", in.UserID)
+	}
+	acc, err := a.Store.OpenAccount(ctx, userID, in.Currency, in.OperationID)
+	if err != nil {
+		return OpenAccountResult{}, fmt.Errorf("open account: %w", err)
+	}
+	return OpenAccountResult{AccountID: acc.ID.String(), Number: acc.Number}, nil
+}
+
+// RecordRegistrationInput describes a registration for the audit log and the welcome notification.
+type RecordRegistrationInput struct {
+	RegistrationID string
+	UserID         string
+	AccountNumber  string
+	Currency       string
+}
+
+// RecordRegistration writes the registration's audit event and the welcome notification, once each.
+func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrationInput) error {
+	u, err := a.user(ctx, in.UserID)
+	if err != nil {
+		return err
+	}
+	if err := a.Audit.Record(ctx, audit.Event{
+		ID:      "registration/" + in.RegistrationID + "/registered",
+		Type:    audit.EventUserRegistered,
+		UserID:  in.UserID,
+		Email:   u.Email,
+		Subject: in.RegistrationID,
+		Details: map[string]string{"account_number": in.AccountNumber, "currency": in.Currency},
+	}); err != nil {
+		return err
+	}
+	return a.Audit.Notify(ctx, audit.Notification{
+		ID:     "registration/" + in.RegistrationID + "/welcome",
+		UserID: in.UserID,
+		Kind:   "welcome",
+		Title:  "Welcome to the bank",
+		Body:   fmt.Sprintf("Your %s account %s is open.", in.Currency, in.AccountNumber),
+	})
+}
+
+// CompleteRegistration lets the user log in and forgets the registration's copy of the password hash.
+func (a *Activities) CompleteRegistration(ctx context.Context, in RegistrationRef) error {
+	userID, err := uuid.Parse(in.UserID)
+	if err != nil {
+		return internal("bad user id %q", in.UserID)
+	}
+	return a.Store.CompleteRegistration(ctx, in.RegistrationID, userID)
+}
+
+// SendWelcomeEmail emails the new user. The message id lets a mail system drop a resent duplicate.
+func (a *Activities) SendWelcomeEmail(ctx context.Context, in RecordRegistrationInput) error {
+	u, err := a.user(ctx, in.UserID)
+	if err != nil {
+		return err
+	}
+	return a.Mailer.Send(ctx, mail.Message{
+		ID:      "registration/" + in.RegistrationID + "/welcome-email",
+		To:      u.Email,
+		Subject: "Welcome to the bank",
+		Body: fmt.Sprintf("Hello %s,\n\nyour %s account %s is open and ready to use.\n",
+			u.FullName, in.Currency, in.AccountNumber),
+	})
+}
+
+// AbandonRegistrationInput names a registration that cannot finish and why.
+type AbandonRegistrationInput struct {
+	RegistrationID string
+	Reason         string
+}
+
+// AbandonRegistration is the registration's compensation: it removes the pending user and its empty
+// accounts so that nothing half-created can log in, and records the failure.
+func (a *Activities) AbandonRegistration(ctx context.Context, in AbandonRegistrationInput) error {
+	reg, err := a.Store.GetRegistration(ctx, in.RegistrationID)
+	email := ""
+	if err == nil {
+		email = reg.Email
+	}
+	if err := a.Store.AbandonRegistration(ctx, in.RegistrationID); err != nil {
+		return fmt.Errorf("abandon registration: %w", err)
+	}
+	activity.GetLogger(ctx).Info("registration abandoned", "registration_id", in.RegistrationID, "reason", in.Reason)
+	return a.Audit.Record(ctx, audit.Event{
+		ID:      "registration/" + in.RegistrationID + "/failed",
+		Type:    audit.EventRegistrationFailed,
+		Email:   email,
+		Subject: in.RegistrationID,
+		Details: map[string]string{"reason": in.Reason},
+	})
+}
+
+func (a *Activities) user(ctx context.Context, id string) (db.User, error) {
+	userID, err := uuid.Parse(id)
+	if err != nil {
+		return db.User{}, internal("bad user id %q", id)
+	}
+	u, err := a.Store.GetUser(ctx, userID)
+	if err != nil {
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return db.User{}, internal("user %s not found", id)
+		}
+		return db.User{}, fmt.Errorf("get user: %w", err)
+	}
+	return u, nil
+}

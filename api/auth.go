@@ -1,0 +1,175 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/db"
+)
+
+// Roles.
+const (
+	roleClient  = "client"
+	roleSupport = "support"
+	roleAdmin   = "admin"
+)
+
+// accessTokenType marks access tokens; nothing else the API issues carries it.
+const accessTokenType = "access"
+
+// maxTokenBytes bounds the bearer tokens the API will even try to parse.
+const maxTokenBytes = 4096
+
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Role      string `json:"role"`
+	TokenType string `json:"token_type"`
+	SessionID string `json:"sid"`
+}
+
+// principal is the authenticated caller, as the database knows them at this request.
+type principal struct {
+	UserID    uuid.UUID
+	SessionID uuid.UUID
+	Role      string
+	Email     string
+}
+
+type principalKey struct{}
+
+func withPrincipal(ctx context.Context, p principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// caller returns the authenticated caller; only routes behind authenticate are called without one.
+func caller(ctx context.Context) principal {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	return p
+}
+
+func (s *server) issueAccessToken(userID, sessionID uuid.UUID, role string, now time.Time) (string, error) {
+	claims := accessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    s.cfg.Issuer,
+			Subject:   userID.String(),
+			Audience:  jwt.ClaimStrings{s.cfg.Audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ID:        uuid.NewString(),
+		},
+		Role:      role,
+		TokenType: accessTokenType,
+		SessionID: sessionID.String(),
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.cfg.JWTSecret)
+	if err != nil {
+		return "", fmt.Errorf("sign access token: %w", err)
+	}
+	return tok, nil
+}
+
+// parseAccessToken verifies signature, algorithm, expiry, issuer, audience and token type.
+func (s *server) parseAccessToken(tok string) (accessClaims, error) {
+	var claims accessClaims
+	_, err := jwt.ParseWithClaims(tok, &claims,
+		func(*jwt.Token) (any, error) { return s.cfg.JWTSecret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(s.cfg.Issuer),
+		jwt.WithAudience(s.cfg.Audience),
+		jwt.WithLeeway(5*time.Second),
+	)
+	if err != nil {
+		return accessClaims{}, err
+	}
+	if claims.TokenType != accessTokenType {
+		return accessClaims{}, errors.New("not an access token")
+	}
+	return claims, nil
+}
+
+// principalOf authenticates r: a valid access token of a live session of an active user. The
+// session and the role are read from the database at every request, so logout, password change,
+// role change and disabling take effect at once.
+func (s *server) principalOf(r *http.Request) (principal, error) {
+	unauthorized := func(detail string) (principal, error) {
+		return principal{}, newError(codeUnauthorized, detail)
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return unauthorized("Send an access token in the Authorization header: Bearer <token>.")
+	}
+	if len(tok) > maxTokenBytes {
+		return unauthorized("The access token is not valid.")
+	}
+	claims, err := s.parseAccessToken(tok)
+	if err != nil {
+		return unauthorized("The access token is not valid or has expired.")
+	}
+	userID, err1 := uuid.Parse(claims.Subject)
+	sessionID, err2 := uuid.Parse(claims.SessionID)
+	if err1 != nil || err2 != nil {
+		return unauthorized("The access token is not valid.")
+	}
+	row, err := s.store.GetSessionPrincipal(r.Context(), db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return unauthorized("The session has ended; log in again.")
+	} else if err != nil {
+		return principal{}, internalError(fmt.Errorf("load session: %w", err))
+	}
+	return principal{UserID: row.UserID, SessionID: row.SessionID, Role: row.Role, Email: row.Email}, nil
+}
+
+// authenticate admits only authenticated requests and gives handlers their caller.
+func (s *server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principalOf(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="bank"`)
+			writeError(w, r, s.logger, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+	})
+}
+
+// allow admits only callers whose role is listed; everyone else gets 403.
+func (s *server) allow(roles ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !slices.Contains(roles, caller(r.Context()).Role) {
+				writeError(w, r, s.logger, newError(codeForbidden, "Your role does not allow this."))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// newRefreshToken returns an opaque refresh token and the hash under which it is stored.
+func newRefreshToken() (token string, hash []byte, err error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, fmt.Errorf("read random: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashRefreshToken(token), nil
+}
+
+func hashRefreshToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}

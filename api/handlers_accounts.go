@@ -1,0 +1,229 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/db"
+)
+
+type accountResponse struct {
+	ID               string    `json:"id"`
+	Number           string    `json:"number"`
+	Currency         string    `json:"currency"`
+	Status           string    `json:"status"`
+	Balance          int64     `json:"balance"`
+	AvailableBalance int64     `json:"available_balance"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+func toAccountResponse(a db.Account) accountResponse {
+	return accountResponse{
+		ID: a.ID.String(), Number: a.Number, Currency: a.Currency, Status: a.Status,
+		Balance: a.Balance, AvailableBalance: a.Balance - a.Held, CreatedAt: a.CreatedAt.UTC(),
+	}
+}
+
+func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
+	rows, err := s.store.ListUserAccounts(r.Context(), ptr(caller(r.Context()).UserID))
+	if err != nil {
+		return internalError(fmt.Errorf("list accounts: %w", err))
+	}
+	items := make([]accountResponse, 0, len(rows))
+	for _, a := range rows {
+		items = append(items, toAccountResponse(a))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}
+
+// ownAccount loads the caller's account named by the path; anyone else's is not found.
+func (s *server) ownAccount(r *http.Request) (db.Account, error) {
+	id, ok := parseID(r.PathValue("id"))
+	if !ok {
+		return db.Account{}, newError(codeNotFound, "No such account.")
+	}
+	a, err := s.store.GetUserAccount(r.Context(), db.GetUserAccountParams{ID: id, UserID: ptr(caller(r.Context()).UserID)})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return db.Account{}, newError(codeNotFound, "No such account.")
+	} else if err != nil {
+		return db.Account{}, internalError(fmt.Errorf("get account: %w", err))
+	}
+	return a, nil
+}
+
+func (s *server) getAccount(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.ownAccount(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAccountResponse(a))
+	return nil
+}
+
+type openAccountRequest struct {
+	Currency string `json:"currency"`
+}
+
+// openAccount opens another account for the caller. With an Idempotency-Key, a retry returns the
+// account the first request opened instead of opening a second.
+func (s *server) openAccount(w http.ResponseWriter, r *http.Request) error {
+	var req openAccountRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if _, msg := s.currency(req.Currency); msg != "" {
+		return fieldErrors(FieldError{Field: "currency", Message: msg})
+	}
+	p := caller(r.Context())
+	openedBy := "api/" + uuid.NewString()
+	if r.Header.Get("Idempotency-Key") != "" {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return err
+		}
+		openedBy = "api/" + p.UserID.String() + "/" + key
+	}
+	a, err := s.store.OpenAccount(r.Context(), p.UserID, req.Currency, openedBy)
+	if err != nil {
+		return internalError(err)
+	}
+	if a.Currency != req.Currency || a.UserID == nil || *a.UserID != p.UserID {
+		return newError(codeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+	}
+	w.Header().Set("Location", "/v1/accounts/"+a.ID.String())
+	writeJSON(w, http.StatusCreated, toAccountResponse(a))
+	return nil
+}
+
+type transactionResponse struct {
+	ID                        string    `json:"id"`
+	TransferID                *string   `json:"transfer_id"`
+	Direction                 string    `json:"direction"`
+	Amount                    int64     `json:"amount"`
+	Currency                  string    `json:"currency"`
+	CounterpartyAccountNumber string    `json:"counterparty_account_number"`
+	Description               string    `json:"description"`
+	BalanceAfter              int64     `json:"balance_after"`
+	CreatedAt                 time.Time `json:"created_at"`
+}
+
+// Page size bounds of list endpoints.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// listTransactions is an account's history as sender or receiver, newest first, with cursor paging.
+func (s *server) listTransactions(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.ownAccount(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var v validator
+	params := db.ListAccountHistoryParams{AccountID: a.ID}
+	switch d := q.Get("direction"); d {
+	case "", "all":
+	case "incoming", "outgoing":
+		params.Direction = &d
+	default:
+		v.add("direction", "must be incoming, outgoing or all")
+	}
+	params.FromTime = timeParam(&v, q.Get("from"), "from")
+	params.ToTime = timeParam(&v, q.Get("to"), "to")
+	params.PageSize = pageSize(&v, q.Get("limit"))
+	if c := q.Get("cursor"); c != "" {
+		at, id, ok := decodeCursor(c)
+		n, err := strconv.ParseInt(id, 10, 64)
+		if !ok || err != nil {
+			v.add("cursor", "is not a cursor this API returned")
+		} else {
+			params.BeforeCreatedAt, params.BeforeID = &at, &n
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	params.PageSize++ // one more than asked tells whether a next page exists
+	rows, err := s.store.ListAccountHistory(r.Context(), params)
+	if err != nil {
+		return internalError(fmt.Errorf("list history: %w", err))
+	}
+	items := make([]transactionResponse, 0, len(rows))
+	var next *string
+	for i, row := range rows {
+		if i == int(params.PageSize)-1 {
+			prev := rows[i-1]
+			next = ptr(encodeCursor(prev.CreatedAt, strconv.FormatInt(prev.ID, 10)))
+			break
+		}
+		dir, amount := "incoming", row.Amount
+		if amount < 0 {
+			dir, amount = "outgoing", -amount
+		}
+		var transferID *string
+		if row.TransferID != nil {
+			transferID = ptr(row.TransferID.String())
+		}
+		items = append(items, transactionResponse{
+			ID: strconv.FormatInt(row.ID, 10), TransferID: transferID, Direction: dir, Amount: amount,
+			Currency: row.Currency, CounterpartyAccountNumber: row.CounterpartyAccountNumber,
+			Description: row.Description, BalanceAfter: row.BalanceAfter, CreatedAt: row.CreatedAt.UTC(),
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+	return nil
+}
+
+func timeParam(v *validator, s, field string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		v.add(field, "must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
+		return nil
+	}
+	return &t
+}
+
+func pageSize(v *validator, s string) int32 {
+	if s == "" {
+		return defaultPageSize
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxPageSize {
+		v.add("limit", fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
+		return defaultPageSize
+	}
+	return int32(n)
+}
+
+// Cursors are opaque to clients: the position (time and id) of the last item of a page.
+func encodeCursor(at time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + id))
+}
+
+func decodeCursor(c string) (time.Time, string, bool) {
+	if len(c) > 200 {
+		return time.Time{}, "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	at, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", false
+	}
+	return at, id, true
+}

@@ -1,0 +1,332 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/client"
+
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/workflows"
+)
+
+type registerRequest struct {
+	Email    string  `json:"email"`
+	Password string  `json:"password"`
+	FullName string  `json:"full_name"`
+	Phone    *string `json:"phone"`
+	Currency *string `json:"currency"`
+}
+
+func (s *server) register(w http.ResponseWriter, r *http.Request) error {
+	var req registerRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	var v validator
+	email := normaliseEmail(req.Email)
+	if msg := checkEmail(email); msg != "" {
+		v.add("email", msg)
+	}
+	if msg := password.Check(req.Password, email); msg != "" {
+		v.add("password", msg)
+	}
+	if msg := checkName(req.FullName); msg != "" {
+		v.add("full_name", msg)
+	}
+	if req.Phone != nil {
+		if msg := checkPhone(*req.Phone); msg != "" {
+			v.add("phone", msg)
+		}
+	}
+	currency := s.cfg.DefaultCurrency
+	if req.Currency != nil {
+		currency = *req.Currency
+		if _, msg := s.currency(currency); msg != "" {
+			v.add("currency", msg)
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	exists, err := s.store.EmailExists(r.Context(), email)
+	if err != nil {
+		return internalError(fmt.Errorf("check email: %w", err))
+	}
+	if exists {
+		return newError(codeEmailTaken, "Log in instead, or reset your password.")
+	}
+	hash, err := s.hasher.Hash(req.Password)
+	if err != nil {
+		return internalError(err)
+	}
+
+	opID := uuid.NewString()
+	wfID := workflows.RegisterWorkflowID(opID)
+	err = s.store.InTx(r.Context(), func(q *db.Queries) error {
+		if err := q.CreateRegistration(r.Context(), db.CreateRegistrationParams{
+			ID: opID, Email: email, PasswordHash: hash, FullName: strings.TrimSpace(req.FullName),
+			Phone: req.Phone, Currency: currency,
+		}); err != nil {
+			return fmt.Errorf("create registration: %w", err)
+		}
+		return q.CreateOperation(r.Context(), db.CreateOperationParams{ID: opID, Kind: "registration", WorkflowID: wfID})
+	})
+	if err != nil {
+		return internalError(err)
+	}
+	_, err = s.workflows.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
+		ID:                       wfID,
+		TaskQueue:                s.cfg.TaskQueue,
+		WorkflowExecutionTimeout: 24 * time.Hour,
+	}, workflows.Register, workflows.RegisterInput{RegistrationID: opID, Currency: currency})
+	if err != nil {
+		// Nothing will run this registration: forget it so the email stays free.
+		if derr := s.store.DeleteRegistration(context.WithoutCancel(r.Context()), opID); derr != nil {
+			s.logger.ErrorContext(r.Context(), "delete unstarted registration", "error", derr)
+		}
+		return &apiError{code: codeUnavailable, detail: "Registration could not start; try again.", cause: fmt.Errorf("start registration: %w", err)}
+	}
+	now := s.now().UTC()
+	w.Header().Set("Location", "/v1/operations/"+opID)
+	writeJSON(w, http.StatusAccepted, operationResponse{
+		ID: opID, Kind: "registration", Status: "running", CreatedAt: now, UpdatedAt: now,
+	})
+	return nil
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	var v validator
+	email := normaliseEmail(req.Email)
+	if email == "" {
+		v.add("email", "is required")
+	}
+	if req.Password == "" {
+		v.add("password", "is required")
+	} else if len(req.Password) > 4*password.MaxLength {
+		v.add("password", "is too long")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	failed := func(userID, reason string) error {
+		s.recordAudit(ctx, audit.Event{
+			ID: uuid.NewString(), Type: audit.EventLoginFailed, UserID: userID, Email: email,
+			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]string{"reason": reason},
+		})
+		return newError(codeInvalidCredentials, "Check your email and password. After repeated failures, logging in is paused for a while.")
+	}
+
+	u, err := s.store.GetUserByEmail(ctx, email)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		s.hasher.SpendVerifyTime(req.Password)
+		return failed("", "unknown_email")
+	} else if err != nil {
+		return internalError(fmt.Errorf("get user: %w", err))
+	}
+	ok, err := s.hasher.Verify(u.PasswordHash, req.Password)
+	if err != nil {
+		return internalError(fmt.Errorf("verify password: %w", err))
+	}
+	now := s.now()
+	switch {
+	case u.LockedUntil != nil && now.Before(*u.LockedUntil):
+		return failed(u.ID.String(), "locked")
+	case !ok:
+		n, err := s.store.RecordFailedLogin(ctx, u.ID)
+		if err != nil {
+			return internalError(fmt.Errorf("record failed login: %w", err))
+		}
+		if int(n) >= s.cfg.LockThreshold {
+			if err := s.store.LockLogin(ctx, db.LockLoginParams{ID: u.ID, LockedUntil: ptr(now.Add(lockFor(int(n), s.cfg)))}); err != nil {
+				return internalError(fmt.Errorf("lock login: %w", err))
+			}
+		}
+		return failed(u.ID.String(), "wrong_password")
+	case u.Status != "active":
+		return failed(u.ID.String(), "user_"+u.Status)
+	}
+	if err := s.store.ResetFailedLogins(ctx, u.ID); err != nil {
+		return internalError(fmt.Errorf("reset failed logins: %w", err))
+	}
+	tokens, err := s.startSession(ctx, u, r)
+	if err != nil {
+		return internalError(err)
+	}
+	s.recordAudit(ctx, audit.Event{
+		ID: uuid.NewString(), Type: audit.EventLoginSucceeded, UserID: u.ID.String(), Email: u.Email,
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+	})
+	writeJSON(w, http.StatusOK, tokens)
+	return nil
+}
+
+// lockFor is how long the n-th failed login in a row locks the login: LockBase at the threshold,
+// doubling with each further failure, at most LockMax.
+func lockFor(n int, cfg Config) time.Duration {
+	d := cfg.LockBase
+	for i := cfg.LockThreshold; i < n && d < cfg.LockMax; i++ {
+		d *= 2
+	}
+	return min(d, cfg.LockMax)
+}
+
+func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (tokenResponse, error) {
+	now := s.now()
+	sessionID := uuid.New()
+	refresh, hash, err := newRefreshToken()
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	err = s.store.InTx(ctx, func(q *db.Queries) error {
+		if _, err := q.CreateSession(ctx, db.CreateSessionParams{
+			ID: sessionID, UserID: u.ID, UserAgent: truncate(r.UserAgent(), 256), Ip: clientIP(r),
+			ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		}); err != nil {
+			return fmt.Errorf("create session: %w", err)
+		}
+		return q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: hash, SessionID: sessionID, ExpiresAt: now.Add(s.cfg.RefreshTTL)})
+	})
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	access, err := s.issueAccessToken(u.ID, sessionID, u.Role, now)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	return tokenResponse{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second)}, nil
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (r refreshRequest) validate() error {
+	if r.RefreshToken == "" {
+		return fieldErrors(FieldError{Field: "refresh_token", Message: "is required"})
+	}
+	if len(r.RefreshToken) > 128 {
+		return newError(codeInvalidRefreshToken, "Log in again.")
+	}
+	return nil
+}
+
+// refresh rotates a refresh token: the old one is spent and a new one issued in the same session.
+// Presenting a spent token means it leaked: the whole session is revoked.
+func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
+	var req refreshRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	hash := hashRefreshToken(req.RefreshToken)
+	now := s.now()
+	newToken, newHash, err := newRefreshToken()
+	if err != nil {
+		return internalError(err)
+	}
+	var used db.UseRefreshTokenRow
+	err = s.store.InTx(ctx, func(q *db.Queries) error {
+		used, err = q.UseRefreshToken(ctx, hash)
+		if err != nil {
+			return err
+		}
+		return q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: newHash, SessionID: used.SessionID, ExpiresAt: now.Add(s.cfg.RefreshTTL)})
+	})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		old, gerr := s.store.GetRefreshToken(ctx, hash)
+		if gerr == nil && old.UsedAt != nil {
+			if _, rerr := s.store.RevokeSession(ctx, db.RevokeSessionParams{ID: old.SessionID, Reason: ptr("refresh_token_reuse")}); rerr != nil {
+				return internalError(fmt.Errorf("revoke session: %w", rerr))
+			}
+			s.recordAudit(ctx, audit.Event{
+				ID: uuid.NewString(), Type: audit.EventRefreshReuse, UserID: old.UserID.String(),
+				IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Subject: old.SessionID.String(),
+			})
+		}
+		return newError(codeInvalidRefreshToken, "Log in again.")
+	} else if err != nil {
+		return internalError(fmt.Errorf("rotate refresh token: %w", err))
+	}
+	p, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: used.SessionID, UserID: used.UserID})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return newError(codeInvalidRefreshToken, "Log in again.")
+	} else if err != nil {
+		return internalError(fmt.Errorf("load session: %w", err))
+	}
+	access, err := s.issueAccessToken(p.UserID, p.SessionID, p.Role, now)
+	if err != nil {
+		return internalError(err)
+	}
+	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: access, RefreshToken: newToken, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second)})
+	return nil
+}
+
+// logout ends the session of a refresh token, and with it every access token issued in it.
+func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
+	var req refreshRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	old, err := s.store.GetRefreshToken(r.Context(), hashRefreshToken(req.RefreshToken))
+	switch {
+	case errors.Is(db.NotFound(err), db.ErrNotFound):
+		// Unknown token: there is nothing to end, and nothing to reveal.
+	case err != nil:
+		return internalError(fmt.Errorf("get refresh token: %w", err))
+	default:
+		if _, err := s.store.RevokeSession(r.Context(), db.RevokeSessionParams{ID: old.SessionID, Reason: ptr("logout")}); err != nil {
+			return internalError(fmt.Errorf("revoke session: %w", err))
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// logoutAll ends every session of the caller.
+func (s *server) logoutAll(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.store.RevokeUserSessions(r.Context(), db.RevokeUserSessionsParams{UserID: caller(r.Context()).UserID, Reason: ptr("logout_all")}); err != nil {
+		return internalError(fmt.Errorf("revoke sessions: %w", err))
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

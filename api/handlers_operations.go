@@ -1,0 +1,126 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
+)
+
+type operationResponse struct {
+	ID        string          `json:"id"`
+	Kind      string          `json:"kind"`
+	Status    string          `json:"status"`
+	Result    json.RawMessage `json:"result"`
+	Error     *Problem        `json:"error"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// getOperation reports an operation's status from its workflow. Operations started by a user are
+// visible to that user only; a registration's id is unguessable, so its registrant can poll it.
+// ?wait=5s holds the answer until the operation ends or the wait runs out.
+func (s *server) getOperation(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, ok := parseID(id); !ok {
+		return newError(codeNotFound, "No such operation.")
+	}
+	var wait time.Duration
+	if q := r.URL.Query().Get("wait"); q != "" {
+		d, err := time.ParseDuration(q)
+		if err != nil || d < 0 {
+			return fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
+		}
+		wait = min(d, s.cfg.MaxWait)
+	}
+	ctx := r.Context()
+	op, err := s.store.GetOperation(ctx, id)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return newError(codeNotFound, "No such operation.")
+	} else if err != nil {
+		return internalError(fmt.Errorf("get operation: %w", err))
+	}
+	if op.UserID != nil {
+		p, err := s.principalOf(r)
+		if err != nil || p.UserID != *op.UserID {
+			return newError(codeNotFound, "No such operation.")
+		}
+	}
+	resp, err := s.operationStatus(ctx, op, wait)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time.Duration) (operationResponse, error) {
+	resp := operationResponse{ID: op.ID, Kind: op.Kind, Status: "running", CreatedAt: op.CreatedAt.UTC(), UpdatedAt: op.CreatedAt.UTC()}
+	run := s.workflows.GetWorkflow(ctx, op.WorkflowID, "")
+	if wait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		_ = run.Get(wctx, nil) // only waits; the outcome is read below
+		cancel()
+	}
+	desc, err := s.workflows.DescribeWorkflowExecution(ctx, op.WorkflowID, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return resp, nil // accepted, not yet visible
+	} else if err != nil {
+		return resp, &apiError{code: codeUnavailable, detail: "The operation's status is not available right now.", cause: fmt.Errorf("describe workflow: %w", err)}
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if t := info.GetCloseTime(); t != nil && t.IsValid() {
+		resp.UpdatedAt = t.AsTime().UTC()
+	}
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+		return resp, nil
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		var result json.RawMessage
+		if err := run.Get(ctx, &result); err != nil {
+			return resp, internalError(fmt.Errorf("get workflow result: %w", err))
+		}
+		resp.Status, resp.Result = "completed", result
+		return resp, nil
+	default:
+		resp.Status = "failed"
+		err := run.Get(ctx, nil)
+		p := operationProblem(err)
+		resp.Error = &p
+		return resp, nil
+	}
+}
+
+// operationProblem turns a workflow's failure into the problem a client reads: business refusals by
+// their type, anything else as a generic failure.
+func operationProblem(err error) Problem {
+	var appErr *temporal.ApplicationError
+	errType := domain.ErrTypeInternal
+	if errors.As(err, &appErr) {
+		errType = appErr.Type()
+	} else if temporal.IsCanceledError(err) {
+		errType = domain.ErrTypeCanceled
+	}
+	code := map[string]string{
+		domain.ErrTypeEmailTaken:        codeEmailTaken,
+		domain.ErrTypeAccountNotFound:   codeAccountNotFound,
+		domain.ErrTypeAccountNotActive:  codeAccountNotActive,
+		domain.ErrTypeCurrencyMismatch:  codeCurrencyMismatch,
+		domain.ErrTypeInsufficientFunds: codeInsufficientFunds,
+		domain.ErrTypeLimitExceeded:     codeLimitExceeded,
+	}[errType]
+	if code == "" {
+		code = codeOperationFailed
+	}
+	return newProblem(code, domain.CustomerMessage(errType), nil)
+}

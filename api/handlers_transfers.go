@@ -1,0 +1,274 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/workflows"
+)
+
+type transferRequest struct {
+	FromAccountID   string          `json:"from_account_id"`
+	ToAccountID     string          `json:"to_account_id,omitempty"`
+	ToAccountNumber string          `json:"to_account_number,omitempty"`
+	Amount          json.RawMessage `json:"amount"`
+	Currency        string          `json:"currency"`
+	Description     string          `json:"description,omitempty"`
+}
+
+type stepResponse struct {
+	Name   string    `json:"name"`
+	Status string    `json:"status"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+type transferResponse struct {
+	ID            string         `json:"id"`
+	Kind          string         `json:"kind"`
+	Status        string         `json:"status"`
+	FromAccountID string         `json:"from_account_id"`
+	ToAccountID   string         `json:"to_account_id"`
+	Amount        int64          `json:"amount"`
+	Currency      string         `json:"currency"`
+	Description   string         `json:"description"`
+	FailureCode   *string        `json:"failure_code"`
+	FailureReason *string        `json:"failure_reason"`
+	Steps         []stepResponse `json:"steps"`
+	CreatedAt     time.Time      `json:"created_at"`
+	CompletedAt   *time.Time     `json:"completed_at"`
+}
+
+func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse {
+	out := transferResponse{
+		ID: t.ID.String(), Kind: t.Kind, Status: t.Status, FromAccountID: t.FromAccountID.String(),
+		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency, Description: t.Description,
+		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: []stepResponse{},
+		CreatedAt: t.CreatedAt.UTC(),
+	}
+	out.Steps = append(out.Steps, stepResponse{Name: "accepted", Status: "ok", At: t.CreatedAt.UTC()})
+	for _, st := range steps {
+		out.Steps = append(out.Steps, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
+	}
+	if t.CompletedAt != nil {
+		out.CompletedAt = ptr(t.CompletedAt.UTC())
+	}
+	return out
+}
+
+// transferIntent is a validated request to move money, ready to be recorded and started.
+type transferIntent struct {
+	kind     string
+	from, to db.Account
+	amount   int64
+	currency string
+	desc     string
+}
+
+// createTransfer validates a customer's transfer at once (shape, amount, currency, the caller's own
+// source account, an existing destination) and starts the transfer workflow, which checks the rest.
+func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
+	}
+	var req transferRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	p := caller(ctx)
+	var v validator
+	amount := s.checkMoney(&v, req.Amount, req.Currency)
+	if msg := checkText(req.Description, 140); msg != "" {
+		v.add("description", msg)
+	}
+	fromID, okFrom := parseID(req.FromAccountID)
+	if !okFrom {
+		v.add("from_account_id", "must be an account id")
+	}
+	var toID uuid.UUID
+	switch {
+	case req.ToAccountID != "" && req.ToAccountNumber != "":
+		v.add("to_account_id", "give to_account_id or to_account_number, not both")
+	case req.ToAccountID != "":
+		var ok bool
+		if toID, ok = parseID(req.ToAccountID); !ok {
+			v.add("to_account_id", "must be an account id")
+		}
+	case req.ToAccountNumber != "":
+		if !db.ValidAccountNumber(req.ToAccountNumber) {
+			v.add("to_account_number", "is not a valid account number (check the digits)")
+		}
+	default:
+		v.add("to_account_id", "is required (or give to_account_number)")
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+
+	from, err := s.store.GetUserAccount(ctx, db.GetUserAccountParams{ID: fromID, UserID: &p.UserID})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return &apiError{code: codeAccountNotFound, detail: "You have no such account.", fields: []FieldError{{Field: "from_account_id", Message: "is not one of your accounts"}}}
+	} else if err != nil {
+		return internalError(fmt.Errorf("get source account: %w", err))
+	}
+	var to db.Account
+	field := "to_account_id"
+	if req.ToAccountNumber != "" {
+		field = "to_account_number"
+		to, err = s.store.GetAccountByNumber(ctx, req.ToAccountNumber)
+	} else {
+		to, err = s.store.GetAccount(ctx, toID)
+	}
+	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && to.Kind != "customer") {
+		return &apiError{code: codeAccountNotFound, detail: "The destination account does not exist.", fields: []FieldError{{Field: field, Message: "does not name an account"}}}
+	} else if err != nil {
+		return internalError(fmt.Errorf("get destination account: %w", err))
+	}
+	if to.ID == from.ID {
+		return fieldErrors(FieldError{Field: field, Message: "must differ from the source account"})
+	}
+	req.ToAccountID, req.ToAccountNumber = to.ID.String(), "" // one canonical form for the key's hash
+	return s.startTransfer(w, r, key, req, transferIntent{
+		kind: "transfer", from: from, to: to, amount: amount, currency: req.Currency, desc: strings.TrimSpace(req.Description),
+	})
+}
+
+// checkMoney validates a currency and an amount in it.
+func (s *server) checkMoney(v *validator, rawAmount json.RawMessage, currency string) int64 {
+	exp, msg := s.currency(currency)
+	if msg != "" {
+		v.add("currency", msg)
+		if len(rawAmount) == 0 || string(rawAmount) == "null" {
+			v.add("amount", "is required")
+		}
+		return 0
+	}
+	amount, msg := parseAmount(rawAmount, exp)
+	if msg != "" {
+		v.add("amount", msg)
+	}
+	return amount
+}
+
+// startTransfer records the transfer and starts its workflow, once per Idempotency-Key.
+func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key string, req any, in transferIntent) error {
+	ctx := r.Context()
+	p := caller(ctx)
+	return s.idempotent(w, r, key, req, func() (idempotentResponse, error) {
+		id := idempotentID(p.UserID, key)
+		wfID := workflows.TransferWorkflowID(id.String())
+		t, err := s.store.CreateTransfer(ctx, db.CreateTransferParams{
+			ID: id, Kind: in.kind, InitiatedBy: p.UserID, FromAccountID: in.from.ID, ToAccountID: in.to.ID,
+			Amount: in.amount, Currency: in.currency, Description: in.desc, WorkflowID: wfID,
+		})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			// Recorded by an earlier attempt with this key whose answer was lost.
+			t, err = s.store.GetTransfer(ctx, id)
+			if err == nil && (t.Kind != in.kind || t.FromAccountID != in.from.ID || t.ToAccountID != in.to.ID ||
+				t.Amount != in.amount || t.Currency != in.currency || t.Description != in.desc) {
+				return idempotentResponse{}, newError(codeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+			}
+		}
+		if err != nil {
+			return idempotentResponse{}, internalError(fmt.Errorf("create transfer: %w", err))
+		}
+		if err := s.startTransferWorkflow(ctx, t); err != nil {
+			return idempotentResponse{}, err
+		}
+		return idempotentResponse{
+			status:   http.StatusAccepted,
+			body:     toTransferResponse(t, nil),
+			location: "/v1/transfers/" + t.ID.String(),
+		}, nil
+	})
+}
+
+func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error {
+	_, err := s.workflows.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       t.WorkflowID,
+		TaskQueue:                s.cfg.TaskQueue,
+		WorkflowExecutionTimeout: 48 * time.Hour,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.TransferIDKey.ValueSet(t.ID.String()),
+			workflows.AccountIDsKey.ValueSet([]string{t.FromAccountID.String(), t.ToAccountID.String()}),
+			workflows.TransferStatusKey.ValueSet(workflows.StatusPending),
+		),
+	}, workflows.Transfer, workflows.TransferInput{
+		TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
+		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return &apiError{code: codeUnavailable, detail: "The transfer is recorded but could not start; retry with the same Idempotency-Key.", cause: fmt.Errorf("start transfer workflow: %w", err)}
+	}
+	return nil
+}
+
+func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
+	id, ok := parseID(r.PathValue("id"))
+	if !ok {
+		return newError(codeNotFound, "No such transfer.")
+	}
+	ctx := r.Context()
+	t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return newError(codeNotFound, "No such transfer.")
+	} else if err != nil {
+		return internalError(fmt.Errorf("get transfer: %w", err))
+	}
+	steps, err := s.store.ListTransferSteps(ctx, t.ID)
+	if err != nil {
+		return internalError(fmt.Errorf("list steps: %w", err))
+	}
+	writeJSON(w, http.StatusOK, toTransferResponse(t, steps))
+	return nil
+}
+
+func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	var v validator
+	params := db.ListVisibleTransfersParams{UserID: caller(ctx).UserID, PageSize: pageSize(&v, q.Get("limit"))}
+	if c := q.Get("cursor"); c != "" {
+		at, id, ok := decodeCursor(c)
+		uid, idOK := parseID(id)
+		if !ok || !idOK {
+			v.add("cursor", "is not a cursor this API returned")
+		} else {
+			params.BeforeCreatedAt, params.BeforeID = &at, &uid
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	params.PageSize++
+	rows, err := s.store.ListVisibleTransfers(ctx, params)
+	if err != nil {
+		return internalError(fmt.Errorf("list transfers: %w", err))
+	}
+	items := make([]transferResponse, 0, len(rows))
+	var next *string
+	for i, t := range rows {
+		if i == int(params.PageSize)-1 {
+			prev := rows[i-1]
+			next = ptr(encodeCursor(prev.CreatedAt, prev.ID.String()))
+			break
+		}
+		items = append(items, toTransferResponse(t, nil))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+	return nil
+}

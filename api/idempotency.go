@@ -1,0 +1,120 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/db"
+)
+
+// idempotencyKeyRe bounds Idempotency-Key values in length and characters.
+var idempotencyKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{8,128}$`)
+
+// staleClaim is how long a claimed key may go unanswered (its request's process died) before a
+// retry may take it over.
+const staleClaim = 30 * time.Second
+
+// idempotencyKey reads and checks the Idempotency-Key header.
+func idempotencyKey(r *http.Request) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if !idempotencyKeyRe.MatchString(key) {
+		return "", newError(codeIdempotencyKey, "Send an Idempotency-Key header of 8 to 128 letters, digits or _ . : - (a UUID is a good choice).")
+	}
+	return key, nil
+}
+
+// idempotentResponse is what a money-moving handler answers; it is stored under the key and
+// replayed to retries.
+type idempotentResponse struct {
+	status   int
+	body     any
+	location string
+}
+
+// idempotent runs do once per (caller, key). The request is identified by its method, path and
+// canonical body: the same key with another request is refused (422), a retry while the first is
+// still running gets 409, and a retry after it answered gets the same status and body again with
+// Idempotent-Replayed: true. A request that fails (4xx or 5xx) releases its key.
+func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, request any, do func() (idempotentResponse, error)) error {
+	ctx := r.Context()
+	userID := caller(ctx).UserID
+	canonical, err := json.Marshal(request)
+	if err != nil {
+		return internalError(fmt.Errorf("encode request: %w", err))
+	}
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), canonical...))
+	hash := sum[:]
+
+	_, err = s.store.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{UserID: userID, Key: key, RequestHash: hash})
+	switch err = db.NotFound(err); {
+	case errors.Is(err, db.ErrNotFound):
+		prior, err := s.store.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{UserID: userID, Key: key})
+		if err != nil {
+			return internalError(fmt.Errorf("get idempotency key: %w", db.NotFound(err)))
+		}
+		if string(prior.RequestHash) != string(hash) {
+			return newError(codeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+		}
+		if prior.StatusCode != nil {
+			if prior.Location != nil {
+				w.Header().Set("Location", *prior.Location)
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(int(*prior.StatusCode))
+			_, _ = w.Write(prior.ResponseBody)
+			return nil
+		}
+		n, err := s.store.TakeOverStaleIdempotencyKey(ctx, db.TakeOverStaleIdempotencyKeyParams{
+			UserID: userID, Key: key, RequestHash: hash, StaleBefore: s.now().Add(-staleClaim),
+		})
+		if err != nil {
+			return internalError(fmt.Errorf("take over idempotency key: %w", err))
+		}
+		if n == 0 {
+			return newError(codeIdempotencyInFlight, "The first request with this key has not answered yet; retry in a moment.")
+		}
+	case err != nil:
+		return internalError(fmt.Errorf("claim idempotency key: %w", err))
+	}
+
+	resp, err := do()
+	if err != nil {
+		if rerr := s.store.ReleaseIdempotencyKey(ctx, db.ReleaseIdempotencyKeyParams{UserID: userID, Key: key}); rerr != nil {
+			s.logger.ErrorContext(ctx, "release idempotency key", "error", rerr)
+		}
+		return err
+	}
+	body, err := json.Marshal(resp.body)
+	if err != nil {
+		return internalError(fmt.Errorf("encode response: %w", err))
+	}
+	var location *string
+	if resp.location != "" {
+		location = &resp.location
+		w.Header().Set("Location", resp.location)
+	}
+	if err := s.store.CompleteIdempotencyKey(ctx, db.CompleteIdempotencyKeyParams{
+		UserID: userID, Key: key, StatusCode: ptr(int32(resp.status)), ResponseBody: body, Location: location,
+	}); err != nil {
+		// The effect is in place and keyed by the request itself; a retry finds it again.
+		s.logger.ErrorContext(ctx, "store idempotent response", "error", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(append(body, '\n'))
+	return nil
+}
+
+// idempotentID derives a stable id from the caller and their key: the same request retried names
+// the same transfer and so the same workflow.
+func idempotentID(userID uuid.UUID, key string) uuid.UUID {
+	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("bank/idempotency/"+userID.String()+"/"+key))
+}

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// handlerFunc is a handler that returns its error for writeError to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *server) handle(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			writeError(w, r, s.logger, err)
+		}
+	}
+}
+
+// routes is the API's whole surface. Every route is in exactly one access group; a route outside
+// the public group needs a valid access token, and the admin groups a role besides.
+func (s *server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(withRequestID, logRequests(s.logger))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.logger, newError(codeNotFound, "No such route."))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.logger, newError(codeMethodNotAllowed, "This route does not take "+r.Method+"."))
+	})
+
+	// Public.
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/openapi.yaml", serveOpenAPI)
+	r.Get("/v1/operations/{id}", s.handle(s.getOperation))
+	r.Group(func(r chi.Router) {
+		r.Use(s.rateLimit(s.authLimit))
+		r.Post("/v1/auth/register", s.handle(s.register))
+		r.Post("/v1/auth/login", s.handle(s.login))
+		r.Post("/v1/auth/refresh", s.handle(s.refresh))
+		r.Post("/v1/auth/logout", s.handle(s.logout))
+	})
+
+	// Any authenticated user, on their own data.
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Post("/v1/auth/logout-all", s.handle(s.logoutAll))
+		r.Get("/v1/me", s.handle(s.getMe))
+		r.Patch("/v1/me", s.handle(s.updateMe))
+		r.Post("/v1/me/password", s.handle(s.changePassword))
+
+		r.Get("/v1/accounts", s.handle(s.listAccounts))
+		r.Post("/v1/accounts", s.handle(s.openAccount))
+		r.Get("/v1/accounts/{id}", s.handle(s.getAccount))
+		r.Get("/v1/accounts/{id}/transactions", s.handle(s.listTransactions))
+		r.Get("/v1/transfers", s.handle(s.listTransfers))
+		r.Post("/v1/transfers", s.handle(s.createTransfer))
+		r.Get("/v1/transfers/{id}", s.handle(s.getTransfer))
+	})
+
+	// Staff.
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate, s.allow(roleAdmin, roleSupport))
+		r.Get("/v1/admin/audit-events", s.handle(s.listAuditEvents))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate, s.allow(roleAdmin))
+		r.Post("/v1/admin/accounts/{id}/deposits", s.handle(s.deposit))
+		r.Post("/v1/admin/accounts/{id}/withdrawals", s.handle(s.withdraw))
+		r.Get("/v1/admin/ledger-check", s.handle(s.ledgerCheck))
+	})
+	return r
+}
+
+// Routes lists the API's routes as "METHOD /pattern", for checking them against the OpenAPI document.
+func Routes(h http.Handler) ([]string, error) {
+	var out []string
+	err := chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+route)
+		return nil
+	})
+	return out, err
+}

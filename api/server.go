@@ -1,0 +1,146 @@
+// Package api is the bank's HTTP API: it validates requests, starts workflows for the operations
+// that move money or create users, and serves read models from PostgreSQL.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/password"
+)
+
+// Workflows starts and inspects workflows; the Temporal client satisfies it.
+type Workflows interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
+}
+
+// AuditLog records security events and reads the audit log back.
+type AuditLog interface {
+	Record(ctx context.Context, e audit.Event) error
+	Events(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+}
+
+// Config holds the API's settings.
+type Config struct {
+	JWTSecret       []byte
+	Issuer          string
+	Audience        string
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	DefaultCurrency string
+	TaskQueue       string
+
+	// AuthRateLimit is how many requests one IP may make to the auth routes per minute.
+	AuthRateLimit int
+	// After LockThreshold failed logins in a row, each further failure locks the login for
+	// LockBase, doubling every time, up to LockMax.
+	LockThreshold int
+	LockBase      time.Duration
+	LockMax       time.Duration
+	// MaxWait bounds ?wait= on operation polling.
+	MaxWait time.Duration
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Store     *db.Store
+	Workflows Workflows
+	Audit     AuditLog
+	Hasher    *password.Hasher
+	Logger    *slog.Logger
+	// Ready lists the checks /readyz runs, by name.
+	Ready map[string]func(context.Context) error
+	Now   func() time.Time
+}
+
+type server struct {
+	cfg        Config
+	store      *db.Store
+	workflows  Workflows
+	audit      AuditLog
+	hasher     *password.Hasher
+	logger     *slog.Logger
+	ready      map[string]func(context.Context) error
+	now        func() time.Time
+	currencies map[string]int
+	authLimit  *rateLimiter
+}
+
+// New returns the API's HTTP handler. It loads the supported currencies once.
+func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
+	if len(cfg.JWTSecret) < 32 {
+		return nil, fmt.Errorf("jwt secret must be at least 32 bytes")
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 20 * time.Second
+	}
+	if cfg.AuthRateLimit <= 0 {
+		cfg.AuthRateLimit = 30
+	}
+	rows, err := deps.Store.ListCurrencies(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load currencies: %w", err)
+	}
+	currencies := make(map[string]int, len(rows))
+	for _, c := range rows {
+		currencies[c.Code] = int(c.Exponent)
+	}
+	if _, ok := currencies[cfg.DefaultCurrency]; !ok {
+		return nil, fmt.Errorf("default currency %q is not supported", cfg.DefaultCurrency)
+	}
+	s := &server{
+		cfg:        cfg,
+		store:      deps.Store,
+		workflows:  deps.Workflows,
+		audit:      deps.Audit,
+		hasher:     deps.Hasher,
+		logger:     deps.Logger,
+		ready:      deps.Ready,
+		now:        deps.Now,
+		currencies: currencies,
+		authLimit:  newRateLimiter(cfg.AuthRateLimit, time.Minute, deps.Now),
+	}
+	return s.routes(), nil
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	status := http.StatusOK
+	for name, check := range s.ready {
+		if err := check(ctx); err != nil {
+			s.logger.WarnContext(ctx, "readiness check failed", "check", name, "error", err)
+			checks[name] = "unavailable"
+			status = http.StatusServiceUnavailable
+		} else {
+			checks[name] = "ok"
+		}
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
+}
+
+// recordAudit writes an audit event; the audit log being down must not fail the request, so a
+// failure is logged instead.
+func (s *server) recordAudit(ctx context.Context, e audit.Event) {
+	if err := s.audit.Record(context.WithoutCancel(ctx), e); err != nil {
+		s.logger.ErrorContext(ctx, "audit event not recorded", "type", e.Type, "event_id", e.ID, "error", err)
+	}
+}

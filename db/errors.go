@@ -1,0 +1,60 @@
+package db
+
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// ErrNotFound is returned for a row that does not exist (or is not visible to the caller).
+var ErrNotFound = errors.New("not found")
+
+// PostgreSQL error codes this service reacts to.
+const (
+	codeUniqueViolation      = "23505"
+	codeCheckViolation       = "23514"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+// NotFound maps pgx's no-rows error to ErrNotFound and leaves every other error as it is.
+func NotFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation, optionally of one of the
+// named constraints.
+func IsUniqueViolation(err error, constraints ...string) bool {
+	return isCode(err, codeUniqueViolation, constraints...)
+}
+
+// IsCheckViolation reports whether err is a CHECK-constraint violation, optionally of one of the
+// named constraints.
+func IsCheckViolation(err error, constraints ...string) bool {
+	return isCode(err, codeCheckViolation, constraints...)
+}
+
+// IsRetryable reports whether err is a transient conflict that a new transaction may not meet.
+func IsRetryable(err error) bool {
+	return isCode(err, codeSerializationFailure) || isCode(err, codeDeadlockDetected)
+}
+
+func isCode(err error, code string, constraints ...string) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != code {
+		return false
+	}
+	if len(constraints) == 0 {
+		return true
+	}
+	for _, c := range constraints {
+		if pgErr.ConstraintName == c {
+			return true
+		}
+	}
+	return false
+}

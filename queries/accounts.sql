@@ -1,0 +1,64 @@
+-- name: ListCurrencies :many
+SELECT * FROM currencies ORDER BY code;
+
+-- name: NextAccountNumber :one
+SELECT nextval('account_number_seq')::bigint;
+
+-- name: CreateAccount :one
+-- Idempotent by opened_by (workflow id and step): a second run inserts nothing and returns no row.
+INSERT INTO accounts (id, number, user_id, currency, opened_by)
+VALUES (@id, @number, @user_id, @currency, @opened_by)
+ON CONFLICT (opened_by) DO NOTHING
+RETURNING *;
+
+-- name: GetAccountByOpenedBy :one
+SELECT * FROM accounts WHERE opened_by = $1;
+
+-- name: GetAccount :one
+SELECT * FROM accounts WHERE id = $1;
+
+-- name: GetAccountByNumber :one
+SELECT * FROM accounts WHERE number = $1;
+
+-- name: GetUserAccount :one
+SELECT * FROM accounts WHERE id = @id AND user_id = @user_id;
+
+-- name: ListUserAccounts :many
+SELECT * FROM accounts WHERE user_id = $1 ORDER BY created_at, id;
+
+-- name: GetCashAccount :one
+SELECT * FROM accounts WHERE kind = 'cash' AND currency = $1;
+
+-- name: LockAccounts :many
+-- Locks the accounts in ascending id order, the one order every writer uses, so that two transfers
+-- in opposite directions never deadlock.
+SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id FOR UPDATE;
+
+-- name: AddToBalance :one
+UPDATE accounts SET balance = balance + @delta, updated_at = now()
+WHERE id = @id
+RETURNING balance;
+
+-- name: AddHeld :exec
+UPDATE accounts SET held = held + @delta, updated_at = now() WHERE id = @id;
+
+-- name: ReserveFunds :execrows
+-- Adds a hold only while the account is active and its available balance covers it.
+UPDATE accounts SET held = held + @amount, updated_at = now()
+WHERE id = @id AND status = 'active' AND (kind = 'cash' OR balance - held >= @amount);
+
+-- name: SetAccountStatus :one
+UPDATE accounts SET status = @status, updated_at = now() WHERE id = @id RETURNING *;
+
+-- name: DeleteEmptyAccountsOfUser :execrows
+-- Removes the accounts of a registration that did not finish; they never held money.
+DELETE FROM accounts a
+WHERE a.user_id = $1 AND a.balance = 0 AND a.held = 0
+  AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.account_id = a.id)
+  AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.from_account_id = a.id OR t.to_account_id = a.id);
+
+-- name: GetCurrency :one
+SELECT * FROM currencies WHERE code = $1;
+
+-- name: GetAccounts :many
+SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id;

@@ -1,0 +1,73 @@
+-- name: CreateLedgerTransaction :one
+-- Idempotent by operation id: a second run inserts nothing and returns no row.
+INSERT INTO ledger_transactions (id, operation_id, transfer_id, description)
+VALUES (@id, @operation_id, @transfer_id, @description)
+ON CONFLICT (operation_id) DO NOTHING
+RETURNING *;
+
+-- name: InsertPosting :exec
+INSERT INTO postings (transaction_id, account_id, amount, currency, balance_after)
+VALUES (@transaction_id, @account_id, @amount, @currency, @balance_after);
+
+-- name: ListAccountHistory :many
+-- An account's postings, newest first, keyset-paginated on (created_at, id), with the other leg.
+SELECT p.id, p.amount, p.currency, p.balance_after, p.created_at,
+       lt.transfer_id, lt.description,
+       COALESCE(other.number, '')::text AS counterparty_account_number
+FROM postings p
+JOIN ledger_transactions lt ON lt.id = p.transaction_id
+LEFT JOIN LATERAL (
+    SELECT a.number FROM postings op JOIN accounts a ON a.id = op.account_id
+    WHERE op.transaction_id = p.transaction_id AND op.account_id <> p.account_id
+    LIMIT 1
+) other ON true
+WHERE p.account_id = @account_id
+  AND (sqlc.narg('direction')::text IS NULL
+       OR (sqlc.narg('direction')::text = 'incoming' AND p.amount > 0)
+       OR (sqlc.narg('direction')::text = 'outgoing' AND p.amount < 0))
+  AND (sqlc.narg('from_time')::timestamptz IS NULL OR p.created_at >= sqlc.narg('from_time')::timestamptz)
+  AND (sqlc.narg('to_time')::timestamptz IS NULL OR p.created_at < sqlc.narg('to_time')::timestamptz)
+  AND (sqlc.narg('before_created_at')::timestamptz IS NULL
+       OR (p.created_at, p.id) < (sqlc.narg('before_created_at')::timestamptz, sqlc.narg('before_id')::bigint))
+ORDER BY p.created_at DESC, p.id DESC
+LIMIT @page_size;
+
+-- name: CheckConservation :many
+-- INV-1: money only enters through the cash account, so every currency's balances sum to zero.
+SELECT currency, sum(balance)::bigint AS total FROM accounts GROUP BY currency HAVING sum(balance) <> 0;
+
+-- name: CheckBalancesMatchPostings :many
+-- INV-3: every stored balance equals the sum of its postings.
+SELECT a.id, a.number, a.balance, COALESCE(p.total, 0)::bigint AS postings_total
+FROM accounts a
+LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) p
+       ON p.account_id = a.id
+WHERE a.balance <> COALESCE(p.total, 0);
+
+-- name: CheckHeldMatchesHolds :many
+-- Every account's held amount equals the sum of its active holds.
+SELECT a.id, a.number, a.held, COALESCE(h.total, 0)::bigint AS holds_total
+FROM accounts a
+LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
+       ON h.account_id = a.id
+WHERE a.held <> COALESCE(h.total, 0);
+
+-- name: CheckNegativeCustomerBalances :many
+-- INV-2: no customer account below zero, in balance or in available balance.
+SELECT id, number, balance, held FROM accounts
+WHERE kind = 'customer' AND (balance < 0 OR balance - held < 0);
+
+-- name: CheckUnbalancedTransactions :many
+-- Double entry: every transaction's postings sum to zero per currency.
+SELECT transaction_id, currency, sum(amount)::bigint AS total FROM postings
+GROUP BY transaction_id, currency HAVING sum(amount) <> 0;
+
+-- name: CheckTransfersPostedOnce :many
+-- INV-4: a transfer has at most one ledger transaction, and a completed one has exactly one.
+SELECT t.id, t.status, count(lt.id)::bigint AS transactions
+FROM transfers t LEFT JOIN ledger_transactions lt ON lt.transfer_id = t.id
+GROUP BY t.id, t.status
+HAVING count(lt.id) > 1 OR (t.status = 'completed') <> (count(lt.id) = 1);
+
+-- name: GetLedgerTransactionByOperation :one
+SELECT * FROM ledger_transactions WHERE operation_id = $1;

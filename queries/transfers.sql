@@ -1,0 +1,51 @@
+-- name: CreateTransfer :one
+-- Idempotent by id (derived from the caller and the Idempotency-Key).
+INSERT INTO transfers (id, kind, initiated_by, from_account_id, to_account_id, amount, currency,
+                       description, workflow_id)
+VALUES (@id, @kind, @initiated_by, @from_account_id, @to_account_id, @amount, @currency,
+        @description, @workflow_id)
+ON CONFLICT (id) DO NOTHING
+RETURNING *;
+
+-- name: GetTransfer :one
+SELECT * FROM transfers WHERE id = $1;
+
+-- name: GetVisibleTransfer :one
+-- A transfer is visible to whoever started it and to the owners of both accounts.
+SELECT t.* FROM transfers t
+WHERE t.id = @id AND (
+    t.initiated_by = @user_id
+    OR EXISTS (SELECT 1 FROM accounts a
+               WHERE a.id IN (t.from_account_id, t.to_account_id) AND a.user_id = @user_id));
+
+-- name: ListVisibleTransfers :many
+-- Newest first, keyset-paginated on (created_at, id).
+SELECT t.* FROM transfers t
+WHERE (t.initiated_by = @user_id
+       OR t.from_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id)
+       OR t.to_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id))
+  AND (sqlc.narg('before_created_at')::timestamptz IS NULL
+       OR (t.created_at, t.id) < (sqlc.narg('before_created_at')::timestamptz, sqlc.narg('before_id')::uuid))
+ORDER BY t.created_at DESC, t.id DESC
+LIMIT @page_size;
+
+-- name: FinishTransfer :execrows
+-- Moves a pending transfer to its end state; a finished transfer never changes again.
+UPDATE transfers
+SET status = @status, failure_code = @failure_code, failure_reason = @failure_reason,
+    updated_at = now(), completed_at = now()
+WHERE id = @id AND status = 'pending';
+
+-- name: AddTransferStep :exec
+INSERT INTO transfer_steps (transfer_id, name, status, detail)
+VALUES (@transfer_id, @name, @status, @detail)
+ON CONFLICT (transfer_id, name) DO NOTHING;
+
+-- name: ListTransferSteps :many
+SELECT * FROM transfer_steps WHERE transfer_id = $1 ORDER BY at, name;
+
+-- name: SumOutgoingSince :one
+-- Money sent from an account since a moment by transfers that did not fail, this one excluded.
+SELECT COALESCE(sum(amount), 0)::bigint FROM transfers
+WHERE from_account_id = @account_id AND created_at >= @since AND id <> @exclude_id
+  AND status IN ('pending', 'completed');
