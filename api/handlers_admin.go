@@ -97,8 +97,10 @@ func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		f.Until = *t
 	}
 	f.Limit = int64(pageSize(&v, q.Get("limit")))
-	if len(f.Type) > 64 || len(f.UserID) > 64 || len(f.Email) > 254 {
-		v.add("type", "filters are too long")
+	for field, n := range map[string]int{"type": len(f.Type), "user_id": len(f.UserID), "email": len(f.Email)} {
+		if n > 254 {
+			v.add(field, "is too long")
+		}
 	}
 	if err := v.err(); err != nil {
 		return err

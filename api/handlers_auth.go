@@ -230,7 +230,7 @@ func (r refreshRequest) validate() error {
 		return fieldErrors(FieldError{Field: "refresh_token", Message: "is required"})
 	}
 	if len(r.RefreshToken) > 128 {
-		return newError(codeInvalidRefreshToken, "Log in again.")
+		return fieldErrors(FieldError{Field: "refresh_token", Message: "is not a refresh token this API issued"})
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 			}
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(int(*prior.StatusCode))
 			_, _ = w.Write(prior.ResponseBody)
 			return nil
@@ -108,6 +109,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 		s.logger.ErrorContext(ctx, "store idempotent response", "error", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(append(body, '\n'))
 	return nil

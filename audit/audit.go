@@ -168,3 +168,20 @@ func (s *Store) Notifications(ctx context.Context, userID string, limit int64) (
 	}
 	return out, nil
 }
+
+// EnsureIndexes creates the indexes the audit queries use.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	if _, err := s.events.Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "at", Value: -1}}},
+		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "at", Value: -1}}},
+		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}}},
+	}); err != nil {
+		return fmt.Errorf("create audit indexes: %w", err)
+	}
+	if _, err := s.notifications.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}},
+	}); err != nil {
+		return fmt.Errorf("create notification indexes: %w", err)
+	}
+	return nil
+}

@@ -247,3 +247,34 @@ func (s *Store) FailTransfer(ctx context.Context, transferID uuid.UUID, step, co
 		return nil
 	})
 }
+
+// ExpireHolds releases up to limit holds past their expiry and ends their transfers as compensated
+// with the given reason, unless the transfer already ended. A transfer workflow still running finds
+// the hold gone and ends the same way. It returns how many holds it released.
+func (s *Store) ExpireHolds(ctx context.Context, limit int32, code, reason string) (int, error) {
+	holds, err := s.ListExpiredHolds(ctx, limit)
+	if err != nil {
+		return 0, fmt.Errorf("list expired holds: %w", err)
+	}
+	n := 0
+	for _, h := range holds {
+		released, err := s.ReleaseReservation(ctx, h.TransferID, HoldExpired)
+		if err != nil {
+			return n, err
+		}
+		if !released {
+			continue
+		}
+		n++
+		t, err := s.GetTransfer(ctx, h.TransferID)
+		if err != nil {
+			return n, fmt.Errorf("get transfer: %w", err)
+		}
+		if t.Status == TransferPending {
+			if err := s.FailTransfer(ctx, t.ID, "expired", code, reason); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}

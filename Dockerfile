@@ -1,0 +1,58 @@
+# syntax=docker/dockerfile:1
+
+# One Dockerfile, two images. Pick the binary with --target:
+#   docker build --target api    -t bank-api .
+#   docker build --target worker -t bank-worker .
+# Without --target the last stage (api) is built.
+
+ARG GO_VERSION=1.26.8
+
+############################
+# Shared build environment #
+############################
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build-base
+WORKDIR /src
+# Put the module and build caches where the cache mounts below point (the golang
+# image's defaults are /go/pkg/mod and /root/.cache/go-build), never fetch a
+# different toolchain, and build fully static binaries.
+ENV GOMODCACHE=/root/go/pkg/mod \
+    GOCACHE=/root/.cache/go-build \
+    GOTOOLCHAIN=local \
+    CGO_ENABLED=0
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/root/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    go mod download
+COPY . .
+
+# The build stages cross-compile for the requested platform (buildx --platform).
+FROM build-base AS build-api
+ARG TARGETOS TARGETARCH
+RUN --mount=type=cache,target=/root/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o /out/api ./cmd/api
+
+FROM build-base AS build-worker
+ARG TARGETOS TARGETARCH
+RUN --mount=type=cache,target=/root/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o /out/worker ./worker
+
+##########
+# Worker #
+##########
+FROM gcr.io/distroless/static-debian12:nonroot AS worker
+COPY --from=build-worker /out/worker /worker
+USER nonroot:nonroot
+ENTRYPOINT ["/worker"]
+
+#######
+# API #
+#######
+FROM gcr.io/distroless/static-debian12:nonroot AS api
+COPY --from=build-api /out/api /api
+USER nonroot:nonroot
+EXPOSE 8080
+ENTRYPOINT ["/api"]

@@ -1,0 +1,48 @@
+# A thin layer over go commands. `make dev` runs the whole bank; `make test` runs every test.
+
+GOBIN := $(CURDIR)/bin
+export GOBIN
+
+TEMPORAL_CLI_VERSION := v1.5.1
+SQLC_VERSION         := v1.31.1
+
+.PHONY: dev test tools build generate check-generated migrate ledger-check bench lint
+
+dev: tools build
+	go run ./cmd/devstack $(DEVFLAGS)
+
+test: tools
+	go vet ./...
+	$(GOBIN)/sqlc diff
+	go test -race -count=1 -timeout 30m ./...
+
+tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire
+
+$(GOBIN)/temporal:
+	go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+$(GOBIN)/sqlc:
+	CGO_ENABLED=1 go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+
+$(GOBIN)/mongowire: tools/mongowire/go.mod tools/mongowire/main.go
+	cd tools/mongowire && go build -o $(GOBIN)/mongowire .
+
+build:
+	go build -o $(GOBIN)/api ./cmd/api
+	go build -o $(GOBIN)/worker ./worker
+	go build -o $(GOBIN)/bankctl ./cmd/bankctl
+
+generate: $(GOBIN)/sqlc
+	$(GOBIN)/sqlc generate
+
+check-generated: $(GOBIN)/sqlc
+	$(GOBIN)/sqlc diff
+
+migrate:
+	go run ./cmd/bankctl migrate
+
+ledger-check:
+	go run ./cmd/bankctl ledger-check
+
+bench: tools build
+	go run ./bench $(BENCHFLAGS)

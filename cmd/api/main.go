@@ -1,0 +1,209 @@
+// Command api serves the bank's HTTP API.
+//
+//	api              serve (configured by the environment; see the README)
+//	api healthcheck  exit 0 when the API on HTTP_ADDR answers /healthz (for container healthchecks)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/bankforge/bank/api"
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/bootstrap"
+	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/workflows"
+)
+
+type config struct {
+	HTTPAddr          string
+	DatabaseURL       string
+	MongoURI          string
+	MongoDatabase     string
+	TemporalAddress   string
+	TemporalNamespace string
+	AdminEmail        string
+	AdminPassword     string
+	DBMaxConns        int
+	LogLevel          slog.Level
+	API               api.Config
+}
+
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	e := envconfig.New(lookup)
+	c := config{
+		HTTPAddr:          e.String("HTTP_ADDR", ":8080"),
+		DatabaseURL:       e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"),
+		MongoURI:          e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
+		MongoDatabase:     e.String("MONGO_DATABASE", "bank"),
+		TemporalAddress:   e.String("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: e.String("TEMPORAL_NAMESPACE", "default"),
+		AdminEmail:        e.String("BANK_ADMIN_EMAIL", ""),
+		AdminPassword:     e.String("BANK_ADMIN_PASSWORD", ""),
+		DBMaxConns:        e.Int("DB_MAX_CONNS", 16, 1, 1000),
+		LogLevel:          e.LogLevel("LOG_LEVEL"),
+		API: api.Config{
+			JWTSecret:       []byte(e.Secret("JWT_SECRET", 32)),
+			Issuer:          e.String("JWT_ISSUER", "bank"),
+			Audience:        e.String("JWT_AUDIENCE", "bank-api"),
+			AccessTTL:       e.Duration("ACCESS_TOKEN_TTL", 15*time.Minute, time.Minute, time.Hour),
+			RefreshTTL:      e.Duration("REFRESH_TOKEN_TTL", 30*24*time.Hour, time.Hour, 90*24*time.Hour),
+			DefaultCurrency: e.String("DEFAULT_CURRENCY", "USD"),
+			TaskQueue:       e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
+			AuthRateLimit:   e.Int("AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000),
+			LockThreshold:   e.Int("LOGIN_LOCK_THRESHOLD", 5, 1, 100),
+			LockBase:        e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
+			LockMax:         e.Duration("LOGIN_LOCK_MAX", time.Hour, time.Second, 7*24*time.Hour),
+			MaxWait:         20 * time.Second,
+		},
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return c, errors.Join(e.Err(), errors.New("BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD go together"))
+	}
+	return c, e.Err()
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck())
+	}
+	cfg, err := loadConfig(nil)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err != nil {
+		logger.Error("invalid configuration", "error", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("api stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	logger.Info("starting api", "http_addr", cfg.HTTPAddr, "database_url", envconfig.MaskURL(cfg.DatabaseURL),
+		"mongo_uri", envconfig.MaskURL(cfg.MongoURI), "temporal_address", cfg.TemporalAddress,
+		"namespace", cfg.TemporalNamespace, "jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))
+
+	pool, err := db.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := db.Migrate(ctx, pool); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	store := db.NewStore(pool)
+	hasher := password.NewHasher(password.DefaultParams)
+	if cfg.AdminEmail != "" {
+		created, err := bootstrap.EnsureAdmin(ctx, store, hasher, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+		if created {
+			logger.Info("created admin", "email", cfg.AdminEmail)
+		}
+	}
+
+	mongoClient, err := audit.Connect(ctx, cfg.MongoURI)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = mongoClient.Disconnect(context.WithoutCancel(ctx)) }()
+
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return fmt.Errorf("connect temporal: %w", err)
+	}
+	defer tc.Close()
+
+	handler, err := api.New(ctx, cfg.API, api.Deps{
+		Store:     store,
+		Workflows: tc,
+		Audit:     audit.NewStore(mongoClient.Database(cfg.MongoDatabase)),
+		Hasher:    hasher,
+		Logger:    logger,
+		Ready: map[string]func(context.Context) error{
+			"postgres": store.Ping,
+			"mongodb":  func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
+			"temporal": func(ctx context.Context) error {
+				_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+				return err
+			},
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      40 * time.Second, // above the longest ?wait= of operation polling
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("api listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("api shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func healthcheck() int {
+	addr := os.Getenv("HTTP_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 1
+	}
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,188 @@
+// Command devstack runs the whole bank on one machine for development: it prepares the PostgreSQL
+// database, starts a Temporal dev server with its web UI and a MongoDB wire-protocol server (each
+// keeping its state under .dev/), then the worker and the API, and stops them all on Ctrl-C.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/internal/bootstrap"
+	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/stack"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, logger, os.Args[1:]); err != nil {
+		logger.Error("devstack stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("devstack", flag.ContinueOnError)
+	dir := fs.String("dir", ".dev", "directory for the dev servers' state")
+	bin := fs.String("bin", "bin", "directory of the executables")
+	seed := fs.Bool("seed", os.Getenv("BANK_SEED_DEMO") != "", "create demo customers with balances (also BANK_SEED_DEMO=1)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	databaseURL := envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable")
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+
+	// The database, migrated.
+	if created, err := db.CreateDatabaseIfMissing(ctx, databaseURL); err != nil {
+		return fmt.Errorf("prepare database (is PostgreSQL running? set DATABASE_URL): %w", err)
+	} else if created {
+		logger.Info("created database")
+	}
+	pool, err := db.Connect(ctx, databaseURL, 4)
+	if err != nil {
+		return err
+	}
+	applied, err := db.Migrate(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		logger.Info("migrated database", "applied", strings.Join(applied, ", "))
+	}
+
+	// The first admin: from BANK_ADMIN_EMAIL/BANK_ADMIN_PASSWORD (the API creates it), or generated
+	// here once and printed.
+	adminEmail, adminPassword := os.Getenv("BANK_ADMIN_EMAIL"), os.Getenv("BANK_ADMIN_PASSWORD")
+	if adminEmail == "" {
+		adminEmail, adminPassword, err = generatedAdmin(ctx, db.NewStore(pool), *dir)
+		if err != nil {
+			pool.Close()
+			return err
+		}
+	}
+	pool.Close()
+
+	secret, err := devSecret(*dir)
+	if err != nil {
+		return err
+	}
+	env := []string{"JWT_SECRET=" + secret}
+	if os.Getenv("JWT_SECRET") != "" {
+		env = nil // the caller's own secret wins
+	}
+	if os.Getenv("MAIL_MODE") == "" {
+		env = append(env, "MAIL_MODE=log")
+	}
+
+	s, err := stack.Start(ctx, stack.Options{
+		Dir:          *dir,
+		Bin:          *bin,
+		DatabaseURL:  databaseURL,
+		MongoURI:     os.Getenv("MONGO_URI"),
+		TemporalPort: 7233,
+		UIPort:       8233,
+		MongoPort:    27017,
+		APIPort:      8080,
+		Env:          env,
+		Output:       os.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+
+	if *seed {
+		c := bankclient.New(s.APIURL)
+		if err := seedDemo(ctx, c, adminEmail, adminPassword, logger); err != nil {
+			logger.Error("seeding demo data failed", "error", err)
+		}
+	}
+
+	fmt.Printf(`
+The bank is running. Ctrl-C stops everything; state is kept in %s.
+  API              %s   (contract: %s/openapi.yaml)
+  Temporal web UI  %s
+  Temporal         %s
+  MongoDB          %s
+  PostgreSQL       %s
+`, *dir, s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL))
+
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nstopping...")
+		return nil
+	case err := <-s.Exited():
+		return err
+	}
+}
+
+// generatedAdmin creates admin@bank.local with a random password when the database has no admin,
+// prints the credentials once and keeps a copy in dir.
+func generatedAdmin(ctx context.Context, store *db.Store, dir string) (string, string, error) {
+	credFile := filepath.Join(dir, "admin-credentials")
+	if b, err := os.ReadFile(credFile); err == nil {
+		email, pw, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+		return email, pw, nil
+	}
+	exists, err := store.AdminExists(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("look up admin: %w", err)
+	}
+	if exists {
+		return "", "", nil
+	}
+	email := "admin@bank.local"
+	pw, err := bootstrap.GeneratePassword()
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := bootstrap.EnsureAdmin(ctx, store, password.NewHasher(password.DefaultParams), email, pw); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(credFile, []byte(email+" "+pw+"\n"), 0o600); err != nil {
+		return "", "", err
+	}
+	fmt.Printf("\nCreated the first admin (shown once; a copy is in %s):\n  email:    %s\n  password: %s\n\n", credFile, email, pw)
+	return email, pw, nil
+}
+
+// devSecret returns the development JWT secret, generated on first run and kept so that tokens
+// survive restarts.
+func devSecret(dir string) (string, error) {
+	path := filepath.Join(dir, "jwt-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	b := make([]byte, 48)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := base64.RawURLEncoding.EncodeToString(b)
+	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

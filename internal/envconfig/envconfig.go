@@ -1,0 +1,149 @@
+// Package envconfig reads typed settings from the environment and collects every problem, so a
+// misconfigured process stops at start with one clear message naming each bad variable.
+package envconfig
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reader reads variables through lookup (os.LookupEnv in production).
+type Reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+// New returns a Reader over lookup; nil means the process environment.
+func New(lookup func(string) (string, bool)) *Reader {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	return &Reader{lookup: lookup}
+}
+
+func (r *Reader) get(name string) (string, bool) {
+	v, ok := r.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+// String returns the variable or def.
+func (r *Reader) String(name, def string) string {
+	if v, ok := r.get(name); ok {
+		return v
+	}
+	return def
+}
+
+// Secret returns a required secret of at least minLen bytes.
+func (r *Reader) Secret(name string, minLen int) string {
+	v, ok := r.get(name)
+	switch {
+	case !ok:
+		r.errs = append(r.errs, fmt.Errorf("%s is required (at least %d random bytes, e.g. from `openssl rand -base64 48`)", name, minLen))
+	case len(v) < minLen:
+		r.errs = append(r.errs, fmt.Errorf("%s is too short: it must be at least %d bytes", name, minLen))
+	}
+	return v
+}
+
+// Int returns the variable as an integer within [lo, hi], or def.
+func (r *Reader) Int(name string, def, lo, hi int) int {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.errs = append(r.errs, fmt.Errorf("%s must be an integer from %d to %d, not %q", name, lo, hi, v))
+		return def
+	}
+	return n
+}
+
+// Int64 returns the variable as a non-negative 64-bit integer, or def.
+func (r *Reader) Int64(name string, def int64) int64 {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		r.errs = append(r.errs, fmt.Errorf("%s must be a non-negative integer, not %q", name, v))
+		return def
+	}
+	return n
+}
+
+// Duration returns the variable as a duration within [lo, hi], or def.
+func (r *Reader) Duration(name string, def, lo, hi time.Duration) time.Duration {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		r.errs = append(r.errs, fmt.Errorf("%s must be a duration from %s to %s such as 15m, not %q", name, lo, hi, v))
+		return def
+	}
+	return d
+}
+
+// OneOf returns the variable, which must be one of allowed, or def.
+func (r *Reader) OneOf(name, def string, allowed ...string) string {
+	v := r.String(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.errs = append(r.errs, fmt.Errorf("%s must be one of %s, not %q", name, strings.Join(allowed, ", "), v))
+	return def
+}
+
+// Err returns every problem found, or nil.
+func (r *Reader) Err() error { return errors.Join(r.errs...) }
+
+// LogLevel parses LOG_LEVEL-style names.
+func (r *Reader) LogLevel(name string) slog.Level {
+	switch r.OneOf(name, "info", "debug", "info", "warn", "error") {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// Mask shows a secret's length only, for logging configuration.
+func Mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return fmt.Sprintf("***(%d bytes)", len(secret))
+}
+
+// MaskURL hides the password of a URL-shaped connection string.
+func MaskURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	creds, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return u
+	}
+	user, _, hasPass := strings.Cut(creds, ":")
+	if !hasPass {
+		return u
+	}
+	return scheme + "://" + user + ":***@" + host
+}

@@ -1,0 +1,315 @@
+// Package stack starts the bank's whole system as separate processes on one machine: a Temporal dev
+// server, a MongoDB wire-protocol server (unless a MongoDB is given), the worker and the API. The
+// development command and the end-to-end tests both use it.
+package stack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// Options say what to start and where.
+type Options struct {
+	// Dir holds the state of the Temporal and Mongo servers and their logs.
+	Dir string
+	// Bin holds the executables: temporal, mongowire, api and worker.
+	Bin string
+	// DatabaseURL is the bank's PostgreSQL database; it must exist.
+	DatabaseURL string
+	// MongoURI, when set, is used instead of starting the wire server.
+	MongoURI string
+	// TemporalPort is the Temporal frontend port; UIPort 0 runs the server headless.
+	TemporalPort int
+	UIPort       int
+	// TemporalInMemory keeps Temporal's state in memory instead of a file in Dir.
+	TemporalInMemory bool
+	MongoPort        int
+	APIPort          int
+	// Env is added to the environment of the API and the worker.
+	Env []string
+	// Output receives the API's and worker's logs, each line prefixed with its process.
+	Output io.Writer
+}
+
+// Stack is a running system.
+type Stack struct {
+	APIURL          string
+	TemporalAddress string
+	MongoURI        string
+	UIURL           string
+
+	mu     sync.Mutex
+	procs  []*proc
+	exited chan error
+}
+
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Start launches the system and returns once the API answers /readyz. On error, whatever started is
+// stopped again.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", o.Dir, err)
+	}
+	for _, name := range []string{"temporal", "api", "worker"} {
+		if _, err := os.Stat(filepath.Join(o.Bin, name)); err != nil {
+			return nil, fmt.Errorf("missing executable %s in %s (run `make tools build`): %w", name, o.Bin, err)
+		}
+	}
+	s := &Stack{
+		APIURL:          "http://127.0.0.1:" + strconv.Itoa(o.APIPort),
+		TemporalAddress: "127.0.0.1:" + strconv.Itoa(o.TemporalPort),
+		MongoURI:        o.MongoURI,
+		exited:          make(chan error, 8),
+	}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+
+	temporalArgs := []string{"server", "start-dev",
+		"--ip", "127.0.0.1", "--port", strconv.Itoa(o.TemporalPort),
+		"--log-level", "warn",
+		// Faster SQLite settings and more shard I/O concurrency: the dev server's defaults are
+		// several times slower under concurrent workflows.
+		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+		"--dynamic-config-value", "history.shardIOConcurrency=16",
+	}
+	if !o.TemporalInMemory {
+		temporalArgs = append(temporalArgs, "--db-filename", filepath.Join(o.Dir, "temporal.db"))
+	}
+	if o.UIPort > 0 {
+		temporalArgs = append(temporalArgs, "--ui-port", strconv.Itoa(o.UIPort))
+		s.UIURL = "http://localhost:" + strconv.Itoa(o.UIPort)
+	} else {
+		temporalArgs = append(temporalArgs, "--headless")
+	}
+	logFile, err := os.OpenFile(filepath.Join(o.Dir, "temporal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	if err := s.start("temporal", filepath.Join(o.Bin, "temporal"), temporalArgs, nil, logFile); err != nil {
+		return nil, err
+	}
+
+	if s.MongoURI == "" {
+		if _, err := os.Stat(filepath.Join(o.Bin, "mongowire")); err != nil {
+			return nil, fmt.Errorf("missing executable mongowire in %s (run `make tools`): %w", o.Bin, err)
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(o.MongoPort)
+		mongoLog, err := os.OpenFile(filepath.Join(o.Dir, "mongowire.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		defer mongoLog.Close()
+		if err := s.start("mongowire", filepath.Join(o.Bin, "mongowire"),
+			[]string{"-listen", addr, "-sqlite-dir", filepath.Join(o.Dir, "mongo")}, nil, mongoLog); err != nil {
+			return nil, err
+		}
+		if err := waitTCP(ctx, addr, 60*time.Second); err != nil {
+			return nil, fmt.Errorf("mongowire: %w", err)
+		}
+		s.MongoURI = "mongodb://" + addr + "/"
+	}
+
+	if err := waitTemporal(ctx, s.TemporalAddress, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+
+	env := append(os.Environ(),
+		"DATABASE_URL="+o.DatabaseURL,
+		"MONGO_URI="+s.MongoURI,
+		"TEMPORAL_ADDRESS="+s.TemporalAddress,
+		"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(o.APIPort),
+	)
+	env = append(env, o.Env...)
+	out := o.Output
+	if out == nil {
+		out = io.Discard
+	}
+	if err := s.start("worker", filepath.Join(o.Bin, "worker"), nil, env, prefixed(out, "worker")); err != nil {
+		return nil, err
+	}
+	if err := s.start("api", filepath.Join(o.Bin, "api"), nil, env, prefixed(out, "api")); err != nil {
+		return nil, err
+	}
+	if err := waitHTTP(ctx, s.APIURL+"/readyz", 90*time.Second, s.exited); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Stack) start(name, path string, args, env []string, out io.Writer) error {
+	cmd := exec.Command(path, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = out, out
+	// Own process group: a Ctrl-C in the terminal reaches the parent only, which then stops the
+	// children in order. The children die with the parent if it is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+		s.exited <- fmt.Errorf("%s exited: %v", name, p.err)
+	}()
+	s.mu.Lock()
+	s.procs = append(s.procs, p)
+	s.mu.Unlock()
+	return nil
+}
+
+// Exited delivers an error when any process of the stack ends on its own.
+func (s *Stack) Exited() <-chan error { return s.exited }
+
+// Stop stops the processes in the reverse order of their start: SIGTERM, then SIGKILL after a grace
+// period.
+func (s *Stack) Stop() {
+	s.mu.Lock()
+	procs := s.procs
+	s.procs = nil
+	s.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+}
+
+// Kill stops one process at once with SIGKILL, for fault-injection tests.
+func (s *Stack) Kill(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.procs {
+		if p.name == name {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+			return nil
+		}
+	}
+	return fmt.Errorf("no process %s", name)
+}
+
+func waitTCP(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not reachable after %s: %w", addr, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func waitTemporal(ctx context.Context, addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := waitTCP(ctx, addr, timeout); err != nil {
+		return err
+	}
+	for {
+		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Logger: quietLogger{}})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not healthy: %w", errors.Join(ctx.Err(), err))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func waitHTTP(ctx context.Context, url string, timeout time.Duration, exited <-chan error) error {
+	deadline := time.Now().Add(timeout)
+	hc := http.Client{Timeout: 5 * time.Second}
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := hc.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-exited:
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not ready after %s: %v", url, timeout, last)
+}
+
+// prefixed writes each line to w prefixed with "[name] ".
+func prefixed(w io.Writer, name string) io.Writer {
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			fmt.Fprintf(w, "[%s] %s\n", name, sc.Text())
+		}
+	}()
+	return pw
+}
+
+// FreePort returns a TCP port that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

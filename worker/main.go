@@ -1,0 +1,262 @@
+// Command worker runs the bank's Temporal workflows and activities, and the sweeps that release
+// expired holds and forget old idempotency keys.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/bankforge/bank/activities"
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/mail"
+	"github.com/bankforge/bank/workflows"
+)
+
+type config struct {
+	DatabaseURL       string
+	MongoURI          string
+	MongoDatabase     string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	MailMode          string
+	SMTPAddr          string
+	SMTPUsername      string
+	SMTPPassword      string
+	MailFrom          string
+	Limits            activities.Limits
+	HoldTTL           time.Duration
+	SweepInterval     time.Duration
+	DBMaxConns        int
+	LocalActivities   int
+	WorkflowPollers   int
+	HealthAddr        string
+	LogLevel          slog.Level
+}
+
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	e := envconfig.New(lookup)
+	c := config{
+		DatabaseURL:       e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"),
+		MongoURI:          e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
+		MongoDatabase:     e.String("MONGO_DATABASE", "bank"),
+		TemporalAddress:   e.String("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: e.String("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:         e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
+		MailMode:          e.OneOf("MAIL_MODE", "log", "log", "smtp"),
+		SMTPAddr:          e.String("SMTP_ADDR", "127.0.0.1:1025"),
+		SMTPUsername:      e.String("SMTP_USERNAME", ""),
+		SMTPPassword:      e.String("SMTP_PASSWORD", ""),
+		MailFrom:          e.String("MAIL_FROM", "bank@localhost"),
+		Limits: activities.Limits{
+			MaxTransfer: e.Int64("TRANSFER_MAX_AMOUNT", 100_000_000),
+			DailyMax:    e.Int64("TRANSFER_DAILY_MAX_AMOUNT", 500_000_000),
+		},
+		HoldTTL:         e.Duration("HOLD_TTL", 15*time.Minute, time.Minute, 7*24*time.Hour),
+		SweepInterval:   e.Duration("SWEEP_INTERVAL", 30*time.Second, time.Second, time.Hour),
+		DBMaxConns:      e.Int("DB_MAX_CONNS", 16, 1, 1000),
+		LocalActivities: e.Int("WORKER_LOCAL_ACTIVITIES", 64, 1, 10_000),
+		WorkflowPollers: e.Int("WORKER_WORKFLOW_POLLERS", 4, 1, 100),
+		HealthAddr:      e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
+		LogLevel:        e.LogLevel("LOG_LEVEL"),
+	}
+	return c, e.Err()
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck())
+	}
+	cfg, err := loadConfig(nil)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err != nil {
+		logger.Error("invalid configuration", "error", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("worker stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	logger.Info("starting worker", "database_url", envconfig.MaskURL(cfg.DatabaseURL), "mongo_uri", envconfig.MaskURL(cfg.MongoURI),
+		"temporal_address", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "task_queue", cfg.TaskQueue, "mail_mode", cfg.MailMode)
+
+	pool, err := db.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if applied, err := db.Migrate(ctx, pool); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	} else if len(applied) > 0 {
+		logger.Info("migrated database", "applied", applied)
+	}
+	store := db.NewStore(pool)
+
+	mongoClient, err := audit.Connect(ctx, cfg.MongoURI)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = mongoClient.Disconnect(context.WithoutCancel(ctx)) }()
+	auditStore := audit.NewStore(mongoClient.Database(cfg.MongoDatabase))
+	if err := auditStore.EnsureIndexes(ctx); err != nil {
+		logger.Warn("audit indexes not created", "error", err)
+	}
+
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return fmt.Errorf("connect temporal: %w", err)
+	}
+	defer tc.Close()
+	if err := ensureNamespace(ctx, tc, cfg.TemporalNamespace, logger); err != nil {
+		return err
+	}
+
+	var mailer activities.Mailer = mail.LogMailer{Logger: logger}
+	if cfg.MailMode == "smtp" {
+		mailer = mail.SMTPMailer{Addr: cfg.SMTPAddr, From: cfg.MailFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
+	}
+
+	w := worker.New(tc, cfg.TaskQueue, worker.Options{
+		MaxConcurrentLocalActivityExecutionSize: cfg.LocalActivities,
+		MaxConcurrentWorkflowTaskPollers:        cfg.WorkflowPollers,
+	})
+	w.RegisterWorkflow(workflows.Register)
+	w.RegisterWorkflow(workflows.Transfer)
+	w.RegisterActivity(&activities.Activities{
+		Store:   store,
+		Audit:   auditStore,
+		Mailer:  mailer,
+		Limits:  cfg.Limits,
+		HoldTTL: cfg.HoldTTL,
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	logger.Info("worker running")
+
+	// A liveness endpoint for container healthchecks: the process is up and its worker started.
+	health := &http.Server{
+		Addr:              cfg.HealthAddr,
+		ReadHeaderTimeout: 2 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":"ok"}`))
+		}),
+	}
+	go func() {
+		if err := health.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("health endpoint stopped", "error", err)
+		}
+	}()
+	defer func() { _ = health.Close() }()
+
+	ticker := time.NewTicker(cfg.SweepInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("worker stopping")
+			return nil
+		case <-ticker.C:
+			sweep(ctx, store, logger)
+		}
+	}
+}
+
+func healthcheck() int {
+	addr := os.Getenv("WORKER_HEALTH_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8081"
+	}
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + addr + "/healthz")
+	if err != nil {
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
+}
+
+// sweep releases expired holds (ending their transfers) and forgets idempotency keys older than 48h.
+func sweep(ctx context.Context, store *db.Store, logger *slog.Logger) {
+	n, err := store.ExpireHolds(ctx, 100, domain.ErrTypeHoldNotActive, domain.CustomerMessage(domain.ErrTypeHoldNotActive))
+	if err != nil {
+		logger.Error("expiring holds failed", "error", err)
+	} else if n > 0 {
+		logger.Warn("expired holds released", "count", n)
+	}
+	if _, err := store.DeleteIdempotencyKeysBefore(ctx, time.Now().Add(-48*time.Hour)); err != nil {
+		logger.Error("deleting old idempotency keys failed", "error", err)
+	}
+}
+
+// ensureNamespace registers the namespace when missing and adds the search attributes the
+// workflows use, so operators can find transfers by id, account and status.
+func ensureNamespace(ctx context.Context, tc client.Client, namespace string, logger *slog.Logger) error {
+	_, err := tc.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	var notFound *serviceerror.NamespaceNotFound
+	if errors.As(err, &notFound) {
+		_, err = tc.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+			Namespace:                        namespace,
+			WorkflowExecutionRetentionPeriod: durationpb.New(7 * 24 * time.Hour),
+		})
+		var exists *serviceerror.NamespaceAlreadyExists
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("register namespace: %w", err)
+		}
+		logger.Info("registered namespace", "namespace", namespace)
+	} else if err != nil {
+		return fmt.Errorf("describe namespace: %w", err)
+	}
+	have, err := tc.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = tc.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	logger.Info("added search attributes", "count", len(missing))
+	return nil
+}
