@@ -328,11 +328,12 @@ func (q *Queries) ListUserAccounts(ctx context.Context, userID *uuid.UUID) ([]Ac
 }
 
 const lockAccounts = `-- name: LockAccounts :many
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE
 `
 
 // Locks the accounts in ascending id order, the one order every writer uses, so that two transfers
-// in opposite directions never deadlock.
+// in opposite directions never deadlock. NO KEY UPDATE (balances and holds are not keys) lets the
+// foreign-key checks of concurrent inserts referencing these accounts through.
 func (q *Queries) LockAccounts(ctx context.Context, ids []uuid.UUID) ([]Account, error) {
 	rows, err := q.db.Query(ctx, lockAccounts, ids)
 	if err != nil {

@@ -31,8 +31,9 @@ SELECT * FROM accounts WHERE kind = 'cash' AND currency = $1;
 
 -- name: LockAccounts :many
 -- Locks the accounts in ascending id order, the one order every writer uses, so that two transfers
--- in opposite directions never deadlock.
-SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id FOR UPDATE;
+-- in opposite directions never deadlock. NO KEY UPDATE (balances and holds are not keys) lets the
+-- foreign-key checks of concurrent inserts referencing these accounts through.
+SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id FOR NO KEY UPDATE;
 
 -- name: AddToBalance :one
 UPDATE accounts SET balance = balance + @delta, updated_at = now()
