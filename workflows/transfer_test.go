@@ -1,0 +1,214 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/bankforge/bank/activities"
+	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/workflows"
+)
+
+var a *activities.Activities
+
+// outcome says how a mocked activity behaves.
+type outcome int
+
+const (
+	ok          outcome = iota
+	retryable           // fails once with an infrastructure error, then succeeds
+	nonRetryable        // a business refusal
+	timeout             // times out once, then succeeds
+)
+
+func (o outcome) String() string {
+	return [...]string{"ok", "retryable", "non-retryable", "timeout"}[o]
+}
+
+// behave returns an activity body that acts as o, counting its calls.
+func behave(o outcome, errType string, calls *int) func(context.Context, activities.TransferRef) error {
+	return func(context.Context, activities.TransferRef) error {
+		*calls++
+		switch {
+		case o == retryable && *calls == 1:
+			return errors.New("connection reset")
+		case o == timeout && *calls == 1:
+			return temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, nil)
+		case o == nonRetryable:
+			return temporal.NewNonRetryableApplicationError(domain.CustomerMessage(errType), errType, nil)
+		}
+		return nil
+	}
+}
+
+type transferRun struct {
+	validate, reserve, post, void, fail, record int
+	failedWith                                 activities.FailTransferInput
+}
+
+// mocks replaces the default behaviour of activities, by name: "post", "void", "fail", "record".
+type mocks map[string]any
+
+func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*testsuite.TestWorkflowEnvironment, *transferRun) mocks) (*transferRun, workflows.TransferResult, error) {
+	t.Helper()
+	env := newEnv()
+	run := &transferRun{}
+	m := mocks{
+		"post": behave(post, domain.ErrTypeAccountNotActive, &run.post),
+		"void": behave(ok, "", &run.void),
+		"fail": func(_ context.Context, in activities.FailTransferInput) (activities.FailTransferResult, error) {
+			run.fail++
+			run.failedWith = in
+			if run.void > 0 {
+				return activities.FailTransferResult{Status: workflows.StatusCompensated}, nil
+			}
+			return activities.FailTransferResult{Status: workflows.StatusFailed}, nil
+		},
+		"record": behave(ok, "", &run.record),
+	}
+	if setup != nil {
+		for k, v := range setup(env, run) {
+			m[k] = v
+		}
+	}
+	env.OnActivity(a.ValidateTransfer, mock.Anything, mock.Anything).Return(behave(validate, domain.ErrTypeCurrencyMismatch, &run.validate))
+	env.OnActivity(a.ReserveFunds, mock.Anything, mock.Anything).Return(behave(reserve, domain.ErrTypeInsufficientFunds, &run.reserve))
+	env.OnActivity(a.PostTransfer, mock.Anything, mock.Anything).Return(m["post"])
+	env.OnActivity(a.VoidHold, mock.Anything, mock.Anything).Return(m["void"])
+	env.OnActivity(a.FailTransfer, mock.Anything, mock.Anything).Return(m["fail"])
+	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(m["record"])
+	env.ExecuteWorkflow(workflows.Transfer, workflows.TransferInput{TransferID: "t-1", Kind: "transfer", Amount: 10, Currency: "USD"})
+	require.True(t, env.IsWorkflowCompleted())
+	var res workflows.TransferResult
+	err := env.GetWorkflowError()
+	if err == nil {
+		require.NoError(t, env.GetWorkflowResult(&res))
+	}
+	return run, res, err
+}
+
+// Every activity position crossed with every outcome ends fully posted or fully compensated.
+func TestTransfer_EveryFailurePoint(t *testing.T) {
+	for _, step := range []string{"validate", "reserve", "post"} {
+		for _, o := range []outcome{ok, retryable, nonRetryable, timeout} {
+			t.Run(step+"/"+o.String(), func(t *testing.T) {
+				outcomes := map[string]outcome{"validate": ok, "reserve": ok, "post": ok}
+				outcomes[step] = o
+				run, res, err := runTransfer(t, outcomes["validate"], outcomes["reserve"], outcomes["post"], nil)
+
+				if o != nonRetryable {
+					require.NoError(t, err)
+					require.Equal(t, workflows.StatusCompleted, res.Status)
+					require.Equal(t, 1+boolInt(o != ok && step == "post"), run.post, "post calls")
+					require.Zero(t, run.void, "a completed transfer voids nothing")
+					require.Zero(t, run.fail)
+					require.Equal(t, 1, run.record)
+					return
+				}
+				var appErr *temporal.ApplicationError
+				require.ErrorAs(t, err, &appErr)
+				require.Equal(t, 1, run.fail, "the failure is recorded once")
+				require.Equal(t, step, run.failedWith.Step)
+				require.Equal(t, appErr.Type(), run.failedWith.ErrType)
+				require.Equal(t, 1, run.record, "the outcome is recorded")
+				switch step {
+				case "validate":
+					require.Equal(t, domain.ErrTypeCurrencyMismatch, appErr.Type())
+					require.Zero(t, run.reserve+run.post+run.void, "nothing after a failed validation")
+				case "reserve":
+					require.Equal(t, domain.ErrTypeInsufficientFunds, appErr.Type())
+					require.Zero(t, run.post+run.void, "no hold, nothing to void")
+				case "post":
+					require.Equal(t, domain.ErrTypeAccountNotActive, appErr.Type())
+					require.Equal(t, 1, run.void, "the hold is voided")
+				}
+			})
+		}
+	}
+}
+
+func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
+	for _, committed := range []bool{false, true} {
+		run, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
+			m := mocks{"post": func(context.Context, activities.TransferRef) error {
+				run.post++
+				return temporal.NewNonRetryableApplicationError("lost", domain.ErrTypeInternal, nil)
+			}}
+			if committed {
+				m["fail"] = func(context.Context, activities.FailTransferInput) (activities.FailTransferResult, error) {
+					return activities.FailTransferResult{Status: workflows.StatusCompleted}, nil
+				}
+			}
+			return m
+		})
+		if committed {
+			require.NoError(t, err, "a posting that committed stands")
+			require.Equal(t, workflows.StatusCompleted, res.Status)
+		} else {
+			require.Error(t, err)
+			require.Equal(t, 1, run.void)
+		}
+	}
+}
+
+func TestTransfer_CancellationCompensates(t *testing.T) {
+	run, _, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
+		env.RegisterDelayedCallback(env.CancelWorkflow, time.Millisecond)
+		return mocks{"post": func(ctx context.Context, _ activities.TransferRef) error {
+			run.post++
+			<-ctx.Done()
+			return ctx.Err()
+		}}
+	})
+	require.Error(t, err)
+	require.Equal(t, 1, run.void, "cancellation voids the hold")
+	require.Equal(t, 1, run.fail)
+	require.Equal(t, domain.ErrTypeCanceled, run.failedWith.ErrType)
+}
+
+func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
+	run, _, err := runTransfer(t, ok, ok, nonRetryable, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
+		return mocks{"void": func(context.Context, activities.TransferRef) error {
+			run.void++
+			return temporal.NewNonRetryableApplicationError("database gone", domain.ErrTypeInternal, nil)
+		}}
+	})
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, domain.ErrTypeAccountNotActive, appErr.Type(), "the workflow fails with the original cause")
+	require.Zero(t, run.fail, "not declared failed while the hold stands; the expiry sweep ends it")
+}
+
+func TestTransfer_RecordingFailureDoesNotUndoMoney(t *testing.T) {
+	_, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
+		return mocks{"record": func(context.Context, activities.TransferRef) error {
+			return temporal.NewNonRetryableApplicationError("mongo down", domain.ErrTypeInternal, nil)
+		}}
+	})
+	require.NoError(t, err)
+	require.Equal(t, workflows.StatusCompleted, res.Status)
+}
+
+func newEnv() *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return s.NewTestWorkflowEnvironment()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
