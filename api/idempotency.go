@@ -97,6 +97,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	if err != nil {
 		return internalError(fmt.Errorf("encode response: %w", err))
 	}
+	body = append(body, '\n')
 	var location *string
 	if resp.location != "" {
 		location = &resp.location
@@ -111,7 +112,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(resp.status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
 	return nil
 }
 

@@ -1,0 +1,277 @@
+package api_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/api"
+	"github.com/bankforge/bank/audit"
+)
+
+func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("POST", "/v1/auth/register", "", `{"email":"  Ana.Lopez@Example.COM ","password":"blue-Giraffe-runs-42","full_name":"Ana López","phone":"+573001234567","currency":"COP"}`)
+	if r.status != http.StatusAccepted {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	var op struct{ ID, Kind, Status string }
+	r.json(t, &op)
+	if r.header.Get("Location") != "/v1/operations/"+op.ID || op.Kind != "registration" || op.Status != "running" {
+		t.Fatalf("unexpected answer %s (Location %s)", r.body, r.header.Get("Location"))
+	}
+	if h.workflows.starts() != 1 {
+		t.Fatalf("%d workflows started", h.workflows.starts())
+	}
+	reg, err := h.store.GetRegistration(t.Context(), op.ID)
+	if err != nil || reg.Email != "ana.lopez@example.com" || reg.Currency != "COP" {
+		t.Fatalf("registration %+v, %v", reg, err)
+	}
+	if strings.Contains(string(r.body), "argon2") || strings.Contains(string(r.body), "Giraffe") {
+		t.Fatal("the answer carries the password or its hash")
+	}
+	// The workflow's input names the registration, never the password or its hash.
+	in := h.workflows.args[0]
+	if s := strings.ToLower(strings.ReplaceAll(jsonString(t, in), " ", "")); strings.Contains(s, "giraffe") || strings.Contains(s, "argon2") {
+		t.Fatalf("workflow input carries a secret: %s", s)
+	}
+	// Polling: the operation is visible to anyone holding its id.
+	p := h.do("GET", "/v1/operations/"+op.ID+"?wait=10ms", "", "")
+	if p.status != http.StatusOK {
+		t.Fatalf("poll: %d %s", p.status, p.body)
+	}
+	if p := h.do("GET", "/v1/operations/"+uuid.NewString(), "", ""); p.status != http.StatusNotFound {
+		t.Fatalf("unknown operation: %d", p.status)
+	}
+}
+
+func TestRegister_EmailTaken(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("client")
+	before := h.counts()
+	r := h.do("POST", "/v1/auth/register", "", `{"email":"`+strings.ToUpper(u.Email)+`","password":"blue-Giraffe-runs-42","full_name":"Other"}`)
+	requireProblem(t, r, http.StatusConflict, "")
+	if after := h.counts(); !equalCounts(before, after) {
+		t.Fatalf("state changed: %v -> %v", before, after)
+	}
+}
+
+func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("client")
+	unknown := h.do("POST", "/v1/auth/login", "", `{"email":"nobody@example.com","password":"whatever-password"}`)
+	wrong := h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"whatever-password"}`)
+	requireProblem(t, unknown, http.StatusUnauthorized, "")
+	requireProblem(t, wrong, http.StatusUnauthorized, "")
+	if string(unknown.body) != string(wrong.body) {
+		t.Fatalf("answers differ:\n%s\n%s", unknown.body, wrong.body)
+	}
+	failed := h.audit.ofType(audit.EventLoginFailed)
+	if len(failed) != 2 {
+		t.Fatalf("%d failed logins audited; want 2", len(failed))
+	}
+	for _, e := range failed {
+		if e.IP == "" || e.Email == "" || strings.Contains(jsonString(t, e), "whatever-password") {
+			t.Fatalf("bad audit event %+v", e)
+		}
+	}
+}
+
+func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("client")
+	for range 5 {
+		requireProblem(t, h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"not-the-password"}`), http.StatusUnauthorized, "")
+	}
+	// Locked: even the right password is refused for now.
+	r := h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"`+u.password+`"}`)
+	requireProblem(t, r, http.StatusUnauthorized, "")
+	got, _ := h.store.GetUser(t.Context(), u.ID)
+	if got.LockedUntil == nil || time.Until(*got.LockedUntil) < 30*time.Second {
+		t.Fatalf("locked until %v", got.LockedUntil)
+	}
+}
+
+func TestAuthRoutes_RateLimitedPerIP(t *testing.T) {
+	h := newHarness(t, func(c *api.Config) { c.AuthRateLimit = 3 })
+	for range 3 {
+		h.do("POST", "/v1/auth/login", "", `{"email":"a@example.com","password":"x"}`)
+	}
+	r := h.do("POST", "/v1/auth/login", "", `{"email":"a@example.com","password":"x"}`)
+	requireProblem(t, r, http.StatusTooManyRequests, "")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+}
+
+func TestTokens_RevokedAtOnce(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("client")
+	if r := h.do("GET", "/v1/me", u.token, ""); r.status != http.StatusOK {
+		t.Fatalf("me: %d", r.status)
+	}
+	// Refresh rotates; the old refresh token is spent, and reusing it revokes the whole session.
+	r := h.do("POST", "/v1/auth/refresh", "", `{"refresh_token":"`+u.refresh+`"}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("refresh: %d %s", r.status, r.body)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	r.json(t, &tok)
+	if tok.RefreshToken == u.refresh {
+		t.Fatal("refresh token not rotated")
+	}
+	requireProblem(t, h.do("POST", "/v1/auth/refresh", "", `{"refresh_token":"`+u.refresh+`"}`), http.StatusUnauthorized, "")
+	for _, token := range []string{u.token, tok.AccessToken} {
+		requireProblem(t, h.do("GET", "/v1/me", token, ""), http.StatusUnauthorized, "")
+	}
+	requireProblem(t, h.do("POST", "/v1/auth/refresh", "", `{"refresh_token":"`+tok.RefreshToken+`"}`), http.StatusUnauthorized, "")
+	if len(h.audit.ofType(audit.EventRefreshReuse)) != 1 {
+		t.Fatal("refresh token reuse not audited")
+	}
+
+	// Logout ends the session's access tokens.
+	access, refresh := h.login(u.Email, u.password)
+	if r := h.do("POST", "/v1/auth/logout", "", `{"refresh_token":"`+refresh+`"}`); r.status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	requireProblem(t, h.do("GET", "/v1/me", access, ""), http.StatusUnauthorized, "")
+
+	// A password change ends the other sessions and keeps the current one.
+	current, _ := h.login(u.Email, u.password)
+	other, _ := h.login(u.Email, u.password)
+	r = h.do("POST", "/v1/me/password", current, `{"current_password":"`+u.password+`","new_password":"a-brand-New-passphrase-7"}`)
+	if r.status != http.StatusNoContent {
+		t.Fatalf("change password: %d %s", r.status, r.body)
+	}
+	requireProblem(t, h.do("GET", "/v1/me", other, ""), http.StatusUnauthorized, "")
+	if r := h.do("GET", "/v1/me", current, ""); r.status != http.StatusOK {
+		t.Fatalf("current session after password change: %d", r.status)
+	}
+	h.login(u.Email, "a-brand-New-passphrase-7")
+
+	// A role change takes effect at once: roles are read from the database, not the token.
+	if _, err := h.store.Pool().Exec(t.Context(), "UPDATE users SET role = 'admin' WHERE id = $1", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.do("GET", "/v1/admin/ledger-check", current, ""); r.status != http.StatusOK {
+		t.Fatalf("after promotion: %d", r.status)
+	}
+	// Disabling a user ends their access at once.
+	if _, err := h.store.Pool().Exec(t.Context(), "UPDATE users SET status = 'disabled' WHERE id = $1", u.ID); err != nil {
+		t.Fatal(err)
+	}
+	requireProblem(t, h.do("GET", "/v1/me", current, ""), http.StatusUnauthorized, "")
+}
+
+func TestJWT_Attacks(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("client")
+	sid := sessionOf(t, u.token)
+	sign := func(method jwt.SigningMethod, key any, mutate func(jwt.MapClaims)) string {
+		c := jwt.MapClaims{
+			"iss": "bank", "aud": "bank-api", "sub": u.ID.String(), "exp": time.Now().Add(time.Minute).Unix(),
+			"iat": time.Now().Unix(), "jti": uuid.NewString(), "role": "admin", "token_type": "access", "sid": sid,
+		}
+		if mutate != nil {
+			mutate(c)
+		}
+		s, err := jwt.NewWithClaims(method, c).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	good := sign(jwt.SigningMethodHS256, []byte(testSecret), nil)
+	if r := h.do("GET", "/v1/me", good, ""); r.status != http.StatusOK {
+		t.Fatalf("well-formed token refused: %d", r.status)
+	}
+	parts := strings.Split(good, ".")
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+uuid.NewString()+`"}`)) + "." + parts[2]
+	none := sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil)
+	cases := map[string]string{
+		"alg none":      none,
+		"HS512":         sign(jwt.SigningMethodHS512, []byte(testSecret), nil),
+		"other key":     sign(jwt.SigningMethodHS256, []byte("another-secret-that-is-long-enough-too!!"), nil),
+		"tampered":      tampered,
+		"expired":       sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() }),
+		"no exp":        sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { delete(c, "exp") }),
+		"wrong iss":     sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["iss"] = "evil" }),
+		"wrong aud":     sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["aud"] = "other" }),
+		"not access":    sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["token_type"] = "refresh" }),
+		"other session": sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["sid"] = uuid.NewString() }),
+		"refresh token": u.refresh,
+		"garbage":       "not.a.token",
+		"huge":          strings.Repeat("a", 1<<20),
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			var r response
+			if name == "huge" {
+				r = h.do("GET", "/v1/me", "", "", "Authorization", "Bearer "+tok[:30000])
+			} else {
+				r = h.do("GET", "/v1/me", tok, "")
+			}
+			if r.status != http.StatusUnauthorized && r.status != http.StatusRequestHeaderFieldsTooLarge {
+				t.Fatalf("status %d; want 401", r.status)
+			}
+			if time.Since(start) > 2*time.Second {
+				t.Fatal("slow to refuse")
+			}
+		})
+	}
+	// A token in the query string is ignored.
+	requireProblem(t, h.do("GET", "/v1/me?access_token="+good, "", ""), http.StatusUnauthorized, "")
+}
+
+func TestMe_PatchChangesOnlyProfileFields(t *testing.T) {
+	h := newHarness(t)
+	u := h.user("client")
+	before := h.counts()
+	for _, body := range []string{
+		`{"role":"admin"}`, `{"email":"x@example.com"}`, `{"status":"disabled"}`,
+		`{"full_name":"New","role":"admin"}`, `{"Full_Name":"New"}`, `{"full_name":"A","full_name":"B"}`,
+	} {
+		r := h.do("PATCH", "/v1/me", u.token, body)
+		if r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest {
+			t.Fatalf("PATCH %s: %d", body, r.status)
+		}
+	}
+	if after := h.counts(); !equalCounts(before, after) {
+		t.Fatal("a refused PATCH changed the user")
+	}
+	r := h.do("PATCH", "/v1/me", u.token, `{"full_name":"Ana María","phone":"+573001112233"}`)
+	if r.status != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", r.status, r.body)
+	}
+	var me struct {
+		FullName string  `json:"full_name"`
+		Phone    *string `json:"phone"`
+		Role     string  `json:"role"`
+	}
+	r.json(t, &me)
+	if me.FullName != "Ana María" || me.Phone == nil || *me.Phone != "+573001112233" || me.Role != "client" {
+		t.Fatalf("profile %+v", me)
+	}
+	h.do("PATCH", "/v1/me", u.token, `{"phone":null}`).json(t, &me)
+	if me.Phone != nil || me.FullName != "Ana María" {
+		t.Fatalf("after clearing phone: %+v", me)
+	}
+}
+
+func sessionOf(t *testing.T, token string) string {
+	t.Helper()
+	var c jwt.MapClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c["sid"].(string)
+}

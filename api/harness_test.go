@@ -1,0 +1,327 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/bankforge/bank/api"
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/testenv"
+)
+
+// fakeWorkflows records workflow starts; it is the only fake here: the database is real.
+type fakeWorkflows struct {
+	mu      sync.Mutex
+	started []client.StartWorkflowOptions
+	args    []any
+	err     error
+	block   chan struct{} // when set, starts wait on it
+}
+
+var _ api.Workflows = (*fakeWorkflows)(nil)
+
+func (f *fakeWorkflows) ExecuteWorkflow(ctx context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	f.started = append(f.started, o)
+	f.args = append(f.args, args...)
+	return fakeRun{id: o.ID}, nil
+}
+
+func (f *fakeWorkflows) DescribeWorkflowExecution(ctx context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+		Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+	}}, nil
+}
+
+func (f *fakeWorkflows) GetWorkflow(ctx context.Context, id, _ string) client.WorkflowRun {
+	return fakeRun{id: id}
+}
+
+func (f *fakeWorkflows) starts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.started)
+}
+
+type fakeRun struct{ id string }
+
+func (r fakeRun) GetID() string                  { return r.id }
+func (r fakeRun) GetRunID() string               { return "run" }
+func (r fakeRun) GetFirstExecutionRunID() string { return "run" }
+func (r fakeRun) Get(ctx context.Context, _ any) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (r fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRunGetOptions) error {
+	return r.Get(ctx, v)
+}
+
+// memAudit keeps audit events in memory.
+type memAudit struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (m *memAudit) Record(_ context.Context, e audit.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, e)
+	return nil
+}
+
+func (m *memAudit) Events(context.Context, audit.Filter) ([]audit.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]audit.Event(nil), m.events...), nil
+}
+
+func (m *memAudit) ofType(typ string) []audit.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []audit.Event
+	for _, e := range m.events {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+const testSecret = "test-secret-that-is-long-enough-for-hs256!!"
+
+type harness struct {
+	t         *testing.T
+	store     *db.Store
+	srv       *httptest.Server
+	handler   http.Handler
+	workflows *fakeWorkflows
+	audit     *memAudit
+	hasher    *password.Hasher
+	cfg       api.Config
+	now       time.Time
+}
+
+func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
+	t.Helper()
+	h := &harness{
+		t:         t,
+		store:     testenv.NewStore(t),
+		workflows: &fakeWorkflows{},
+		audit:     &memAudit{},
+		hasher:    password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}),
+		cfg: api.Config{
+			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
+			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",
+			TaskQueue: "bank", AuthRateLimit: 10_000, LockThreshold: 5, LockBase: time.Minute, LockMax: time.Hour,
+			MaxWait: 50 * time.Millisecond,
+		},
+	}
+	for _, f := range tweak {
+		f(&h.cfg)
+	}
+	handler, err := api.New(context.Background(), h.cfg, api.Deps{
+		Store: h.store, Workflows: h.workflows, Audit: h.audit, Hasher: h.hasher,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Ready:  map[string]func(context.Context) error{"postgres": h.store.Ping},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.handler = handler
+	h.srv = httptest.NewServer(handler)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends a request; body is sent as is (a string) and marked JSON unless headers say otherwise.
+func (h *harness) do(method, path, token, body string, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+type user struct {
+	db.User
+	password string
+	token    string
+	refresh  string
+}
+
+// user creates an active user with role and logs them in.
+func (h *harness) user(role string) user {
+	h.t.Helper()
+	pw := "correct-Horse-" + uuid.NewString()[:8]
+	hash, err := h.hasher.Hash(pw)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u, err := h.store.CreateActiveUser(context.Background(), db.CreateActiveUserParams{
+		ID: uuid.New(), Email: uuid.NewString()[:8] + "@example.com", PasswordHash: hash, FullName: "Test " + role, Role: role,
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := user{User: u, password: pw}
+	out.token, out.refresh = h.login(u.Email, pw)
+	return out
+}
+
+func (h *harness) login(email, pw string) (string, string) {
+	h.t.Helper()
+	r := h.do("POST", "/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
+	if r.status != http.StatusOK {
+		h.t.Fatalf("login %s: %d %s", email, r.status, r.body)
+	}
+	var tok struct{ AccessToken, RefreshToken string }
+	var raw map[string]any
+	r.json(h.t, &raw)
+	tok.AccessToken, _ = raw["access_token"].(string)
+	tok.RefreshToken, _ = raw["refresh_token"].(string)
+	return tok.AccessToken, tok.RefreshToken
+}
+
+func (h *harness) account(u user, currency string, balance int64) db.Account {
+	h.t.Helper()
+	ctx := context.Background()
+	a, err := h.store.OpenAccount(ctx, u.ID, currency, "test/"+uuid.NewString())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if balance > 0 {
+		cash, _ := h.store.GetCashAccount(ctx, currency)
+		id := uuid.New()
+		tr, err := h.store.CreateTransfer(ctx, db.CreateTransferParams{ID: id, Kind: "deposit", InitiatedBy: u.ID,
+			FromAccountID: cash.ID, ToAccountID: a.ID, Amount: balance, Currency: currency, WorkflowID: "seed-" + id.String()})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if _, err := h.store.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+			h.t.Fatal(err)
+		}
+		if _, err := h.store.PostTransfer(ctx, tr, "seed/"+id.String()); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	a, _ = h.store.GetAccount(ctx, a.ID)
+	return a
+}
+
+// counts returns the number of rows of every table a request could change.
+func (h *harness) counts() map[string]int {
+	h.t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"users", "registrations", "operations", "accounts", "transfers", "holds",
+		"postings", "idempotency_keys", "sessions", "refresh_tokens"} {
+		var n int
+		if err := h.store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			h.t.Fatal(err)
+		}
+		out[table] = n
+	}
+	var state string
+	_ = h.store.Pool().QueryRow(context.Background(),
+		"SELECT string_agg(id::text || full_name || coalesce(phone,'') || role || status || password_hash, ',' ORDER BY id) FROM users").Scan(&state)
+	out["users_state_"+state] = 1
+	return out
+}
+
+func requireProblem(t *testing.T, r response, status int, field string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d; want %d: %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q; want application/problem+json", ct)
+	}
+	var p api.Problem
+	r.json(t, &p)
+	if p.Status != status || p.Code == "" || p.Title == "" {
+		t.Fatalf("problem %+v is incomplete", p)
+	}
+	if field != "" {
+		for _, e := range p.Errors {
+			if e.Field == field {
+				return
+			}
+		}
+		t.Fatalf("problem %s names no field %q", r.body, field)
+	}
+}
+
+// deposit credits a with amount straight through the ledger.
+func (h *harness) deposit(a db.Account, amount int64) {
+	h.t.Helper()
+	ctx := context.Background()
+	cash, _ := h.store.GetCashAccount(ctx, a.Currency)
+	id := uuid.New()
+	tr, err := h.store.CreateTransfer(ctx, db.CreateTransferParams{ID: id, Kind: "deposit", InitiatedBy: *a.UserID,
+		FromAccountID: cash.ID, ToAccountID: a.ID, Amount: amount, Currency: a.Currency, WorkflowID: "seed-" + id.String()})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.store.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.store.PostTransfer(ctx, tr, "seed/"+id.String()); err != nil {
+		h.t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // distinct timestamps keep "newest first" unambiguous
+}

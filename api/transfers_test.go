@@ -1,0 +1,228 @@
+package api_test
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bankforge/bank/workflows"
+)
+
+type transferBody struct {
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+	Amount int64  `json:"amount"`
+}
+
+func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.user("client"), h.user("client")
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	body := `{"from_account_id":"` + src.ID.String() + `","to_account_number":"` + dst.Number + `","amount":"12.34","currency":"USD","description":"rent"}`
+
+	first := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "rent-2026-11-key")
+	if first.status != http.StatusAccepted {
+		t.Fatalf("status %d: %s", first.status, first.body)
+	}
+	var tr transferBody
+	first.json(t, &tr)
+	if tr.Amount != 1234 || tr.Status != "pending" || first.header.Get("Location") != "/v1/transfers/"+tr.ID {
+		t.Fatalf("unexpected answer %s", first.body)
+	}
+	if h.workflows.starts() != 1 || h.workflows.started[0].ID != workflows.TransferWorkflowID(tr.ID) {
+		t.Fatalf("workflow starts %+v", h.workflows.started)
+	}
+
+	again := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "rent-2026-11-key")
+	if again.status != first.status || string(again.body) != string(first.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s (replayed=%q)", again.status, again.body, again.header.Get("Idempotent-Replayed"))
+	}
+	if h.workflows.starts() != 1 {
+		t.Fatal("a replay started another workflow")
+	}
+	other := `{"from_account_id":"` + src.ID.String() + `","to_account_number":"` + dst.Number + `","amount":"99.00","currency":"USD"}`
+	requireProblem(t, h.do("POST", "/v1/transfers", alice.token, other, "Idempotency-Key", "rent-2026-11-key"), http.StatusUnprocessableEntity, "")
+
+	// Keys are per user: another user's identical key is a different request.
+	bobSrc := h.account(bob, "USD", 100)
+	mine := `{"from_account_id":"` + bobSrc.ID.String() + `","to_account_id":"` + src.ID.String() + `","amount":1,"currency":"USD"}`
+	if r := h.do("POST", "/v1/transfers", bob.token, mine, "Idempotency-Key", "rent-2026-11-key"); r.status != http.StatusAccepted {
+		t.Fatalf("bob's request with the same key: %d %s", r.status, r.body)
+	}
+
+	// Both parties see the transfer; a third client does not.
+	for _, u := range []user{alice, bob} {
+		if r := h.do("GET", "/v1/transfers/"+tr.ID, u.token, ""); r.status != http.StatusOK {
+			t.Fatalf("GET transfer as party: %d", r.status)
+		}
+	}
+	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID, h.user("client").token, ""), http.StatusNotFound, "")
+}
+
+func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.user("client"), h.user("client")
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
+	var wg sync.WaitGroup
+	statuses := make(chan int, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "parallel-key-0001").status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != http.StatusAccepted && s != http.StatusConflict {
+			t.Fatalf("status %d; want 202 or 409", s)
+		}
+	}
+	var n int
+	if err := h.store.Pool().QueryRow(t.Context(), "SELECT count(*) FROM transfers WHERE kind = 'transfer'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d transfers recorded; want 1 (%v)", n, err)
+	}
+	if h.workflows.starts() != 1 {
+		t.Fatalf("%d workflows started; want 1", h.workflows.starts())
+	}
+}
+
+func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.user("client"), h.user("client")
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
+	h.workflows.block = make(chan struct{})
+	done := make(chan response)
+	go func() {
+		done <- h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "in-flight-key-01")
+	}()
+	time.Sleep(200 * time.Millisecond)
+	requireProblem(t, h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "in-flight-key-01"), http.StatusConflict, "")
+	close(h.workflows.block)
+	if r := <-done; r.status != http.StatusAccepted {
+		t.Fatalf("first request: %d %s", r.status, r.body)
+	}
+}
+
+func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.user("client"), h.user("client")
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	base := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","currency":"USD","amount":`
+	requireProblem(t, h.do("POST", "/v1/transfers", alice.token, base+`0}`, "Idempotency-Key", "reused-after-422"), http.StatusUnprocessableEntity, "amount")
+	if r := h.do("POST", "/v1/transfers", alice.token, base+`100}`, "Idempotency-Key", "reused-after-422"); r.status != http.StatusAccepted {
+		t.Fatalf("valid request after a rejected one: %d %s", r.status, r.body)
+	}
+}
+
+func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.user("client"), h.user("client")
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
+	h.workflows.err = errors.New("temporal unavailable")
+	requireProblem(t, h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "retry-after-503"), http.StatusServiceUnavailable, "")
+	h.workflows.err = nil
+	r := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "retry-after-503")
+	if r.status != http.StatusAccepted {
+		t.Fatalf("retry: %d %s", r.status, r.body)
+	}
+	var n int
+	_ = h.store.Pool().QueryRow(t.Context(), "SELECT count(*) FROM transfers WHERE kind = 'transfer'").Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d transfers; want 1", n)
+	}
+}
+
+func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
+	h := newHarness(t)
+	admin, alice := h.user("admin"), h.user("client")
+	acc := h.account(alice, "COP", 0)
+	path := "/v1/admin/accounts/" + acc.ID.String() + "/deposits"
+	body := `{"amount":"1500.50","currency":"COP","description":"cash"}`
+	requireProblem(t, h.do("POST", path, alice.token, body, "Idempotency-Key", "deposit-key-0001"), http.StatusForbidden, "")
+	r := h.do("POST", path, admin.token, body, "Idempotency-Key", "deposit-key-0001")
+	if r.status != http.StatusAccepted {
+		t.Fatalf("deposit: %d %s", r.status, r.body)
+	}
+	var tr transferBody
+	r.json(t, &tr)
+	if tr.Kind != "deposit" || tr.Amount != 150050 {
+		t.Fatalf("deposit %+v", tr)
+	}
+	if again := h.do("POST", path, admin.token, body, "Idempotency-Key", "deposit-key-0001"); again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("deposit replay not marked")
+	}
+	// The customer sees the deposit.
+	if r := h.do("GET", "/v1/transfers/"+tr.ID, alice.token, ""); r.status != http.StatusOK {
+		t.Fatalf("customer reads deposit: %d", r.status)
+	}
+}
+
+func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
+	h := newHarness(t)
+	alice := h.user("client")
+	r := h.do("POST", "/v1/accounts", alice.token, `{"currency":"EUR"}`, "Idempotency-Key", "open-eur-account")
+	if r.status != http.StatusCreated {
+		t.Fatalf("open: %d %s", r.status, r.body)
+	}
+	again := h.do("POST", "/v1/accounts", alice.token, `{"currency":"EUR"}`, "Idempotency-Key", "open-eur-account")
+	var a1, a2 struct{ ID, Number string }
+	r.json(t, &a1)
+	again.json(t, &a2)
+	if a1.ID != a2.ID {
+		t.Fatal("the same key opened two accounts")
+	}
+	acc := h.account(alice, "USD", 0)
+	// Five deposits, read two at a time, newest first.
+	for range 5 {
+		h.deposit(acc, 100)
+	}
+	var seen int
+	cursor := ""
+	for page := 0; page < 5; page++ {
+		path := "/v1/accounts/" + acc.ID.String() + "/transactions?limit=2&direction=incoming"
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		r := h.do("GET", path, alice.token, "")
+		var body struct {
+			Items []struct {
+				BalanceAfter int64  `json:"balance_after"`
+				Direction    string `json:"direction"`
+			} `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		r.json(t, &body)
+		for _, it := range body.Items {
+			if it.Direction != "incoming" {
+				t.Fatalf("direction %s", it.Direction)
+			}
+			if want := int64(500 - 100*seen); it.BalanceAfter != want {
+				t.Fatalf("item %d balance_after %d; want %d (newest first)", seen, it.BalanceAfter, want)
+			}
+			seen++
+		}
+		if body.NextCursor == nil {
+			break
+		}
+		cursor = *body.NextCursor
+	}
+	if seen != 5 {
+		t.Fatalf("paged through %d items; want 5", seen)
+	}
+	if r := h.do("GET", "/v1/accounts/"+acc.ID.String()+"/transactions?direction=outgoing", alice.token, ""); !containsJSON(r.body, `"items":[]`) {
+		t.Fatalf("outgoing: %s", r.body)
+	}
+}
