@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,24 +47,41 @@ func ServerURL() string {
 // NewDatabase creates a fresh, migrated database for t, dropped when t ends, and returns its URL.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	url, drop, err := CreateDatabase(context.Background())
+	if errors.Is(err, ErrNoServer) {
+		Unavailable(t, "%v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return url
+}
+
+// ErrNoServer means the PostgreSQL server is not reachable.
+var ErrNoServer = errors.New("PostgreSQL server not reachable")
+
+// CreateDatabase creates a fresh, migrated database on ServerURL and returns its URL and a function
+// that drops it.
+func CreateDatabase(ctx context.Context) (string, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cfg, err := pgx.ParseConfig(ServerURL())
 	if err != nil {
-		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+		return "", nil, fmt.Errorf("parse TEST_DATABASE_URL: %w", err)
 	}
 	admin, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		Unavailable(t, "PostgreSQL at %s: %v", cfg.Host, err)
+		return "", nil, fmt.Errorf("%w at %s: %v", ErrNoServer, cfg.Host, err)
 	}
 	defer admin.Close(context.Background())
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "bank_test_" + hex.EncodeToString(b)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -72,22 +90,23 @@ func NewDatabase(t testing.TB) string {
 		}
 		defer conn.Close(ctx)
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
+	}
 	u := *cfg
-	u.Database = name
 	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", u.User, u.Host, u.Port, name)
 	if u.Password != "" {
 		url = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", u.User, u.Password, u.Host, u.Port, name)
 	}
 	pool, err := db.Connect(ctx, url, 2)
 	if err != nil {
-		t.Fatalf("connect test database: %v", err)
+		drop()
+		return "", nil, fmt.Errorf("connect test database: %w", err)
 	}
 	defer pool.Close()
 	if _, err := db.Migrate(ctx, pool); err != nil {
-		t.Fatalf("migrate test database: %v", err)
+		drop()
+		return "", nil, fmt.Errorf("migrate test database: %w", err)
 	}
-	return url
+	return url, drop, nil
 }
 
 // NewStore returns a store over a fresh, migrated database.

@@ -1,0 +1,360 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/workflows"
+)
+
+type customer struct {
+	email, password string
+	c               *bankclient.Client
+	account         bankclient.Account
+}
+
+// register signs a customer up through the API, as a person would, and logs them in.
+func register(t *testing.T, currency string) customer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	email := "c-" + uuid.NewString()[:8] + "@example.com"
+	pw := "a-Long-passphrase-" + uuid.NewString()[:6]
+	opID, err := sys.api.Register(ctx, email, pw, "Customer "+email, currency)
+	if err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	op, err := sys.api.WaitOperation(ctx, opID)
+	if err != nil || op.Status != "completed" {
+		t.Fatalf("registration ended %s (%s): %v", op.Status, op.Error, err)
+	}
+	tok, err := sys.api.Login(ctx, email, pw)
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	c := sys.api.As(tok.AccessToken)
+	accounts, err := c.Accounts(ctx)
+	if err != nil || len(accounts) != 1 || accounts[0].Currency != currency {
+		t.Fatalf("accounts after registration: %+v, %v", accounts, err)
+	}
+	return customer{email: email, password: pw, c: c, account: accounts[0]}
+}
+
+func admin(t *testing.T) *bankclient.Client {
+	t.Helper()
+	tok, err := sys.api.Login(context.Background(), sys.adminEmail, sys.adminPass)
+	if err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	return sys.api.As(tok.AccessToken)
+}
+
+func depositTo(t *testing.T, a bankclient.Account, amount int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	adm := admin(t)
+	tr, err := adm.Deposit(ctx, a.ID, amount, a.Currency, "dep-"+uuid.NewString())
+	if err != nil {
+		t.Fatalf("deposit: %v", err)
+	}
+	if got, err := adm.WaitTransfer(ctx, tr.ID, 20*time.Millisecond); err != nil || got.Status != "completed" {
+		t.Fatalf("deposit ended %s: %v", got.Status, err)
+	}
+}
+
+func waitTransfer(t *testing.T, c *bankclient.Client, id string) bankclient.Transfer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tr, err := c.WaitTransfer(ctx, id, 20*time.Millisecond)
+	if err != nil {
+		t.Fatalf("wait transfer: %v", err)
+	}
+	return tr
+}
+
+func balanceOf(t *testing.T, c *bankclient.Client, id string) bankclient.Account {
+	t.Helper()
+	a, err := c.Account(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func requireLedgerOK(t *testing.T) {
+	t.Helper()
+	report, err := sys.store.CheckLedger(context.Background())
+	if err != nil || !report.OK {
+		t.Fatalf("ledger check: %+v, %v", report, err)
+	}
+}
+
+func TestRegistration_LoginProfileAuditAndWorkflow(t *testing.T) {
+	ctx := context.Background()
+	c := register(t, "USD")
+	var me struct {
+		Email, Role, Status string
+	}
+	if _, err := c.c.JSON(ctx, "GET", "/v1/me", nil, nil, &me); err != nil {
+		t.Fatal(err)
+	}
+	if me.Email != c.email || me.Role != "client" || me.Status != "active" {
+		t.Fatalf("me = %+v", me)
+	}
+	// The registration's audit event is in MongoDB, read back through the admin endpoint.
+	var events struct {
+		Items []struct{ Type, Email string } `json:"items"`
+	}
+	if _, err := admin(t).JSON(ctx, "GET", "/v1/admin/audit-events?type=user.registered&email="+c.email, nil, nil, &events); err != nil {
+		t.Fatal(err)
+	}
+	if len(events.Items) != 1 {
+		t.Fatalf("registration audit events: %+v; want exactly one", events.Items)
+	}
+	// Registering the same email again fails with a clear problem.
+	opID, err := sys.api.Register(ctx, strings.ToUpper(c.email), c.password, "Again", "")
+	if err == nil {
+		op, _ := sys.api.WaitOperation(ctx, opID)
+		t.Fatalf("second registration accepted: %+v", op)
+	}
+	if e, ok := err.(*bankclient.Error); !ok || e.Status != http.StatusConflict {
+		t.Fatalf("second registration: %v; want 409", err)
+	}
+}
+
+func TestRegistration_ConcurrentSameEmailMakesOneUser(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	email := "race-" + uuid.NewString()[:8] + "@example.com"
+	var wg sync.WaitGroup
+	results := make(chan string, 5)
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			opID, err := sys.api.Register(ctx, email, "a-Long-passphrase-race", "Race", "USD")
+			if err != nil {
+				results <- "refused"
+				return
+			}
+			op, err := sys.api.WaitOperation(ctx, opID)
+			if err != nil {
+				results <- "error"
+				return
+			}
+			if op.Status == "failed" && !strings.Contains(string(op.Error), "email_taken") {
+				results <- "failed-other:" + string(op.Error)
+				return
+			}
+			results <- op.Status
+		}()
+	}
+	wg.Wait()
+	close(results)
+	completed := 0
+	for r := range results {
+		switch r {
+		case "completed":
+			completed++
+		case "failed", "refused":
+		default:
+			t.Fatalf("unexpected result %s", r)
+		}
+	}
+	if completed != 1 {
+		t.Fatalf("%d registrations completed; want 1", completed)
+	}
+	var n int
+	if err := sys.store.Pool().QueryRow(ctx, "SELECT count(*) FROM users WHERE email = $1", email).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d users with the email (%v); want 1", n, err)
+	}
+}
+
+func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := register(t, "USD"), register(t, "USD")
+	depositTo(t, alice.account, 100_00)
+
+	key := "pay-bob-" + uuid.NewString()
+	tr, resp, err := alice.c.Transfer(ctx, alice.account.ID, bob.account.ID, 25_50, "USD", key)
+	if err != nil || resp.Status != http.StatusAccepted {
+		t.Fatalf("transfer: %v", err)
+	}
+	done := waitTransfer(t, alice.c, tr.ID)
+	if done.Status != "completed" {
+		t.Fatalf("transfer ended %s (%v)", done.Status, done.FailureReason)
+	}
+	var names []string
+	for _, s := range done.Steps {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "accepted,validated,reserved,posted" {
+		t.Fatalf("timeline %v", names)
+	}
+	// The same request retried with its key moves the money once.
+	again, resp, err := alice.c.Transfer(ctx, alice.account.ID, bob.account.ID, 25_50, "USD", key)
+	if err != nil || again.ID != tr.ID || resp.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %+v %v", again, err)
+	}
+	if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 74_50 || a.AvailableBalance != 74_50 {
+		t.Fatalf("alice %+v", a)
+	}
+	if b := balanceOf(t, bob.c, bob.account.ID); b.Balance != 25_50 {
+		t.Fatalf("bob %+v", b)
+	}
+	// Both histories show the movement, from each side.
+	for _, side := range []struct {
+		c   *bankclient.Client
+		acc string
+		dir string
+	}{{alice.c, alice.account.ID, "outgoing"}, {bob.c, bob.account.ID, "incoming"}} {
+		var page struct {
+			Items []struct {
+				TransferID *string `json:"transfer_id"`
+				Direction  string  `json:"direction"`
+				Amount     int64   `json:"amount"`
+			} `json:"items"`
+		}
+		if _, err := side.c.JSON(ctx, "GET", "/v1/accounts/"+side.acc+"/transactions?direction="+side.dir, nil, nil, &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 1 || *page.Items[0].TransferID != tr.ID || page.Items[0].Amount != 25_50 {
+			t.Fatalf("%s history %+v", side.dir, page.Items)
+		}
+	}
+	// Operators find the workflow by transfer id in Temporal's visibility.
+	wf := workflows.TransferWorkflowID(tr.ID)
+	desc, err := sys.temporal.DescribeWorkflowExecution(ctx, wf, "")
+	if err != nil || desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("workflow %s: %v %v", wf, desc.GetWorkflowExecutionInfo().GetStatus(), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		list, err := sys.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: `BankTransferId = "` + tr.ID + `" AND BankTransferStatus = "completed"`,
+		})
+		if err == nil && len(list.Executions) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workflow not found by search attributes: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	requireLedgerOK(t)
+}
+
+func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := register(t, "USD"), register(t, "USD")
+	euro := register(t, "EUR")
+	depositTo(t, alice.account, 50_00)
+
+	cases := []struct {
+		name, to   string
+		amount     int64
+		prepare    func()
+		wantCode   string
+		wantReason string
+	}{
+		{"other currency", euro.account.ID, 10_00, nil, "CurrencyMismatch", "same currency"},
+		{"insufficient funds", bob.account.ID, 80_00, nil, "InsufficientFunds", "enough available balance"},
+		{"frozen destination", bob.account.ID, 10_00, func() {
+			if _, err := sys.store.Pool().Exec(ctx, "UPDATE accounts SET status = 'frozen' WHERE id = $1", bob.account.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, "AccountNotActive", "frozen"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.prepare != nil {
+				c.prepare()
+			}
+			tr, _, err := alice.c.Transfer(ctx, alice.account.ID, c.to, c.amount, "USD", "fail-"+uuid.NewString())
+			if err != nil {
+				t.Fatalf("transfer: %v", err)
+			}
+			done := waitTransfer(t, alice.c, tr.ID)
+			if done.Status != "failed" && done.Status != "compensated" {
+				t.Fatalf("ended %s; want failed", done.Status)
+			}
+			if done.FailureCode == nil || *done.FailureCode != c.wantCode || !strings.Contains(*done.FailureReason, c.wantReason) {
+				t.Fatalf("failure %v %v; want %s", done.FailureCode, done.FailureReason, c.wantCode)
+			}
+			if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 50_00 || a.AvailableBalance != 50_00 {
+				t.Fatalf("money not back: %+v", a)
+			}
+		})
+	}
+	requireLedgerOK(t)
+}
+
+func TestTransfer_ConcurrentRetriesOfOneKeyMoveMoneyOnce(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := register(t, "USD"), register(t, "USD")
+	depositTo(t, alice.account, 10_00)
+	key := "once-" + uuid.NewString()
+	var wg sync.WaitGroup
+	ids := make(chan string, 10)
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				tr, resp, err := alice.c.Transfer(ctx, alice.account.ID, bob.account.ID, 3_00, "USD", key)
+				if resp != nil && resp.Status == http.StatusConflict {
+					time.Sleep(20 * time.Millisecond) // the first is still answering: retry
+					continue
+				}
+				if err != nil {
+					t.Errorf("transfer: %v", err)
+					return
+				}
+				ids <- tr.ID
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	first := ""
+	for id := range ids {
+		if first == "" {
+			first = id
+		} else if id != first {
+			t.Fatalf("one key gave two transfers: %s and %s", first, id)
+		}
+	}
+	waitTransfer(t, alice.c, first)
+	if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 7_00 {
+		t.Fatalf("alice balance %d; want 700", a.Balance)
+	}
+	requireLedgerOK(t)
+}
+
+func TestOperations_AreVisibleOnlyToTheirOwner(t *testing.T) {
+	alice, mallory := register(t, "USD"), register(t, "USD")
+	// Alice's account and transfers are not Mallory's to read.
+	_, err := mallory.c.Account(context.Background(), alice.account.ID)
+	if e, ok := err.(*bankclient.Error); !ok || e.Status != http.StatusNotFound {
+		t.Fatalf("foreign account read: %v; want 404", err)
+	}
+	var problem struct{ Code string }
+	resp, _ := mallory.c.Do(context.Background(), "GET", "/v1/accounts/"+alice.account.ID+"/transactions", nil, nil)
+	_ = json.Unmarshal(resp.Body, &problem)
+	if resp.Status != http.StatusNotFound || problem.Code != "not_found" {
+		t.Fatalf("foreign history: %d %s", resp.Status, resp.Body)
+	}
+}
