@@ -1,0 +1,79 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bankforge/bank/internal/composefile"
+)
+
+func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"missing": {},
+		"short":   {"JWT_SECRET": "too-short"},
+	} {
+		_, err := loadConfig((&composefile.Recorder{Env: env}).Lookup)
+		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+			t.Errorf("%s secret: %v; want an error naming JWT_SECRET", name, err)
+		}
+	}
+	_, err := loadConfig((&composefile.Recorder{Env: map[string]string{
+		"JWT_SECRET": strings.Repeat("s", 32), "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
+	}}).Lookup)
+	if err == nil || !strings.Contains(err.Error(), "ACCESS_TOKEN_TTL") || !strings.Contains(err.Error(), "LOGIN_LOCK_THRESHOLD") {
+		t.Fatalf("bad values: %v; want both named", err)
+	}
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": strings.Repeat("s", 32)}}).Lookup); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+}
+
+// The compose stack gives the api the variables it reads, pointing at services that exist and are
+// healthy before it starts.
+func TestCompose_APIService(t *testing.T) {
+	f, err := composefile.Load(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkService(t, f, "api", func(env map[string]string) *composefile.Recorder {
+		r := &composefile.Recorder{Env: env}
+		r.Env["JWT_SECRET"] = strings.Repeat("x", 48) // compose takes it from the operator's environment
+		if _, err := loadConfig(r.Lookup); err != nil {
+			t.Fatalf("the api refuses the compose configuration: %v", err)
+		}
+		return r
+	})
+}
+
+func checkService(t *testing.T, f composefile.File, name string, load func(map[string]string) *composefile.Recorder) {
+	t.Helper()
+	svc, ok := f.Services[name]
+	if !ok {
+		t.Fatalf("no %s service", name)
+	}
+	for _, need := range []string{"postgres", "mongo", "temporal", "temporal-ui", "mailpit", "api", "worker"} {
+		s, ok := f.Services[need]
+		if !ok {
+			t.Errorf("no %s service", need)
+		} else if s.Healthcheck == nil || len(s.Healthcheck.Test) == 0 {
+			t.Errorf("service %s has no healthcheck", need)
+		}
+	}
+	r := load(svc.Environment)
+	for key := range svc.Environment {
+		if !r.Read[key] {
+			t.Errorf("%s sets %s, which it never reads", name, key)
+		}
+	}
+	for key, host := range map[string]string{"DATABASE_URL": "@postgres:", "MONGO_URI": "//mongo:", "TEMPORAL_ADDRESS": "temporal:"} {
+		if !strings.Contains(svc.Environment[key], host) {
+			t.Errorf("%s's %s = %q does not point at the %s service", name, key, svc.Environment[key], host)
+		}
+	}
+	for _, dep := range []string{"postgres", "mongo", "temporal"} {
+		if svc.DependsOn[dep]["condition"] != "service_healthy" {
+			t.Errorf("%s does not wait for %s to be healthy", name, dep)
+		}
+	}
+}
