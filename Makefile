@@ -5,6 +5,7 @@ export GOBIN
 
 TEMPORAL_CLI_VERSION := v1.5.1
 SQLC_VERSION         := v1.31.1
+WORKFLOWCHECK_VERSION := v0.6.0
 
 .PHONY: dev test tools build generate check-generated migrate ledger-check bench lint
 
@@ -13,16 +14,20 @@ dev: tools build
 
 test: tools
 	go vet ./...
+	$(GOBIN)/workflowcheck ./workflows/...
 	$(GOBIN)/sqlc diff
 	go test -race -count=1 -timeout 30m ./...
 
-tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire
+tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire $(GOBIN)/workflowcheck
 
 $(GOBIN)/temporal:
 	go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
 $(GOBIN)/sqlc:
 	CGO_ENABLED=1 go install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
+
+$(GOBIN)/workflowcheck:
+	go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
 $(GOBIN)/mongowire: tools/mongowire/go.mod tools/mongowire/main.go
 	cd tools/mongowire && go build -o $(GOBIN)/mongowire .

@@ -26,10 +26,12 @@ const emptyWorkflowName = "BenchEmptyTransfer"
 // emptyActivities have the names and signatures of the transfer's success-path steps, and do nothing.
 type emptyActivities struct{}
 
-func (*emptyActivities) ValidateTransfer(context.Context, activities.TransferRef) error      { return nil }
-func (*emptyActivities) ReserveFunds(context.Context, activities.TransferRef) error          { return nil }
-func (*emptyActivities) PostTransfer(context.Context, activities.TransferRef) error          { return nil }
-func (*emptyActivities) RecordTransferOutcome(context.Context, activities.TransferRef) error { return nil }
+func (*emptyActivities) ValidateTransfer(context.Context, activities.TransferRef) error { return nil }
+func (*emptyActivities) ReserveFunds(context.Context, activities.TransferRef) error     { return nil }
+func (*emptyActivities) PostTransfer(context.Context, activities.TransferRef) error     { return nil }
+func (*emptyActivities) RecordTransferOutcome(context.Context, activities.TransferRef) error {
+	return nil
+}
 
 // emptyTransfer has the shape of a transfer that succeeds: the same input and result, the same four
 // local activities with the same options, and the same search-attribute update at the end. What it

@@ -17,14 +17,14 @@ type report struct {
 	seed      seedResult
 	transfers phaseResult
 	// steps are the find-max steps, best the index of the highest sustained one (-1 for none).
-	steps         []phaseResult
-	best          int
-	sql           *phaseResult
-	empty         *phaseResult
-	ledgerAtLoad  *db.LedgerReport
-	ledgerAtEnd   *db.LedgerReport
-	logs          []logCount
-	kept          string
+	steps                            []phaseResult
+	best                             int
+	sql                              *phaseResult
+	empty                            *phaseResult
+	ledgerAtLoad                     *db.LedgerReport
+	ledgerAtEnd                      *db.LedgerReport
+	logs                             []logCount
+	kept                             string
 	localActivities, workflowPollers int
 }
 

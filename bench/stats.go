@@ -13,21 +13,21 @@ import (
 type recorder struct {
 	mu sync.Mutex
 
-	start          time.Time
-	arrivals       int
-	dropped        int
-	accepted       int
-	completed      int
-	inflight       int
-	peakInflight   int
-	maxLag         time.Duration
-	lastAccepted   time.Time
-	lastCompleted  time.Time
-	lastFinished   time.Time
-	acceptLatency  []time.Duration
+	start           time.Time
+	arrivals        int
+	dropped         int
+	accepted        int
+	completed       int
+	inflight        int
+	peakInflight    int
+	maxLag          time.Duration
+	lastAccepted    time.Time
+	lastCompleted   time.Time
+	lastFinished    time.Time
+	acceptLatency   []time.Duration
 	completeLatency []time.Duration
-	errs           map[string]int
-	samples        map[string]string
+	errs            map[string]int
+	samples         map[string]string
 }
 
 func newRecorder(start time.Time) *recorder {
@@ -94,7 +94,7 @@ func (r *recorder) fail(kind, detail string) {
 
 // latencies summarises a set of durations.
 type latencies struct {
-	N                       int
+	N                        int
 	Mean, P50, P95, P99, Max time.Duration
 }
 

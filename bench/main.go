@@ -1,0 +1,269 @@
+// Command bench measures how many transfers per second the bank sustains end to end, through its
+// API and its Temporal workflows, and how long customers wait for them.
+//
+// It builds a throwaway bank (a fresh PostgreSQL database and the whole system as processes:
+// Temporal, the audit store, the worker and the API), seeds customers with money deposited through
+// the API, then offers transfers at a constant rate from many concurrent customers and follows each
+// until it ends. The report gives throughput, latency percentiles, errors by kind and the ledger
+// check; the command fails when the ledger check does. Two baselines put the numbers in context:
+// the same postings done directly in SQL without Temporal, and an empty workflow of the same shape
+// run through the same Temporal server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/envconfig"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, logger, os.Args[1:], os.Stdout)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		logger.Error("benchmark failed", "error", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags ask for.
+type config struct {
+	pgURL            string
+	keep             bool
+	bin              string
+	accounts         int
+	scenario         string
+	hotShare         float64
+	rate             float64
+	duration         time.Duration
+	maxInflight      int
+	pollEvery        time.Duration
+	pollTimeout      time.Duration
+	loginConcurrency int
+
+	skipSQL        bool
+	sqlTransfers   int
+	sqlConcurrency int
+	sqlConns       int
+	skipEmpty      bool
+
+	findMax      bool
+	stepDuration time.Duration
+	stepFactor   float64
+	maxRate      float64
+	maxP99       time.Duration
+
+	// The worker's concurrency settings, from the same environment variables and defaults the
+	// worker reads; the stack's worker and the empty-workflow worker both get them.
+	localActivities int
+	workflowPollers int
+}
+
+func parseConfig(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.pgURL, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server on which to create the throwaway database")
+	fs.BoolVar(&c.keep, "keep", false, "keep the database and the stack's state directory at the end")
+	fs.StringVar(&c.bin, "bin", "bin", "directory with the temporal, mongowire, api and worker executables (make tools build)")
+	fs.IntVar(&c.accounts, "accounts", 200, "number of customers, each with one funded account")
+	fs.StringVar(&c.scenario, "scenario", "uniform", "uniform: random distinct payer and payee; hot: most debits come from one account")
+	fs.Float64Var(&c.hotShare, "hot-share", 0.8, "share of debits from the hot account in the hot scenario")
+	fs.Float64Var(&c.rate, "rate", 50, "offered transfers per second (the starting rate with -find-max)")
+	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long transfers are offered")
+	fs.IntVar(&c.maxInflight, "max-inflight", 512, "most transfers in flight at once; arrivals beyond it are dropped and counted")
+	fs.DurationVar(&c.pollEvery, "poll", 20*time.Millisecond, "how often a pending transfer is polled")
+	fs.DurationVar(&c.pollTimeout, "poll-timeout", time.Minute, "how long a transfer may stay pending before it counts as a poll timeout")
+	fs.IntVar(&c.loginConcurrency, "login-concurrency", 4, "customer logins at once while seeding (each costs an argon2 check)")
+	fs.BoolVar(&c.skipSQL, "skip-sql", false, "skip the direct-SQL baseline")
+	fs.IntVar(&c.sqlTransfers, "sql-transfers", 0, "transfers in the direct-SQL baseline (default: as many as completed through the API)")
+	fs.IntVar(&c.sqlConcurrency, "sql-concurrency", 0, "workers in the direct-SQL baseline (default: the peak in-flight count of the API run)")
+	fs.IntVar(&c.sqlConns, "sql-conns", 16, "database connections of the direct-SQL baseline (the worker's default pool size)")
+	fs.BoolVar(&c.skipEmpty, "skip-empty", false, "skip the empty-workflow baseline")
+	fs.BoolVar(&c.findMax, "find-max", false, "raise the rate step by step until the system stops keeping up")
+	fs.DurationVar(&c.stepDuration, "step", 10*time.Second, "duration of each -find-max step")
+	fs.Float64Var(&c.stepFactor, "step-factor", 1.5, "rate multiplier between -find-max steps")
+	fs.Float64Var(&c.maxRate, "max-rate", 1000, "highest rate -find-max tries")
+	fs.DurationVar(&c.maxP99, "max-p99", 2*time.Second, "p99 completion latency above which a -find-max step is not sustained")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	env := envconfig.New(nil)
+	c.localActivities = env.Int("WORKER_LOCAL_ACTIVITIES", 64, 1, 10_000)
+	c.workflowPollers = env.Int("WORKER_WORKFLOW_POLLERS", 4, 1, 100)
+	var problems []error
+	check := func(ok bool, msg string) {
+		if !ok {
+			problems = append(problems, errors.New(msg))
+		}
+	}
+	check(c.accounts >= 2, "-accounts must be at least 2")
+	check(c.scenario == "uniform" || c.scenario == "hot", "-scenario must be uniform or hot")
+	check(c.hotShare > 0 && c.hotShare <= 1, "-hot-share must be in (0, 1]")
+	check(c.rate > 0 && c.duration > 0 && c.rate*c.duration.Seconds() >= 1, "-rate and -duration must offer at least one transfer")
+	check(c.maxInflight >= 1 && c.loginConcurrency >= 1 && c.sqlConns >= 1, "-max-inflight, -login-concurrency and -sql-conns must be positive")
+	check(c.pollEvery > 0 && c.pollTimeout > 0, "-poll and -poll-timeout must be positive")
+	check(c.sqlTransfers >= 0 && c.sqlConcurrency >= 0, "-sql-transfers and -sql-concurrency must not be negative")
+	check(!c.findMax || (c.stepFactor > 1 && c.stepDuration > 0 && c.maxRate >= c.rate), "-find-max needs -step-factor > 1, a positive -step and -max-rate >= -rate")
+	problems = append(problems, env.Err())
+	return c, errors.Join(problems...)
+}
+
+// picker returns the scenario's choice of payer and payee.
+func (c config) picker() picker {
+	p := picker{n: c.accounts}
+	if c.scenario == "hot" {
+		p.hotShare = c.hotShare
+	}
+	return p
+}
+
+// funding gives every customer enough money for the whole run, whatever the random draw: the most
+// debits the run can offer (the load phases and then the SQL baseline) at the largest amount.
+func (c config) funding() funding {
+	offered := c.rate * c.duration.Seconds()
+	if c.findMax {
+		offered = 0
+		for r := c.rate; r <= c.maxRate; r *= c.stepFactor {
+			offered += r * c.stepDuration.Seconds()
+		}
+	}
+	offered += max(offered, float64(c.sqlTransfers))
+	worst := offered * 100 // the largest amount
+	f := funding{perCustomer: max(10_000_000, int64(math.Ceil(3*worst/float64(c.accounts))))}
+	if c.scenario == "hot" {
+		f.hot = int64(math.Ceil(1.5*worst*c.hotShare)) + 10_000_000
+	}
+	return f
+}
+
+func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writer) error {
+	cfg, err := parseConfig(args, os.Stderr)
+	if err != nil {
+		return err
+	}
+	b, err := startBank(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer b.close(logger)
+
+	// A process of the stack that dies on its own ends the run.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case err := <-b.stack.Exited():
+			logger.Error("a process of the stack stopped; ending the run", "error", err, "logs", b.dir)
+			cancel(err)
+		case <-watchDone:
+		}
+	}()
+
+	// One HTTP client for every simulated customer, keeping enough idle connections for all of
+	// them so the run measures the bank rather than TCP handshakes.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = 2 * cfg.maxInflight
+	transport.MaxIdleConnsPerHost = 2 * cfg.maxInflight
+	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: transport}
+	defer transport.CloseIdleConnections()
+
+	rep := &report{cfg: cfg, best: -1, localActivities: cfg.localActivities, workflowPollers: cfg.workflowPollers}
+	customers, seeded, err := seed(ctx, logger, b, httpClient, cfg.accounts, cfg.loginConcurrency, cfg.funding())
+	if err != nil {
+		return fmt.Errorf("seed: %w", errors.Join(err, context.Cause(ctx)))
+	}
+	rep.seed = seeded
+	pick := cfg.picker()
+
+	load := &apiLoad{customers: customers, pick: pick, pollEvery: cfg.pollEvery, pollTimeout: cfg.pollTimeout}
+	if cfg.findMax {
+		logger.Info("finding the highest sustained rate", "from", cfg.rate, "factor", cfg.stepFactor, "step", cfg.stepDuration)
+		rep.steps, rep.best = findMax(ctx, logger, load, cfg)
+		if len(rep.steps) == 0 {
+			return fmt.Errorf("find-max ran no step: %w", context.Cause(ctx))
+		}
+		rep.transfers = rep.steps[max(rep.best, 0)]
+	} else {
+		logger.Info("offering transfers through the API", "rate", cfg.rate, "duration", cfg.duration, "scenario", cfg.scenario)
+		rep.transfers = load.run(ctx, "api", cfg.rate, cfg.duration, cfg.maxInflight)
+	}
+	logger.Info("API run done", "completed", rep.transfers.Completed, "completed_per_s", round1(rep.transfers.CompletedPerSec))
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if rep.ledgerAtLoad, err = checkLedger(ctx, b.store); err != nil {
+		return err
+	}
+
+	if !cfg.skipSQL {
+		n := orDefault(cfg.sqlTransfers, max(rep.transfers.Completed, 1))
+		conc := orDefault(cfg.sqlConcurrency, min(max(rep.transfers.PeakInflight, 1), cfg.maxInflight))
+		logger.Info("posting directly in SQL", "transfers", n, "concurrency", conc, "conns", cfg.sqlConns)
+		res, err := sqlPath(ctx, b.dbURL, customers, pick, n, conc, cfg.sqlConns)
+		if err != nil {
+			return fmt.Errorf("sql baseline: %w", err)
+		}
+		rep.sql = &res
+	}
+	if !cfg.skipEmpty {
+		t := rep.transfers
+		logger.Info("running empty workflows", "rate", t.Offered, "duration", t.Window)
+		res, err := emptyPath(ctx, logger, b, customers, pick, t.Offered, t.Window, cfg.maxInflight)
+		if err != nil {
+			return fmt.Errorf("empty-workflow baseline: %w", err)
+		}
+		rep.empty = &res
+	}
+
+	if rep.ledgerAtEnd, err = checkLedger(ctx, b.store); err != nil {
+		return err
+	}
+	rep.logs = b.logs.snapshot()
+	if cfg.keep {
+		rep.kept = fmt.Sprintf("kept: database %s, stack state and logs in %s", b.dbName, b.dir)
+	}
+	rep.print(stdout)
+	if !rep.ledgerAtLoad.OK || !rep.ledgerAtEnd.OK {
+		return errors.New("the ledger check failed")
+	}
+	return nil
+}
+
+func checkLedger(ctx context.Context, store *db.Store) (*db.LedgerReport, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	r, err := store.CheckLedger(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ledger check: %w", err)
+	}
+	return &r, nil
+}
+
+// orDefault returns v when set, or def.
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
