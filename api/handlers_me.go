@@ -142,3 +142,19 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// listNotifications returns the caller's notifications (money sent and received, welcome), newest
+// first.
+func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) error {
+	var v validator
+	limit := pageSize(&v, r.URL.Query().Get("limit"))
+	if err := v.err(); err != nil {
+		return err
+	}
+	items, err := s.audit.Notifications(r.Context(), caller(r.Context()).UserID.String(), int64(limit))
+	if err != nil {
+		return &apiError{code: codeUnavailable, detail: "Notifications are not available right now.", cause: err}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}

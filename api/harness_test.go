@@ -98,6 +98,10 @@ func (m *memAudit) Events(context.Context, audit.Filter) ([]audit.Event, error) 
 	return append([]audit.Event(nil), m.events...), nil
 }
 
+func (m *memAudit) Notifications(context.Context, string, int64) ([]audit.Notification, error) {
+	return []audit.Notification{}, nil
+}
+
 func (m *memAudit) ofType(typ string) []audit.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -49,6 +49,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/v1/me", s.handle(s.getMe))
 		r.Patch("/v1/me", s.handle(s.updateMe))
 		r.Post("/v1/me/password", s.handle(s.changePassword))
+		r.Get("/v1/me/notifications", s.handle(s.listNotifications))
 
 		r.Get("/v1/accounts", s.handle(s.listAccounts))
 		r.Post("/v1/accounts", s.handle(s.openAccount))

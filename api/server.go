@@ -24,10 +24,11 @@ type Workflows interface {
 	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
 }
 
-// AuditLog records security events and reads the audit log back.
+// AuditLog records security events and reads the audit log and notifications back.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 	Events(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+	Notifications(ctx context.Context, userID string, limit int64) ([]audit.Notification, error)
 }
 
 // Config holds the API's settings.

@@ -358,3 +358,42 @@ func TestOperations_AreVisibleOnlyToTheirOwner(t *testing.T) {
 		t.Fatalf("foreign history: %d %s", resp.Status, resp.Body)
 	}
 }
+
+func TestWithdrawal_DebitsToCashAndRefusesOverdraft(t *testing.T) {
+	ctx := context.Background()
+	alice := register(t, "COP")
+	depositTo(t, alice.account, 500_000_00)
+	adm := admin(t)
+	path := "/v1/admin/accounts/" + alice.account.ID + "/withdrawals"
+	for _, c := range []struct {
+		amount any
+		want   string
+	}{{"600000.00", "failed"}, {"150000.50", "completed"}} {
+		var tr bankclient.Transfer
+		if _, err := adm.JSON(ctx, "POST", path, map[string]any{"amount": c.amount, "currency": "COP", "description": "cash out"},
+			http.Header{"Idempotency-Key": {"wd-" + uuid.NewString()}}, &tr); err != nil {
+			t.Fatalf("withdrawal: %v", err)
+		}
+		if got := waitTransfer(t, adm, tr.ID); got.Status != c.want {
+			t.Fatalf("withdrawal of %v ended %s; want %s", c.amount, got.Status, c.want)
+		}
+	}
+	if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 349_999_50 {
+		t.Fatalf("balance %d; want 34999950", a.Balance)
+	}
+	// The customer is told about each movement: welcome, deposit, refused and completed withdrawal.
+	var notes struct {
+		Items []struct{ Title string } `json:"items"`
+	}
+	if _, err := alice.c.JSON(ctx, "GET", "/v1/me/notifications", nil, nil, &notes); err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, n := range notes.Items {
+		titles = append(titles, n.Title)
+	}
+	if got := strings.Join(titles, "|"); got != "Money sent|Transfer not completed|Money received|Welcome to the bank" {
+		t.Fatalf("notifications %s", got)
+	}
+	requireLedgerOK(t)
+}

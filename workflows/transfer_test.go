@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -26,10 +25,10 @@ var a *activities.Activities
 type outcome int
 
 const (
-	ok          outcome = iota
-	retryable           // fails once with an infrastructure error, then succeeds
-	nonRetryable        // a business refusal
-	timeout             // times out once, then succeeds
+	ok           outcome = iota
+	retryable            // fails once with an infrastructure error, then succeeds
+	nonRetryable         // a business refusal
+	timeout              // times out once, then succeeds
 )
 
 func (o outcome) String() string {
@@ -54,7 +53,7 @@ func behave(o outcome, errType string, calls *int) func(context.Context, activit
 
 type transferRun struct {
 	validate, reserve, post, void, fail, record int
-	failedWith                                 activities.FailTransferInput
+	failedWith                                  activities.FailTransferInput
 }
 
 // mocks replaces the default behaviour of activities, by name: "post", "void", "fail", "record".
@@ -164,9 +163,15 @@ func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
 
 func TestTransfer_CancellationCompensates(t *testing.T) {
 	run, _, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
-		env.RegisterDelayedCallback(env.CancelWorkflow, time.Millisecond)
+		// Cancel while the posting runs, once the hold is in place.
+		posting := make(chan struct{})
+		go func() {
+			<-posting
+			env.CancelWorkflow()
+		}()
 		return mocks{"post": func(ctx context.Context, _ activities.TransferRef) error {
 			run.post++
+			close(posting)
 			<-ctx.Done()
 			return ctx.Err()
 		}}
