@@ -139,7 +139,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		p, err := s.principalOf(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bank"`)
-			writeError(w, r, s.logger, err)
+			s.writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
@@ -151,7 +151,7 @@ func (s *server) allow(roles ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !slices.Contains(roles, caller(r.Context()).Role) {
-				writeError(w, r, s.logger, newError(codeForbidden, "Your role does not allow this."))
+				s.writeError(w, r, newError(codeForbidden, "Your role does not allow this."))
 				return
 			}
 			next.ServeHTTP(w, r)

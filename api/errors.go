@@ -3,8 +3,11 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/audit"
 )
 
 // Error codes the API answers with. One table maps each to its HTTP status and title.
@@ -122,15 +125,19 @@ func newProblem(code, detail string, fields []FieldError) Problem {
 }
 
 // writeError renders err as a problem. Errors without a code are internal: they are logged once with
-// the request id and answered with a generic 500 that reveals nothing.
-func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+// the request id, recorded in the audit log, and answered with a generic 500 that reveals nothing.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = internalError(err)
 	}
 	if ae.code == codeInternal || ae.code == codeUnavailable {
-		logger.ErrorContext(r.Context(), "request failed", "code", ae.code, "error", err,
+		s.logger.ErrorContext(r.Context(), "request failed", "code", ae.code, "error", err,
 			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		s.recordAudit(r.Context(), audit.Event{
+			ID: uuid.NewString(), Type: audit.EventInternalError, IP: clientIP(r),
+			Details: map[string]string{"code": ae.code, "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},
+		})
 	}
 	writeProblem(w, newProblem(ae.code, ae.detail, ae.fields))
 }

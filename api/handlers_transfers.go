@@ -11,8 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/workflows"
@@ -197,19 +195,8 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 }
 
 func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error {
-	_, err := s.workflows.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       t.WorkflowID,
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowExecutionTimeout: 48 * time.Hour,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.TransferIDKey.ValueSet(t.ID.String()),
-			workflows.AccountIDsKey.ValueSet([]string{t.FromAccountID.String(), t.ToAccountID.String()}),
-			workflows.TransferStatusKey.ValueSet(workflows.StatusPending),
-		),
-	}, workflows.Transfer, workflows.TransferInput{
-		TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
-		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
-	})
+	in := transferInput(t)
+	_, err := s.workflows.ExecuteWorkflow(ctx, workflows.TransferStartOptions(in, s.cfg.TaskQueue), workflows.Transfer, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return &apiError{code: codeUnavailable, detail: "The transfer is recorded but could not start; retry with the same Idempotency-Key.", cause: fmt.Errorf("start transfer workflow: %w", err)}
@@ -271,4 +258,11 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
 	return nil
+}
+
+func transferInput(t db.Transfer) workflows.TransferInput {
+	return workflows.TransferInput{
+		TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
+		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
+	}
 }

@@ -142,7 +142,7 @@ func (s *server) rateLimit(l *rateLimiter) func(http.Handler) http.Handler {
 			if ok, retry := l.admit(clientIP(r)); !ok {
 				secs := int((retry + time.Second - 1) / time.Second)
 				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-				writeError(w, r, s.logger, newError(codeRateLimited, "Too many requests from your address; retry after the time in Retry-After."))
+				s.writeError(w, r, newError(codeRateLimited, "Too many requests from your address; retry after the time in Retry-After."))
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -12,7 +12,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *server) handle(fn handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
-			writeError(w, r, s.logger, err)
+			s.writeError(w, r, err)
 		}
 	}
 }
@@ -23,10 +23,10 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(withRequestID, logRequests(s.logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.logger, newError(codeNotFound, "No such route."))
+		s.writeError(w, r, newError(codeNotFound, "No such route."))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.logger, newError(codeMethodNotAllowed, "This route does not take "+r.Method+"."))
+		s.writeError(w, r, newError(codeMethodNotAllowed, "This route does not take "+r.Method+"."))
 	})
 
 	// Public.

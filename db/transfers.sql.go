@@ -182,6 +182,56 @@ func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransfer
 	return i, err
 }
 
+const listStalledTransfers = `-- name: ListStalledTransfers :many
+SELECT id, kind, initiated_by, from_account_id, to_account_id, amount, currency, description, status, failure_code, failure_reason, workflow_id, created_at, updated_at, completed_at FROM transfers
+WHERE status = 'pending' AND created_at < $1 AND created_at > $2
+ORDER BY created_at LIMIT $3
+`
+
+type ListStalledTransfersParams struct {
+	OlderThan time.Time
+	NewerThan time.Time
+	MaxRows   int32
+}
+
+// Pending transfers older than a moment: normally their workflow is running; if it never started
+// (the API stopped between recording and starting it), the worker starts it.
+func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTransfersParams) ([]Transfer, error) {
+	rows, err := q.db.Query(ctx, listStalledTransfers, arg.OlderThan, arg.NewerThan, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Transfer{}
+	for rows.Next() {
+		var i Transfer
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.InitiatedBy,
+			&i.FromAccountID,
+			&i.ToAccountID,
+			&i.Amount,
+			&i.Currency,
+			&i.Description,
+			&i.Status,
+			&i.FailureCode,
+			&i.FailureReason,
+			&i.WorkflowID,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.CompletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTransferSteps = `-- name: ListTransferSteps :many
 SELECT transfer_id, name, status, detail, at FROM transfer_steps WHERE transfer_id = $1 ORDER BY at, name
 `

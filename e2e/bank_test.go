@@ -382,18 +382,48 @@ func TestWithdrawal_DebitsToCashAndRefusesOverdraft(t *testing.T) {
 		t.Fatalf("balance %d; want 34999950", a.Balance)
 	}
 	// The customer is told about each movement: welcome, deposit, refused and completed withdrawal.
-	var notes struct {
-		Items []struct{ Title string } `json:"items"`
+	// They are written just after the money moves, so poll briefly.
+	const want = "Money sent|Transfer not completed|Money received|Welcome to the bank"
+	got := ""
+	for deadline := time.Now().Add(10 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var notes struct {
+			Items []struct{ Title string } `json:"items"`
+		}
+		if _, err := alice.c.JSON(ctx, "GET", "/v1/me/notifications", nil, nil, &notes); err != nil {
+			t.Fatal(err)
+		}
+		var titles []string
+		for _, n := range notes.Items {
+			titles = append(titles, n.Title)
+		}
+		got = strings.Join(titles, "|")
 	}
-	if _, err := alice.c.JSON(ctx, "GET", "/v1/me/notifications", nil, nil, &notes); err != nil {
-		t.Fatal(err)
-	}
-	var titles []string
-	for _, n := range notes.Items {
-		titles = append(titles, n.Title)
-	}
-	if got := strings.Join(titles, "|"); got != "Money sent|Transfer not completed|Money received|Welcome to the bank" {
-		t.Fatalf("notifications %s", got)
+	if got != want {
+		t.Fatalf("notifications %s; want %s", got, want)
 	}
 	requireLedgerOK(t)
+}
+
+// A transfer recorded but never started (the API stopped in between) is started by the worker.
+func TestTransfer_RecordedButNotStartedIsResumed(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := register(t, "USD"), register(t, "USD")
+	depositTo(t, alice.account, 10_00)
+	var owner string
+	if err := sys.store.Pool().QueryRow(ctx, "SELECT user_id FROM accounts WHERE id = $1", alice.account.ID).Scan(&owner); err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	if _, err := sys.store.Pool().Exec(ctx, `INSERT INTO transfers
+		(id, kind, initiated_by, from_account_id, to_account_id, amount, currency, workflow_id, created_at)
+		VALUES ($1, 'transfer', $2, $3, $4, 400, 'USD', $5, now() - interval '2 minutes')`,
+		id, owner, alice.account.ID, bob.account.ID, workflows.TransferWorkflowID(id.String())); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitTransfer(t, alice.c, id.String()); got.Status != "completed" {
+		t.Fatalf("stalled transfer ended %s", got.Status)
+	}
+	if b := balanceOf(t, bob.c, bob.account.ID); b.Balance != 4_00 {
+		t.Fatalf("bob %d; want 400", b.Balance)
+	}
 }

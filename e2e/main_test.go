@@ -116,6 +116,7 @@ func run(m *testing.M) (int, error) {
 			"AUTH_RATE_LIMIT_PER_MINUTE=100000",
 			"WORKER_HEALTH_ADDR=127.0.0.1:0",
 			"TRANSFER_MAX_AMOUNT=1000000",
+			"SWEEP_INTERVAL=1s",
 		},
 		Output: logs,
 	})

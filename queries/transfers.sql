@@ -49,3 +49,10 @@ SELECT * FROM transfer_steps WHERE transfer_id = $1 ORDER BY at, name;
 SELECT COALESCE(sum(amount), 0)::bigint FROM transfers
 WHERE from_account_id = @account_id AND created_at >= @since AND id <> @exclude_id
   AND status IN ('pending', 'completed');
+
+-- name: ListStalledTransfers :many
+-- Pending transfers older than a moment: normally their workflow is running; if it never started
+-- (the API stopped between recording and starting it), the worker starts it.
+SELECT * FROM transfers
+WHERE status = 'pending' AND created_at < @older_than AND created_at > @newer_than
+ORDER BY created_at LIMIT @max_rows;

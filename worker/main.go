@@ -187,6 +187,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return nil
 		case <-ticker.C:
 			sweep(ctx, store, logger)
+			resumeStalledTransfers(ctx, store, tc, cfg.TaskQueue, logger)
 		}
 	}
 }
@@ -218,6 +219,39 @@ func sweep(ctx context.Context, store *db.Store, logger *slog.Logger) {
 	}
 	if _, err := store.DeleteIdempotencyKeysBefore(ctx, time.Now().Add(-48*time.Hour)); err != nil {
 		logger.Error("deleting old idempotency keys failed", "error", err)
+	}
+}
+
+// resumeStalledTransfers starts the workflow of any transfer recorded between a minute and a day ago
+// that has none (its API process stopped between recording and starting it), so no transfer stays
+// pending.
+// The workflow id derives from the transfer, so a workflow that exists is never started twice.
+func resumeStalledTransfers(ctx context.Context, store *db.Store, tc client.Client, taskQueue string, logger *slog.Logger) {
+	now := time.Now()
+	stalled, err := store.ListStalledTransfers(ctx, db.ListStalledTransfersParams{
+		OlderThan: now.Add(-time.Minute), NewerThan: now.Add(-24 * time.Hour), MaxRows: 100,
+	})
+	if err != nil {
+		logger.Error("listing stalled transfers failed", "error", err)
+		return
+	}
+	for _, t := range stalled {
+		_, err := tc.DescribeWorkflowExecution(ctx, t.WorkflowID, "")
+		var notFound *serviceerror.NotFound
+		if !errors.As(err, &notFound) {
+			continue // running (or Temporal unreachable: try again next sweep)
+		}
+		in := workflows.TransferInput{
+			TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
+			ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
+		}
+		_, err = tc.ExecuteWorkflow(ctx, workflows.TransferStartOptions(in, taskQueue), workflows.Transfer, in)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if err != nil && !errors.As(err, &started) {
+			logger.Error("resuming stalled transfer failed", "transfer_id", t.ID.String(), "error", err)
+			continue
+		}
+		logger.Warn("resumed stalled transfer", "transfer_id", t.ID.String())
 	}
 }
 

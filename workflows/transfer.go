@@ -2,7 +2,10 @@ package workflows
 
 import (
 	"errors"
+	"time"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/activities"
@@ -115,4 +118,19 @@ func (s *transferSaga) end(ctx workflow.Context, status string) TransferResult {
 		workflow.GetLogger(ctx).Error("recording transfer outcome failed", "transfer_id", s.in.TransferID, "error", err)
 	}
 	return TransferResult{TransferID: s.in.TransferID, Status: status}
+}
+
+// TransferStartOptions are the options every starter of a transfer workflow uses: the id derived
+// from the transfer, and the search attributes operators filter on.
+func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       TransferWorkflowID(in.TransferID),
+		TaskQueue:                taskQueue,
+		WorkflowExecutionTimeout: 48 * time.Hour,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			TransferIDKey.ValueSet(in.TransferID),
+			AccountIDsKey.ValueSet([]string{in.FromAccountID, in.ToAccountID}),
+			TransferStatusKey.ValueSet(StatusPending),
+		),
+	}
 }
