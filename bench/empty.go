@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -34,8 +32,9 @@ func (*emptyActivities) RecordTransferOutcome(context.Context, activities.Transf
 }
 
 // emptyTransfer has the shape of a transfer that succeeds: the same input and result, the same four
-// local activities with the same options, and the same search-attribute update at the end. What it
-// costs is what Temporal itself costs a transfer.
+// local activities with the same options, and the same search-attribute update at the end (made
+// only when the workflow was started with search attributes, as transfers are). What it costs is
+// what Temporal itself costs a transfer.
 func emptyTransfer(ctx workflow.Context, in workflows.TransferInput) (workflows.TransferResult, error) {
 	var a *emptyActivities
 	ref := activities.TransferRef{TransferID: in.TransferID}
@@ -61,8 +60,10 @@ func emptyTransfer(ctx workflow.Context, in workflows.TransferInput) (workflows.
 		return workflows.TransferResult{}, err
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	if err := workflow.UpsertTypedSearchAttributes(dctx, workflows.TransferStatusKey.ValueSet(workflows.StatusCompleted)); err != nil {
-		return workflows.TransferResult{}, err
+	if _, tagged := workflow.GetTypedSearchAttributes(ctx).GetKeyword(workflows.TransferStatusKey); tagged {
+		if err := workflow.UpsertTypedSearchAttributes(dctx, workflows.TransferStatusKey.ValueSet(workflows.StatusCompleted)); err != nil {
+			return workflows.TransferResult{}, err
+		}
 	}
 	rctx := workflow.WithLocalActivityOptions(dctx, mustFinish)
 	if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, ref).Get(rctx, nil); err != nil {
@@ -72,19 +73,10 @@ func emptyTransfer(ctx workflow.Context, in workflows.TransferInput) (workflows.
 }
 
 // emptyPath runs a worker for the empty workflow inside this process, with the bank worker's
-// concurrency settings, and starts empty workflows at rate for d the way the API starts transfers
-// (same timeout and search attributes), waiting for each result.
-func emptyPath(ctx context.Context, logger *slog.Logger, b *bank, customers []customer, pick picker,
-	rate float64, d time.Duration, maxInflight int) (phaseResult, error) {
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:  b.stack.TemporalAddress,
-		Namespace: "default",
-		Logger:    tlog.NewStructuredLogger(logger.With("component", "empty-worker")),
-	})
-	if err != nil {
-		return phaseResult{}, fmt.Errorf("connect temporal: %w", err)
-	}
-	defer tc.Close()
+// concurrency settings, and starts empty workflows at rate for d with the options the API starts
+// transfers with (search attributes left out when plain), waiting for each result.
+func emptyPath(ctx context.Context, tc client.Client, b *bank, customers []customer, pick picker,
+	rate float64, d time.Duration, maxInflight int, plain bool) (phaseResult, error) {
 	w := worker.New(tc, emptyTaskQueue, worker.Options{
 		MaxConcurrentLocalActivityExecutionSize: b.localActivities,
 		MaxConcurrentWorkflowTaskPollers:        b.workflowPollers,
@@ -96,23 +88,22 @@ func emptyPath(ctx context.Context, logger *slog.Logger, b *bank, customers []cu
 	}
 	defer w.Stop()
 
+	cpu := cpuTimes()
 	rec := newRecorder(time.Now())
 	openLoop(ctx, rate, d, maxInflight, rec, func(ctx context.Context, due time.Time) {
 		f, to := pick.pair()
 		id := uuid.NewString()
 		from, dest := customers[f].accountID.String(), customers[to].accountID.String()
-		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                       "bench-empty-" + id,
-			TaskQueue:                emptyTaskQueue,
-			WorkflowExecutionTimeout: 48 * time.Hour,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.TransferIDKey.ValueSet(id),
-				workflows.AccountIDsKey.ValueSet([]string{from, dest}),
-				workflows.TransferStatusKey.ValueSet(workflows.StatusPending),
-			),
-		}, emptyWorkflowName, workflows.TransferInput{
+		in := workflows.TransferInput{
 			TransferID: id, Kind: "transfer", FromAccountID: from, ToAccountID: dest, Amount: pick.amount(), Currency: "USD",
-		})
+		}
+		// The options every transfer starts with, on this task queue and under an id of its own.
+		opts := workflows.TransferStartOptions(in, emptyTaskQueue)
+		opts.ID = "bench-empty-" + id
+		if plain {
+			opts.TypedSearchAttributes = temporal.SearchAttributes{}
+		}
+		run, err := tc.ExecuteWorkflow(ctx, opts, emptyWorkflowName, in)
 		if err != nil {
 			rec.fail("start", err.Error())
 			return
@@ -123,7 +114,9 @@ func emptyPath(ctx context.Context, logger *slog.Logger, b *bank, customers []cu
 			rec.fail("result", err.Error())
 			return
 		}
-		rec.complete(time.Since(due))
+		rec.complete(time.Since(due), "")
 	})
-	return rec.result("empty", rate, d), ctx.Err()
+	res := rec.result("empty", rate, d)
+	res.CPU = cpuSince(cpu)
+	return res, ctx.Err()
 }

@@ -101,11 +101,14 @@ type apiLoad struct {
 
 // run offers transfers at rate for d and returns what happened to them.
 func (l *apiLoad) run(ctx context.Context, name string, rate float64, d time.Duration, maxInflight int) phaseResult {
+	cpu := cpuTimes()
 	rec := newRecorder(time.Now())
 	openLoop(ctx, rate, d, maxInflight, rec, func(ctx context.Context, due time.Time) {
 		l.one(ctx, rec, due)
 	})
-	return rec.result(name, rate, d)
+	res := rec.result(name, rate, d)
+	res.CPU = cpuSince(cpu)
+	return res
 }
 
 // one makes a transfer as its source account's owner, with a fresh Idempotency-Key, and polls it
@@ -133,6 +136,7 @@ func (l *apiLoad) one(ctx context.Context, rec *recorder, due time.Time) {
 			return
 		case <-time.After(l.pollEvery):
 		}
+		rec.poll()
 		cur, err := from.api.GetTransfer(ctx, tr.ID)
 		switch {
 		case err != nil:
@@ -145,7 +149,7 @@ func (l *apiLoad) one(ctx context.Context, rec *recorder, due time.Time) {
 			kind, detail := requestErrorKind("poll", resp, err)
 			rec.fail(kind, detail)
 		case cur.Status == "completed":
-			rec.complete(time.Since(due))
+			rec.complete(time.Since(due), tr.ID)
 			return
 		case cur.Status != "pending":
 			code := "none"

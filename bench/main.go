@@ -24,6 +24,9 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/internal/envconfig"
 )
@@ -61,6 +64,7 @@ type config struct {
 	sqlConcurrency int
 	sqlConns       int
 	skipEmpty      bool
+	emptyPlain     bool
 
 	findMax      bool
 	stepDuration time.Duration
@@ -84,7 +88,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.accounts, "accounts", 200, "number of customers, each with one funded account")
 	fs.StringVar(&c.scenario, "scenario", "uniform", "uniform: random distinct payer and payee; hot: most debits come from one account")
 	fs.Float64Var(&c.hotShare, "hot-share", 0.8, "share of debits from the hot account in the hot scenario")
-	fs.Float64Var(&c.rate, "rate", 50, "offered transfers per second (the starting rate with -find-max)")
+	fs.Float64Var(&c.rate, "rate", 20, "offered transfers per second (the starting rate with -find-max)")
 	fs.DurationVar(&c.duration, "duration", 30*time.Second, "how long transfers are offered")
 	fs.IntVar(&c.maxInflight, "max-inflight", 512, "most transfers in flight at once; arrivals beyond it are dropped and counted")
 	fs.DurationVar(&c.pollEvery, "poll", 20*time.Millisecond, "how often a pending transfer is polled")
@@ -95,6 +99,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.sqlConcurrency, "sql-concurrency", 0, "workers in the direct-SQL baseline (default: the peak in-flight count of the API run)")
 	fs.IntVar(&c.sqlConns, "sql-conns", 16, "database connections of the direct-SQL baseline (the worker's default pool size)")
 	fs.BoolVar(&c.skipEmpty, "skip-empty", false, "skip the empty-workflow baseline")
+	fs.BoolVar(&c.emptyPlain, "empty-plain", false, "start the empty workflows without search attributes, to see what they cost")
 	fs.BoolVar(&c.findMax, "find-max", false, "raise the rate step by step until the system stops keeping up")
 	fs.DurationVar(&c.stepDuration, "step", 10*time.Second, "duration of each -find-max step")
 	fs.Float64Var(&c.stepFactor, "step-factor", 1.5, "rate multiplier between -find-max steps")
@@ -216,6 +221,18 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 		return err
 	}
 
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:  b.stack.TemporalAddress,
+		Namespace: "default",
+		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return fmt.Errorf("connect temporal: %w", err)
+	}
+	defer tc.Close()
+	trace := traceTransfers(ctx, tc, b.store, rep.transfers.CompletedIDs)
+	rep.breakdown = &trace
+
 	if !cfg.skipSQL {
 		n := orDefault(cfg.sqlTransfers, max(rep.transfers.Completed, 1))
 		conc := orDefault(cfg.sqlConcurrency, min(max(rep.transfers.PeakInflight, 1), cfg.maxInflight))
@@ -229,7 +246,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 	if !cfg.skipEmpty {
 		t := rep.transfers
 		logger.Info("running empty workflows", "rate", t.Offered, "duration", t.Window)
-		res, err := emptyPath(ctx, logger, b, customers, pick, t.Offered, t.Window, cfg.maxInflight)
+		res, err := emptyPath(ctx, tc, b, customers, pick, t.Offered, t.Window, cfg.maxInflight, cfg.emptyPlain)
 		if err != nil {
 			return fmt.Errorf("empty-workflow baseline: %w", err)
 		}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,14 +19,17 @@ type report struct {
 	seed      seedResult
 	transfers phaseResult
 	// steps are the find-max steps, best the index of the highest sustained one (-1 for none).
-	steps                            []phaseResult
-	best                             int
-	sql                              *phaseResult
-	empty                            *phaseResult
-	ledgerAtLoad                     *db.LedgerReport
-	ledgerAtEnd                      *db.LedgerReport
-	logs                             []logCount
-	kept                             string
+	steps     []phaseResult
+	best      int
+	breakdown *breakdown
+	sql       *phaseResult
+	empty     *phaseResult
+
+	ledgerAtLoad *db.LedgerReport
+	ledgerAtEnd  *db.LedgerReport
+	logs         []logCount
+	kept         string
+
 	localActivities, workflowPollers int
 }
 
@@ -73,8 +78,25 @@ func (r *report) print(w io.Writer) {
 	p("completed      %d, %.1f/s (last one %s after the first arrival)\n", t.Completed, t.CompletedPerSec, ms(t.Elapsed))
 	p("not completed  %d\n", t.failures())
 	p("peak in flight %d; generator fell behind by at most %s\n", t.PeakInflight, ms(t.MaxLag))
+	if t.Elapsed > 0 && t.Accepted > 0 {
+		p("status polls   %d GET /v1/transfers/{id} (%.0f/s, %.1f per transfer)\n",
+			t.Polls, float64(t.Polls)/t.Elapsed.Seconds(), float64(t.Polls)/float64(t.Accepted))
+	}
 	printLatencies(w, [][2]any{{"acceptance (202)", t.Accept}, {"completion", t.Complete}})
 	printErrors(w, t)
+	printCPU(w, t)
+	if b := r.breakdown; b != nil {
+		p("where the time went, from the database's steps and the workflow histories of %d completed transfers:\n", b.Sampled)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  stage\tp50\tp95\tmax")
+		for _, s := range b.Stages {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Name, ms(s.Took.P50), ms(s.Took.P95), ms(s.Took.Max))
+		}
+		_ = tw.Flush()
+		if b.Problem != "" {
+			p("  (some transfers could not be traced: %s)\n", b.Problem)
+		}
+	}
 
 	if r.sql != nil {
 		s := *r.sql
@@ -84,6 +106,7 @@ func (r *report) print(w io.Writer) {
 		p("completed      %d, %.1f/s in %s\n", s.Completed, s.CompletedPerSec, ms(s.Elapsed))
 		printLatencies(w, [][2]any{{"per transfer", s.Complete}})
 		printErrors(w, s)
+		printCPU(w, s)
 		p("ratio          API+Temporal / SQL: throughput %s, p50 latency %s\n",
 			ratio(t.CompletedPerSec, s.CompletedPerSec), ratio(float64(t.Complete.P50), float64(s.Complete.P50)))
 		if len(r.steps) == 0 || r.best < 0 {
@@ -94,12 +117,17 @@ func (r *report) print(w io.Writer) {
 
 	if r.empty != nil {
 		e := *r.empty
-		p("\n--- empty workflow of the same shape (4 no-op local activities + search attribute update) ---\n")
+		if cfg.emptyPlain {
+			p("\n--- empty workflow of the same shape, without search attributes (4 no-op local activities) ---\n")
+		} else {
+			p("\n--- empty workflow of the same shape (4 no-op local activities + search attribute update) ---\n")
+		}
 		p("started from this process on task queue %q, worker with the same settings, result awaited with run.Get\n", emptyTaskQueue)
 		p("offered        %.1f/s for %s: %d arrivals, %d dropped\n", e.Offered, e.Window, e.Arrivals, e.Dropped)
 		p("completed      %d, %.1f/s; not completed %d\n", e.Completed, e.CompletedPerSec, e.failures())
 		printLatencies(w, [][2]any{{"start", e.Accept}, {"completion", e.Complete}})
 		printErrors(w, e)
+		printCPU(w, e)
 		p("ratio          transfer / empty: throughput %s, p50 completion %s, p99 completion %s\n",
 			ratio(t.CompletedPerSec, e.CompletedPerSec), ratio(float64(t.Complete.P50), float64(e.Complete.P50)),
 			ratio(float64(t.Complete.P99), float64(e.Complete.P99)))
@@ -164,6 +192,37 @@ func printErrors(w io.Writer, res phaseResult) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// printCPU shows the CPU time each process used during a phase, as a share of one core and per
+// completed arrival: what a transfer costs, and which process runs out of room first.
+func printCPU(w io.Writer, res phaseResult) {
+	if len(res.CPU) == 0 || res.Elapsed <= 0 {
+		return
+	}
+	names := make([]string, 0, len(res.CPU))
+	var total time.Duration
+	for name, d := range res.CPU {
+		names = append(names, name)
+		total += d
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(res.CPU[b], res.CPU[a]) })
+	fmt.Fprintf(w, "CPU used (%d cores; %s of CPU time available over the %s)\n",
+		runtime.NumCPU(), ms(time.Duration(runtime.NumCPU())*res.Elapsed), ms(res.Elapsed))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  process\tcpu\tcores\tper completed")
+	row := func(name string, d time.Duration) {
+		per := "n/a"
+		if res.Completed > 0 {
+			per = ms(d / time.Duration(res.Completed))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%.2f\t%s\n", name, ms(d), d.Seconds()/res.Elapsed.Seconds(), per)
+	}
+	for _, name := range names {
+		row(name, res.CPU[name])
+	}
+	row("total", total)
+	_ = tw.Flush()
 }
 
 func printLedger(w io.Writer, when string, l *db.LedgerReport) {

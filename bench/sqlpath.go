@@ -28,6 +28,7 @@ func sqlPath(ctx context.Context, dbURL string, customers []customer, pick picke
 	defer pool.Close()
 	store := db.NewStore(pool)
 
+	cpu := cpuTimes()
 	rec := newRecorder(time.Now())
 	var issued atomic.Int64
 	var wg sync.WaitGroup
@@ -43,7 +44,7 @@ func sqlPath(ctx context.Context, dbURL string, customers []customer, pick picke
 					rec.fail(kind, err.Error())
 				} else {
 					rec.accept(time.Since(started))
-					rec.complete(time.Since(started))
+					rec.complete(time.Since(started), "")
 				}
 				rec.end()
 			}
@@ -53,6 +54,7 @@ func sqlPath(ctx context.Context, dbURL string, customers []customer, pick picke
 	res := rec.result("sql", 0, 0)
 	res.Window = res.Elapsed
 	res.Concurrency = conc
+	res.CPU = cpuSince(cpu)
 	return res, ctx.Err()
 }
 

@@ -18,6 +18,7 @@ type recorder struct {
 	dropped         int
 	accepted        int
 	completed       int
+	polls           int
 	inflight        int
 	peakInflight    int
 	maxLag          time.Duration
@@ -28,6 +29,7 @@ type recorder struct {
 	completeLatency []time.Duration
 	errs            map[string]int
 	samples         map[string]string
+	completedIDs    []string
 }
 
 func newRecorder(start time.Time) *recorder {
@@ -73,13 +75,24 @@ func (r *recorder) accept(latency time.Duration) {
 	r.lastAccepted = time.Now()
 }
 
-// complete records a successful end, latency after it was due.
-func (r *recorder) complete(latency time.Duration) {
+// complete records a successful end, latency after it was due, of the transfer or workflow id
+// (which may be empty).
+func (r *recorder) complete(latency time.Duration, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.completed++
+	if id != "" {
+		r.completedIDs = append(r.completedIDs, id)
+	}
 	r.completeLatency = append(r.completeLatency, latency)
 	r.lastCompleted = time.Now()
+}
+
+// poll counts one status request made while following an arrival.
+func (r *recorder) poll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.polls++
 }
 
 // fail counts one problem of the given kind, keeping the first detail seen for it.
@@ -120,7 +133,8 @@ func summarise(ds []time.Duration) latencies {
 
 // phaseResult is the outcome of one measured phase.
 type phaseResult struct {
-	Name string
+	Name  string
+	Start time.Time
 	// Offered is the arrival rate per second; zero for a closed loop that runs as fast as it can.
 	Offered float64
 	// Window is how long arrivals were offered; Elapsed runs from the first arrival until the last
@@ -142,6 +156,12 @@ type phaseResult struct {
 	Complete        latencies
 	Errors          map[string]int
 	Samples         map[string]string
+	// Polls is how many status requests were made while following arrivals.
+	Polls int
+	// CPU is the CPU time each process used during the phase.
+	CPU map[string]time.Duration
+	// CompletedIDs are up to 50 ids of completed arrivals, spread evenly over the phase.
+	CompletedIDs []string
 }
 
 // failures is how many arrivals ended in something other than success.
@@ -171,9 +191,16 @@ func (r *recorder) result(name string, offered float64, window time.Duration) ph
 	for k, v := range r.samples {
 		samples[k] = v
 	}
+	var ids []string
+	if n := len(r.completedIDs); n > 0 {
+		k := min(n, 50)
+		for i := range k {
+			ids = append(ids, r.completedIDs[i*n/k])
+		}
+	}
 	return phaseResult{
-		Name: name, Offered: offered, Window: window, Elapsed: elapsed,
-		Arrivals: r.arrivals, Dropped: r.dropped, Accepted: r.accepted, Completed: r.completed,
+		Name: name, Start: r.start, CompletedIDs: ids, Offered: offered, Window: window, Elapsed: elapsed,
+		Polls: r.polls, Arrivals: r.arrivals, Dropped: r.dropped, Accepted: r.accepted, Completed: r.completed,
 		PeakInflight: r.peakInflight, MaxLag: r.maxLag,
 		AcceptedPerSec:  rate(r.accepted, r.lastAccepted),
 		CompletedPerSec: rate(r.completed, r.lastCompleted),
