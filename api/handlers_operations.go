@@ -34,13 +34,9 @@ func (s *server) getOperation(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := parseID(id); !ok {
 		return newError(codeNotFound, "No such operation.")
 	}
-	var wait time.Duration
-	if q := r.URL.Query().Get("wait"); q != "" {
-		d, err := time.ParseDuration(q)
-		if err != nil || d < 0 {
-			return fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
-		}
-		wait = min(d, s.cfg.MaxWait)
+	wait, err := s.waitParam(r)
+	if err != nil {
+		return err
 	}
 	ctx := r.Context()
 	op, err := s.store.GetOperation(ctx, id)

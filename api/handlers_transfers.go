@@ -204,17 +204,35 @@ func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error
 	return nil
 }
 
+// getTransfer shows a transfer to its parties. ?wait=5s (bounded) holds the answer while the
+// transfer is pending, until it ends or the wait runs out.
 func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	id, ok := parseID(r.PathValue("id"))
 	if !ok {
 		return newError(codeNotFound, "No such transfer.")
 	}
+	wait, err := s.waitParam(r)
+	if err != nil {
+		return err
+	}
 	ctx := r.Context()
-	t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return newError(codeNotFound, "No such transfer.")
-	} else if err != nil {
-		return internalError(fmt.Errorf("get transfer: %w", err))
+	read := func() (db.Transfer, error) {
+		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return t, newError(codeNotFound, "No such transfer.")
+		} else if err != nil {
+			return t, internalError(fmt.Errorf("get transfer: %w", err))
+		}
+		return t, nil
+	}
+	t, err := read()
+	if err != nil {
+		return err
+	}
+	if t.Status == db.TransferPending && wait > 0 {
+		if t, err = s.awaitTransfer(ctx, t, wait, read); err != nil {
+			return err
+		}
 	}
 	steps, err := s.store.ListTransferSteps(ctx, t.ID)
 	if err != nil {
@@ -222,6 +240,53 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, toTransferResponse(t, steps))
 	return nil
+}
+
+// awaitTransfer waits up to wait for a pending transfer to end. It wakes on the transfer's
+// notification and also re-reads every second, so a lost notification only costs time.
+func (s *server) awaitTransfer(ctx context.Context, t db.Transfer, wait time.Duration, read func() (db.Transfer, error)) (db.Transfer, error) {
+	var woken <-chan struct{}
+	if s.finished != nil {
+		ch, cancel := s.finished.Subscribe(t.ID.String())
+		defer cancel()
+		woken = ch
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	every := time.NewTicker(time.Second)
+	if s.finished == nil {
+		every.Reset(50 * time.Millisecond)
+	}
+	defer every.Stop()
+	for {
+		// Read after subscribing, so an end committed in between is not missed.
+		t, err := read()
+		if err != nil || t.Status != db.TransferPending {
+			return t, err
+		}
+		select {
+		case <-woken:
+			woken = nil
+		case <-every.C:
+		case <-deadline.C:
+			return t, nil
+		case <-ctx.Done():
+			return t, nil
+		}
+	}
+}
+
+// waitParam reads ?wait=, a duration bounded by the configured maximum.
+func (s *server) waitParam(r *http.Request) (time.Duration, error) {
+	q := r.URL.Query().Get("wait")
+	if q == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(q)
+	if err != nil || d < 0 {
+		return 0, fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
+	}
+	return min(d, s.cfg.MaxWait), nil
 }
 
 func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {

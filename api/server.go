@@ -31,6 +31,11 @@ type AuditLog interface {
 	Notifications(ctx context.Context, userID string, limit int64) ([]audit.Notification, error)
 }
 
+// Events tells when something named by a key happens (a transfer ending, by its id).
+type Events interface {
+	Subscribe(key string) (<-chan struct{}, func())
+}
+
 // Config holds the API's settings.
 type Config struct {
 	JWTSecret       []byte
@@ -59,6 +64,9 @@ type Deps struct {
 	Audit     AuditLog
 	Hasher    *password.Hasher
 	Logger    *slog.Logger
+	// TransferFinished, when set, wakes requests waiting on a transfer as soon as it ends; without
+	// it they re-read the transfer periodically.
+	TransferFinished Events
 	// Ready lists the checks /readyz runs, by name.
 	Ready map[string]func(context.Context) error
 	Now   func() time.Time
@@ -71,6 +79,7 @@ type server struct {
 	audit      AuditLog
 	hasher     *password.Hasher
 	logger     *slog.Logger
+	finished   Events
 	ready      map[string]func(context.Context) error
 	now        func() time.Time
 	currencies map[string]int
@@ -109,6 +118,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		audit:      deps.Audit,
 		hasher:     deps.Hasher,
 		logger:     deps.Logger,
+		finished:   deps.TransferFinished,
 		ready:      deps.Ready,
 		now:        deps.Now,
 		currencies: currencies,

@@ -130,14 +130,16 @@ func (l *apiLoad) one(ctx context.Context, rec *recorder, due time.Time) {
 
 	deadline := time.Now().Add(l.pollTimeout)
 	for {
-		select {
-		case <-ctx.Done():
-			rec.fail("poll:canceled", ctx.Err().Error())
-			return
-		case <-time.After(l.pollEvery):
+		if l.pollEvery > 0 {
+			select {
+			case <-ctx.Done():
+				rec.fail("poll:canceled", ctx.Err().Error())
+				return
+			case <-time.After(l.pollEvery):
+			}
 		}
 		rec.poll()
-		cur, err := from.api.GetTransfer(ctx, tr.ID)
+		cur, err := l.status(ctx, from, tr.ID)
 		switch {
 		case err != nil:
 			// A failed poll is counted but does not end the transfer: the next poll may succeed.
@@ -168,6 +170,17 @@ func (l *apiLoad) one(ctx context.Context, rec *recorder, due time.Time) {
 			return
 		}
 	}
+}
+
+// status reads a transfer: with -poll 0, one request the API holds until the transfer ends (up to
+// 10 s); otherwise a plain read.
+func (l *apiLoad) status(ctx context.Context, c customer, id string) (bankclient.Transfer, error) {
+	if l.pollEvery > 0 {
+		return c.api.GetTransfer(ctx, id)
+	}
+	var t bankclient.Transfer
+	_, err := c.api.JSON(ctx, http.MethodGet, "/v1/transfers/"+id+"?wait=10s", nil, nil, &t)
+	return t, err
 }
 
 // requestErrorKind names a failed request by step, HTTP status and the API's problem code, or as a

@@ -41,7 +41,11 @@ func (r *report) print(w io.Writer) {
 	if cfg.scenario == "hot" {
 		p(" (%.0f%% of debits from one hot account)", cfg.hotShare*100)
 	}
-	p(", max in flight %d, polling every %s\n", cfg.maxInflight, cfg.pollEvery)
+	if cfg.pollEvery > 0 {
+		p(", max in flight %d, polling every %s\n", cfg.maxInflight, cfg.pollEvery)
+	} else {
+		p(", max in flight %d, waiting on each transfer with GET ?wait=\n", cfg.maxInflight)
+	}
 	p("worker: %d local activity slots, %d workflow task pollers\n", r.localActivities, r.workflowPollers)
 	p("seeding: %s (users in SQL %s, API logins %s, API deposits %s)\n",
 		ms(r.seed.Took), ms(r.seed.Users), ms(r.seed.Logins), ms(r.seed.Deposits))
@@ -131,7 +135,7 @@ func (r *report) print(w io.Writer) {
 		p("ratio          transfer / empty: throughput %s, p50 completion %s, p99 completion %s\n",
 			ratio(t.CompletedPerSec, e.CompletedPerSec), ratio(float64(t.Complete.P50), float64(e.Complete.P50)),
 			ratio(float64(t.Complete.P99), float64(e.Complete.P99)))
-		p("               (a transfer's completion also includes its HTTP round trips and up to %s of polling delay)\n", cfg.pollEvery)
+		p("               (a transfer's completion also includes its HTTP round trips and the wake-up of its waiting read)\n")
 	}
 
 	p("\n--- what the API and worker logged (warnings and errors) ---\n")

@@ -112,7 +112,7 @@ func seed(ctx context.Context, logger *slog.Logger, b *bank, httpClient *http.Cl
 		}
 		wctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		t, err = admin.WaitTransfer(wctx, t.ID, 50*time.Millisecond)
+		t, err = admin.WaitTransfer(wctx, t.ID, 5*time.Second)
 		if err != nil {
 			return fmt.Errorf("wait for deposit %s: %w", t.ID, err)
 		}

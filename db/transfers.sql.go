@@ -322,6 +322,16 @@ func (q *Queries) ListVisibleTransfers(ctx context.Context, arg ListVisibleTrans
 	return items, nil
 }
 
+const notifyTransferFinished = `-- name: NotifyTransferFinished :exec
+SELECT pg_notify('transfer_finished', $1::text)
+`
+
+// Tells listeners (API requests waiting on the transfer) at commit that it has ended.
+func (q *Queries) NotifyTransferFinished(ctx context.Context, transferID string) error {
+	_, err := q.db.Exec(ctx, notifyTransferFinished, transferID)
+	return err
+}
+
 const sumOutgoingSince = `-- name: SumOutgoingSince :one
 SELECT COALESCE(sum(amount), 0)::bigint FROM transfers
 WHERE from_account_id = $1 AND created_at >= $2 AND id <> $3

@@ -170,6 +170,9 @@ func (s *Store) PostTransfer(ctx context.Context, t Transfer, operationID string
 		if n == 0 {
 			return ErrTransferEnded
 		}
+		if err := q.NotifyTransferFinished(ctx, t.ID.String()); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
 		out = lt
 		return nil
 	})
@@ -244,7 +247,7 @@ func (s *Store) FailTransfer(ctx context.Context, transferID uuid.UUID, step, co
 		}); err != nil {
 			return fmt.Errorf("finish transfer: %w", err)
 		}
-		return nil
+		return q.NotifyTransferFinished(ctx, transferID.String())
 	})
 }
 

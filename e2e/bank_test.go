@@ -68,7 +68,7 @@ func depositTo(t *testing.T, a bankclient.Account, amount int64) {
 	if err != nil {
 		t.Fatalf("deposit: %v", err)
 	}
-	if got, err := adm.WaitTransfer(ctx, tr.ID, 20*time.Millisecond); err != nil || got.Status != "completed" {
+	if got, err := adm.WaitTransfer(ctx, tr.ID, 5*time.Second); err != nil || got.Status != "completed" {
 		t.Fatalf("deposit ended %s: %v", got.Status, err)
 	}
 }
@@ -77,7 +77,7 @@ func waitTransfer(t *testing.T, c *bankclient.Client, id string) bankclient.Tran
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	tr, err := c.WaitTransfer(ctx, id, 20*time.Millisecond)
+	tr, err := c.WaitTransfer(ctx, id, 5*time.Second)
 	if err != nil {
 		t.Fatalf("wait transfer: %v", err)
 	}

@@ -56,3 +56,7 @@ WHERE from_account_id = @account_id AND created_at >= @since AND id <> @exclude_
 SELECT * FROM transfers
 WHERE status = 'pending' AND created_at < @older_than AND created_at > @newer_than
 ORDER BY created_at LIMIT @max_rows;
+
+-- name: NotifyTransferFinished :exec
+-- Tells listeners (API requests waiting on the transfer) at commit that it has ended.
+SELECT pg_notify('transfer_finished', @transfer_id::text);

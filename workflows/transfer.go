@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -121,12 +120,12 @@ func (s *transferSaga) end(ctx workflow.Context, status string) TransferResult {
 }
 
 // TransferStartOptions are the options every starter of a transfer workflow uses: the id derived
-// from the transfer, and the search attributes operators filter on.
+// from the transfer, and the search attributes operators filter on. There is no execution timeout:
+// every step has its own, and a server-side timer per transfer would only add work.
 func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                       TransferWorkflowID(in.TransferID),
-		TaskQueue:                taskQueue,
-		WorkflowExecutionTimeout: 48 * time.Hour,
+		ID:        TransferWorkflowID(in.TransferID),
+		TaskQueue: taskQueue,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			TransferIDKey.ValueSet(in.TransferID),
 			AccountIDsKey.ValueSet([]string{in.FromAccountID, in.ToAccountID}),

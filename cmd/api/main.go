@@ -135,12 +135,17 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer tc.Close()
 
+	// Wakes requests waiting on a transfer (GET /v1/transfers/{id}?wait=) as soon as it ends.
+	finished := db.NewListener(cfg.DatabaseURL, db.TransferFinishedChannel, logger)
+	go finished.Run(ctx)
+
 	handler, err := api.New(ctx, cfg.API, api.Deps{
-		Store:     store,
-		Workflows: tc,
-		Audit:     audit.NewStore(mongoClient.Database(cfg.MongoDatabase)),
-		Hasher:    hasher,
-		Logger:    logger,
+		TransferFinished: finished,
+		Store:            store,
+		Workflows:        tc,
+		Audit:            audit.NewStore(mongoClient.Database(cfg.MongoDatabase)),
+		Hasher:           hasher,
+		Logger:           logger,
 		Ready: map[string]func(context.Context) error{
 			"postgres": store.Ping,
 			"mongodb":  func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },

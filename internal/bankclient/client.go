@@ -227,17 +227,17 @@ func (c *Client) GetTransfer(ctx context.Context, id string) (Transfer, error) {
 	return t, err
 }
 
-// WaitTransfer polls a transfer every interval until it is no longer pending.
-func (c *Client) WaitTransfer(ctx context.Context, id string, interval time.Duration) (Transfer, error) {
+// WaitTransfer waits until a transfer is no longer pending, asking the API to hold each answer up
+// to wait (GET /v1/transfers/{id}?wait=).
+func (c *Client) WaitTransfer(ctx context.Context, id string, wait time.Duration) (Transfer, error) {
 	for {
-		t, err := c.GetTransfer(ctx, id)
+		var t Transfer
+		_, err := c.JSON(ctx, http.MethodGet, "/v1/transfers/"+id+"?wait="+wait.String(), nil, nil, &t)
 		if err != nil || t.Status != "pending" {
 			return t, err
 		}
-		select {
-		case <-ctx.Done():
-			return t, ctx.Err()
-		case <-time.After(interval):
+		if err := ctx.Err(); err != nil {
+			return t, err
 		}
 	}
 }

@@ -94,6 +94,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		// several times slower under concurrent workflows.
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 		"--dynamic-config-value", "history.shardIOConcurrency=16",
+		// One task queue partition: a new workflow's first task then always meets a waiting
+		// poller (sync match) instead of being forwarded between partitions.
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
 	}
 	if !o.TemporalInMemory {
 		temporalArgs = append(temporalArgs, "--db-filename", filepath.Join(o.Dir, "temporal.db"))

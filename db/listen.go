@@ -1,0 +1,98 @@
+package db
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TransferFinishedChannel is the notification channel on which a transfer's id is sent when it
+// ends (completed, failed or compensated), at the commit that ends it.
+const TransferFinishedChannel = "transfer_finished"
+
+// Listener delivers PostgreSQL notifications of one channel to the subscribers of their payload.
+// It keeps one connection of its own and reconnects after failures; a subscriber should still
+// re-read what it waits for after a while, since notifications sent while disconnected are lost.
+type Listener struct {
+	connString string
+	channel    string
+	logger     *slog.Logger
+
+	mu      sync.Mutex
+	waiters map[string]map[chan struct{}]struct{}
+}
+
+// NewListener returns a Listener of channel on the database at connString.
+func NewListener(connString, channel string, logger *slog.Logger) *Listener {
+	return &Listener{connString: connString, channel: channel, logger: logger, waiters: map[string]map[chan struct{}]struct{}{}}
+}
+
+// Subscribe returns a channel closed at the next notification whose payload is key, and a function
+// that ends the subscription.
+func (l *Listener) Subscribe(key string) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	l.mu.Lock()
+	if l.waiters[key] == nil {
+		l.waiters[key] = map[chan struct{}]struct{}{}
+	}
+	l.waiters[key][ch] = struct{}{}
+	l.mu.Unlock()
+	return ch, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if set, ok := l.waiters[key]; ok {
+			delete(set, ch)
+			if len(set) == 0 {
+				delete(l.waiters, key)
+			}
+		}
+	}
+}
+
+func (l *Listener) notify(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ch := range l.waiters[key] {
+		close(ch)
+	}
+	delete(l.waiters, key)
+}
+
+// Run listens until ctx ends, reconnecting with backoff.
+func (l *Listener) Run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := l.listen(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		l.logger.Warn("notification listener disconnected", "channel", l.channel, "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (l *Listener) listen(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, l.connString)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		l.notify(n.Payload)
+	}
+}
