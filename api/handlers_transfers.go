@@ -196,7 +196,9 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 
 func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error {
 	in := transferInput(t)
-	_, err := s.workflows.ExecuteWorkflow(ctx, workflows.TransferStartOptions(in, s.cfg.TaskQueue), workflows.Transfer, in)
+	opts := workflows.TransferStartOptions(in, s.cfg.TaskQueue)
+	opts.EnableEagerStart = s.cfg.EagerStart
+	_, err := s.workflows.ExecuteWorkflow(ctx, opts, workflows.Transfer, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return &apiError{code: codeUnavailable, detail: "The transfer is recorded but could not start; retry with the same Idempotency-Key.", cause: fmt.Errorf("start transfer workflow: %w", err)}

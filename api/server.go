@@ -45,6 +45,10 @@ type Config struct {
 	RefreshTTL      time.Duration
 	DefaultCurrency string
 	TaskQueue       string
+	// EagerStart starts transfers with eager workflow start: the Temporal server hands the first
+	// workflow task back with the start, to a worker in this process, saving a round trip through
+	// the task queue. The API process must then run a bank worker.
+	EagerStart bool
 
 	// AuthRateLimit is how many requests one IP may make to the auth routes per minute.
 	AuthRateLimit int

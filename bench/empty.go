@@ -76,7 +76,7 @@ func emptyTransfer(ctx workflow.Context, in workflows.TransferInput) (workflows.
 // concurrency settings, and starts empty workflows at rate for d with the options the API starts
 // transfers with (search attributes left out when plain), waiting for each result.
 func emptyPath(ctx context.Context, tc client.Client, b *bank, customers []customer, pick picker,
-	rate float64, d time.Duration, maxInflight int, plain bool) (phaseResult, error) {
+	rate float64, d time.Duration, maxInflight int, plain, eager bool) (phaseResult, error) {
 	w := worker.New(tc, emptyTaskQueue, worker.Options{
 		MaxConcurrentLocalActivityExecutionSize: b.localActivities,
 		MaxConcurrentWorkflowTaskPollers:        b.workflowPollers,
@@ -103,6 +103,7 @@ func emptyPath(ctx context.Context, tc client.Client, b *bank, customers []custo
 		if plain {
 			opts.TypedSearchAttributes = temporal.SearchAttributes{}
 		}
+		opts.EnableEagerStart = eager
 		run, err := tc.ExecuteWorkflow(ctx, opts, emptyWorkflowName, in)
 		if err != nil {
 			rec.fail("start", err.Error())

@@ -110,13 +110,13 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	logger.Info("starting the stack", "dir", b.dir)
 	started := time.Now()
 	b.stack, err = stack.Start(ctx, stack.Options{
-		Dir:              b.dir,
-		Bin:              bin,
-		DatabaseURL:      b.dbURL,
-		TemporalPort:     ports[0],
-		TemporalInMemory: true,
-		MongoPort:        ports[1],
-		APIPort:          ports[2],
+		Dir:          b.dir,
+		Bin:          bin,
+		DatabaseURL:  b.dbURL,
+		TemporalPort: ports[0],
+		// Temporal keeps its state in a file, as under `make dev`.
+		MongoPort: ports[1],
+		APIPort:   ports[2],
 		// The API and the worker get the same environment: no login throttling and no transfer
 		// limits, so that only capacity limits what gets through.
 		Env: []string{
@@ -130,6 +130,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"WORKER_HEALTH_ADDR=127.0.0.1:" + strconv.Itoa(ports[3]),
 			"WORKER_LOCAL_ACTIVITIES=" + strconv.Itoa(cfg.localActivities),
 			"WORKER_WORKFLOW_POLLERS=" + strconv.Itoa(cfg.workflowPollers),
+			"TRANSFER_EAGER_START=" + strconv.FormatBool(cfg.eager),
 		},
 		Output: b.logs,
 	})

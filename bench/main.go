@@ -65,6 +65,8 @@ type config struct {
 	sqlConns       int
 	skipEmpty      bool
 	emptyPlain     bool
+	emptyEager     bool
+	eager          bool
 
 	findMax      bool
 	stepDuration time.Duration
@@ -100,6 +102,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.sqlConns, "sql-conns", 16, "database connections of the direct-SQL baseline (the worker's default pool size)")
 	fs.BoolVar(&c.skipEmpty, "skip-empty", false, "skip the empty-workflow baseline")
 	fs.BoolVar(&c.emptyPlain, "empty-plain", false, "start the empty workflows without search attributes, to see what they cost")
+	fs.BoolVar(&c.eager, "eager", false, "start transfers with eager workflow start (TRANSFER_EAGER_START=true: the API runs their first workflow task)")
+	fs.BoolVar(&c.emptyEager, "empty-eager", false, "start the empty workflows with eager workflow start (the first task runs in the starting process)")
 	fs.BoolVar(&c.findMax, "find-max", false, "raise the rate step by step until the system stops keeping up")
 	fs.DurationVar(&c.stepDuration, "step", 10*time.Second, "duration of each -find-max step")
 	fs.Float64Var(&c.stepFactor, "step-factor", 1.5, "rate multiplier between -find-max steps")
@@ -246,7 +250,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 	if !cfg.skipEmpty {
 		t := rep.transfers
 		logger.Info("running empty workflows", "rate", t.Offered, "duration", t.Window)
-		res, err := emptyPath(ctx, tc, b, customers, pick, t.Offered, t.Window, cfg.maxInflight, cfg.emptyPlain)
+		res, err := emptyPath(ctx, tc, b, customers, pick, t.Offered, t.Window, cfg.maxInflight, cfg.emptyPlain, cfg.emptyEager)
 		if err != nil {
 			return fmt.Errorf("empty-workflow baseline: %w", err)
 		}

@@ -46,7 +46,7 @@ func (r *report) print(w io.Writer) {
 	} else {
 		p(", max in flight %d, waiting on each transfer with GET ?wait=\n", cfg.maxInflight)
 	}
-	p("worker: %d local activity slots, %d workflow task pollers\n", r.localActivities, r.workflowPollers)
+	p("worker: %d local activity slots, %d workflow task pollers; eager workflow start: %v\n", r.localActivities, r.workflowPollers, cfg.eager)
 	p("seeding: %s (users in SQL %s, API logins %s, API deposits %s)\n",
 		ms(r.seed.Took), ms(r.seed.Users), ms(r.seed.Logins), ms(r.seed.Deposits))
 

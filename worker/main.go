@@ -18,15 +18,13 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/bankforge/bank/activities"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/envconfig"
-	"github.com/bankforge/bank/mail"
 	"github.com/bankforge/bank/workflows"
 )
 
@@ -37,17 +35,9 @@ type config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
-	MailMode          string
-	SMTPAddr          string
-	SMTPUsername      string
-	SMTPPassword      string
-	MailFrom          string
-	Limits            activities.Limits
-	HoldTTL           time.Duration
+	Worker            bankworker.Settings
 	SweepInterval     time.Duration
 	DBMaxConns        int
-	LocalActivities   int
-	WorkflowPollers   int
 	HealthAddr        string
 	LogLevel          slog.Level
 }
@@ -61,22 +51,11 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		TemporalAddress:   e.String("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace: e.String("TEMPORAL_NAMESPACE", "default"),
 		TaskQueue:         e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
-		MailMode:          e.OneOf("MAIL_MODE", "log", "log", "smtp"),
-		SMTPAddr:          e.String("SMTP_ADDR", "127.0.0.1:1025"),
-		SMTPUsername:      e.String("SMTP_USERNAME", ""),
-		SMTPPassword:      e.String("SMTP_PASSWORD", ""),
-		MailFrom:          e.String("MAIL_FROM", "bank@localhost"),
-		Limits: activities.Limits{
-			MaxTransfer: e.Int64("TRANSFER_MAX_AMOUNT", 100_000_000),
-			DailyMax:    e.Int64("TRANSFER_DAILY_MAX_AMOUNT", 500_000_000),
-		},
-		HoldTTL:         e.Duration("HOLD_TTL", 15*time.Minute, time.Minute, 7*24*time.Hour),
-		SweepInterval:   e.Duration("SWEEP_INTERVAL", 30*time.Second, time.Second, time.Hour),
-		DBMaxConns:      e.Int("DB_MAX_CONNS", 16, 1, 1000),
-		LocalActivities: e.Int("WORKER_LOCAL_ACTIVITIES", 64, 1, 10_000),
-		WorkflowPollers: e.Int("WORKER_WORKFLOW_POLLERS", 4, 1, 100),
-		HealthAddr:      e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
-		LogLevel:        e.LogLevel("LOG_LEVEL"),
+		Worker:            bankworker.ReadSettings(e),
+		SweepInterval:     e.Duration("SWEEP_INTERVAL", 30*time.Second, time.Second, time.Hour),
+		DBMaxConns:        e.Int("DB_MAX_CONNS", 16, 1, 1000),
+		HealthAddr:        e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
+		LogLevel:          e.LogLevel("LOG_LEVEL"),
 	}
 	return c, e.Err()
 }
@@ -101,7 +80,7 @@ func main() {
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	logger.Info("starting worker", "database_url", envconfig.MaskURL(cfg.DatabaseURL), "mongo_uri", envconfig.MaskURL(cfg.MongoURI),
-		"temporal_address", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "task_queue", cfg.TaskQueue, "mail_mode", cfg.MailMode)
+		"temporal_address", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "task_queue", cfg.TaskQueue, "mail_mode", cfg.Worker.MailMode)
 
 	pool, err := db.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
 	if err != nil {
@@ -138,24 +117,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 
-	var mailer activities.Mailer = mail.LogMailer{Logger: logger}
-	if cfg.MailMode == "smtp" {
-		mailer = mail.SMTPMailer{Addr: cfg.SMTPAddr, From: cfg.MailFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
-	}
-
-	w := worker.New(tc, cfg.TaskQueue, worker.Options{
-		MaxConcurrentLocalActivityExecutionSize: cfg.LocalActivities,
-		MaxConcurrentWorkflowTaskPollers:        cfg.WorkflowPollers,
-	})
-	w.RegisterWorkflow(workflows.Register)
-	w.RegisterWorkflow(workflows.Transfer)
-	w.RegisterActivity(&activities.Activities{
-		Store:   store,
-		Audit:   auditStore,
-		Mailer:  mailer,
-		Limits:  cfg.Limits,
-		HoldTTL: cfg.HoldTTL,
-	})
+	w := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/internal/password"
@@ -40,6 +41,8 @@ type config struct {
 	DBMaxConns        int
 	LogLevel          slog.Level
 	API               api.Config
+	// Worker configures the bank worker this process runs when API.EagerStart is set.
+	Worker bankworker.Settings
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -68,7 +71,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			LockBase:        e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
 			LockMax:         e.Duration("LOGIN_LOCK_MAX", time.Hour, time.Second, 7*24*time.Hour),
 			MaxWait:         20 * time.Second,
+			EagerStart:      e.Bool("TRANSFER_EAGER_START", false),
 		},
+		Worker: bankworker.ReadSettings(e),
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return c, errors.Join(e.Err(), errors.New("BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD go together"))
@@ -134,6 +139,17 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("connect temporal: %w", err)
 	}
 	defer tc.Close()
+
+	auditStore := audit.NewStore(mongoClient.Database(cfg.MongoDatabase))
+	if cfg.API.EagerStart {
+		// Eager start hands a transfer's first workflow task to a worker in the starting process.
+		w := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, logger)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start eager worker: %w", err)
+		}
+		defer w.Stop()
+		logger.Info("transfers start eagerly in this process")
+	}
 
 	// Wakes requests waiting on a transfer (GET /v1/transfers/{id}?wait=) as soon as it ends.
 	finished := db.NewListener(cfg.DatabaseURL, db.TransferFinishedChannel, logger)

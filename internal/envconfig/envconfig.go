@@ -147,3 +147,19 @@ func MaskURL(u string) string {
 	}
 	return scheme + "://" + user + ":***@" + host
 }
+
+// Bool returns the variable as a boolean (true/false, 1/0), or def.
+func (r *Reader) Bool(name string, def bool) bool {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return true
+	case "false", "0", "no":
+		return false
+	}
+	r.errs = append(r.errs, fmt.Errorf("%s must be true or false, not %q", name, v))
+	return def
+}
