@@ -20,7 +20,7 @@ import (
 // AuditLog records audit events and notifications, each once by its id.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
-	Notify(ctx context.Context, n audit.Notification) error
+	Notify(ctx context.Context, ns ...audit.Notification) error
 }
 
 // Mailer sends one email.

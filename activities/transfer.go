@@ -171,26 +171,20 @@ func (a *Activities) FailTransfer(ctx context.Context, in FailTransferInput) (Fa
 // RecordTransferOutcome writes the transfer's audit event and notifies the customers involved, in
 // the app and by email; each write once, keyed by the transfer.
 func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef) error {
-	t, err := a.transfer(ctx, ref)
+	id, err := uuid.Parse(ref.TransferID)
 	if err != nil {
-		return err
+		return internal("bad transfer id %q", ref.TransferID)
+	}
+	t, err := a.Store.GetTransferParties(ctx, id)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return internal("transfer %s not found", ref.TransferID)
+	} else if err != nil {
+		return fmt.Errorf("get transfer: %w", err)
 	}
 	if t.Status == db.TransferPending {
 		return internal("transfer %s has not ended", t.ID)
 	}
-	cur, err := a.Store.GetCurrency(ctx, t.Currency)
-	if err != nil {
-		return fmt.Errorf("get currency: %w", err)
-	}
-	amount := domain.FormatMinor(t.Amount, int(cur.Exponent)) + " " + t.Currency
-	from, err := a.Store.GetAccount(ctx, t.FromAccountID)
-	if err != nil {
-		return fmt.Errorf("get account: %w", err)
-	}
-	to, err := a.Store.GetAccount(ctx, t.ToAccountID)
-	if err != nil {
-		return fmt.Errorf("get account: %w", err)
-	}
+	amount := domain.FormatMinor(t.Amount, int(t.Exponent)) + " " + t.Currency
 
 	event := audit.Event{
 		ID:      "transfer/" + t.ID.String() + "/" + t.Status,
@@ -199,7 +193,7 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 		Subject: t.ID.String(),
 		Details: map[string]string{
 			"kind": t.Kind, "status": t.Status, "amount": fmt.Sprint(t.Amount), "currency": t.Currency,
-			"from_account": from.Number, "to_account": to.Number,
+			"from_account": t.FromNumber, "to_account": t.ToNumber,
 		},
 	}
 	if t.Status != db.TransferCompleted {
@@ -212,16 +206,20 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 		return err
 	}
 
+	type party struct {
+		userID *uuid.UUID
+		email  *string
+	}
+	from, to := party{t.FromUserID, t.FromEmail}, party{t.ToUserID, t.ToEmail}
 	type message struct {
-		account db.Account
-		title   string
-		body    string
+		to          party
+		title, body string
 	}
 	var messages []message
 	if t.Status == db.TransferCompleted {
 		messages = []message{
-			{from, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, from.Number, to.Number)},
-			{to, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, to.Number, from.Number)},
+			{from, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber)},
+			{to, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber)},
 		}
 	} else {
 		reason := domain.CustomerMessage("")
@@ -229,26 +227,26 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 			reason = *t.FailureReason
 		}
 		messages = []message{{from, "Transfer not completed",
-			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, from.Number, to.Number, reason)}}
+			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason)}}
 	}
+	var notes []audit.Notification
+	var mails []mail.Message
 	for _, m := range messages {
-		if m.account.UserID == nil { // the cash account has no customer to tell
+		if m.to.userID == nil { // the cash account has no customer to tell
 			continue
 		}
-		owner, err := a.Store.GetUser(ctx, *m.account.UserID)
-		if err != nil {
-			return fmt.Errorf("get account owner: %w", err)
-		}
-		id := "transfer/" + t.ID.String() + "/" + t.Status + "/" + owner.ID.String()
-		if err := a.Audit.Notify(ctx, audit.Notification{
-			ID: id, UserID: owner.ID.String(), Kind: "transfer", Title: m.title, Body: m.body,
-		}); err != nil {
-			return err
-		}
-		if err := a.Mailer.Send(ctx, mail.Message{ID: id, To: owner.Email, Subject: m.title, Body: m.body}); err != nil {
+		id := "transfer/" + t.ID.String() + "/" + t.Status + "/" + m.to.userID.String()
+		notes = append(notes, audit.Notification{ID: id, UserID: m.to.userID.String(), Kind: "transfer", Title: m.title, Body: m.body})
+		mails = append(mails, mail.Message{ID: id, To: *m.to.email, Subject: m.title, Body: m.body})
+	}
+	if err := a.Audit.Notify(ctx, notes...); err != nil {
+		return err
+	}
+	for _, m := range mails {
+		if err := a.Mailer.Send(ctx, m); err != nil {
 			return fmt.Errorf("send email: %w", err)
 		}
 	}
-	activity.GetLogger(ctx).Info("transfer outcome recorded", "transfer_id", t.ID.String(), "status", t.Status)
+	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", t.Status)
 	return nil
 }

@@ -130,9 +130,19 @@ type harness struct {
 
 func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 	t.Helper()
+	url := testenv.NewDatabase(t)
+	pool, err := db.Connect(context.Background(), url, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	listenCtx, stopListening := context.WithCancel(context.Background())
+	t.Cleanup(stopListening)
+	finished := db.NewListener(url, db.TransferFinishedChannel, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	go finished.Run(listenCtx)
 	h := &harness{
 		t:         t,
-		store:     testenv.NewStore(t),
+		store:     db.NewStore(pool),
 		workflows: &fakeWorkflows{},
 		audit:     &memAudit{},
 		hasher:    password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}),
@@ -147,7 +157,7 @@ func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 		f(&h.cfg)
 	}
 	handler, err := api.New(context.Background(), h.cfg, api.Deps{
-		Store: h.store, Workflows: h.workflows, Audit: h.audit, Hasher: h.hasher,
+		Store: h.store, Workflows: h.workflows, Audit: h.audit, Hasher: h.hasher, TransferFinished: finished,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  map[string]func(context.Context) error{"postgres": h.store.Ping},
 	})

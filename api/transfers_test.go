@@ -1,12 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/api"
+	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/workflows"
 )
 
@@ -225,4 +230,46 @@ func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
 	if r := h.do("GET", "/v1/accounts/"+acc.ID.String()+"/transactions?direction=outgoing", alice.token, ""); !containsJSON(r.body, `"items":[]`) {
 		t.Fatalf("outgoing: %s", r.body)
 	}
+}
+
+func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
+	h := newHarness(t, func(c *api.Config) { c.MaxWait = 10 * time.Second })
+	alice, bob := h.user("client"), h.user("client")
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":700,"currency":"USD"}`
+	r := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "wait-for-it-0001")
+	var tr transferBody
+	r.json(t, &tr)
+
+	// Nothing happens: the wait runs out and the transfer is still pending.
+	start := time.Now()
+	r = h.do("GET", "/v1/transfers/"+tr.ID+"?wait=300ms", alice.token, "")
+	r.json(t, &tr)
+	if tr.Status != "pending" || time.Since(start) < 300*time.Millisecond {
+		t.Fatalf("status %s after %s", tr.Status, time.Since(start))
+	}
+
+	// The transfer ends while a request waits: the answer comes at once, not at the end of the wait.
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		id, _ := uuid.Parse(tr.ID)
+		t2, _ := h.store.GetTransfer(context.Background(), id)
+		if _, err := h.store.PlaceHold(context.Background(), t2, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+			t.Error(err)
+		}
+		if _, err := h.store.PostTransfer(context.Background(), t2, "test/"+tr.ID); err != nil {
+			t.Error(err)
+		}
+	}()
+	start = time.Now()
+	r = h.do("GET", "/v1/transfers/"+tr.ID+"?wait=8s", alice.token, "")
+	r.json(t, &tr)
+	if tr.Status != "completed" {
+		t.Fatalf("status %s", tr.Status)
+	}
+	if took := time.Since(start); took > 900*time.Millisecond {
+		t.Fatalf("the waiting read answered after %s; the notification should wake it", took)
+	}
+	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID+"?wait=later", alice.token, ""), http.StatusUnprocessableEntity, "wait")
 }

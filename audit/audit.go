@@ -87,15 +87,42 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 	return insertOnce(ctx, s.events, e)
 }
 
-// Notify stores n once: a notification whose id is already stored is left as it is.
-func (s *Store) Notify(ctx context.Context, n Notification) error {
-	if n.ID == "" || n.UserID == "" {
-		return errors.New("notification needs an id and a user")
+// Notify stores notifications, each once: one whose id is already stored is left as it is.
+func (s *Store) Notify(ctx context.Context, ns ...Notification) error {
+	if len(ns) == 0 {
+		return nil
 	}
-	if n.At.IsZero() {
-		n.At = time.Now().UTC()
+	docs := make([]any, 0, len(ns))
+	now := time.Now().UTC()
+	for _, n := range ns {
+		if n.ID == "" || n.UserID == "" {
+			return errors.New("notification needs an id and a user")
+		}
+		if n.At.IsZero() {
+			n.At = now
+		}
+		docs = append(docs, n)
 	}
-	return insertOnce(ctx, s.notifications, n)
+	// Unordered: a duplicate (a retried write) does not stop the others.
+	_, err := s.notifications.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("insert notifications: %w", err)
+	}
+	return nil
+}
+
+// onlyDuplicates reports whether every write error of a bulk insert is a duplicate key.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return mongo.IsDuplicateKeyError(err)
+	}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return false
+		}
+	}
+	return true
 }
 
 func insertOnce(ctx context.Context, c *mongo.Collection, doc any) error {

@@ -10,10 +10,10 @@ import (
 // findMax raises the offered rate step by step, from the starting rate by a fixed factor, until the
 // system stops keeping up, and returns every step and the best one it sustained. Each step runs
 // for stepDuration and drains before the next starts.
-func findMax(ctx context.Context, logger *slog.Logger, load *apiLoad, cfg config) (steps []phaseResult, best int) {
+func findMax(ctx context.Context, logger *slog.Logger, cfg config, run func(name string, rate float64) phaseResult) (steps []phaseResult, best int) {
 	best = -1
 	for rate := cfg.rate; rate <= cfg.maxRate && ctx.Err() == nil; rate *= cfg.stepFactor {
-		res := load.run(ctx, fmt.Sprintf("step %.0f/s", rate), rate, cfg.stepDuration, cfg.maxInflight)
+		res := run(fmt.Sprintf("step %.0f/s", rate), rate)
 		steps = append(steps, res)
 		why := cfg.shortfall(res)
 		logger.Info("find-max step", "offered_per_s", round1(rate), "completed_per_s", round1(res.CompletedPerSec),

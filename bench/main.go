@@ -103,7 +103,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.skipEmpty, "skip-empty", false, "skip the empty-workflow baseline")
 	fs.BoolVar(&c.emptyPlain, "empty-plain", false, "start the empty workflows without search attributes, to see what they cost")
 	fs.BoolVar(&c.eager, "eager", false, "start transfers with eager workflow start (TRANSFER_EAGER_START=true: the API runs their first workflow task)")
-	fs.BoolVar(&c.emptyEager, "empty-eager", false, "start the empty workflows with eager workflow start (the first task runs in the starting process)")
+	fs.BoolVar(&c.emptyEager, "empty-eager", false, "start the empty workflows with eager workflow start (the first task runs in the starting process); implied by -eager")
 	fs.BoolVar(&c.findMax, "find-max", false, "raise the rate step by step until the system stops keeping up")
 	fs.DurationVar(&c.stepDuration, "step", 10*time.Second, "duration of each -find-max step")
 	fs.Float64Var(&c.stepFactor, "step-factor", 1.5, "rate multiplier between -find-max steps")
@@ -208,7 +208,9 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 	load := &apiLoad{customers: customers, pick: pick, pollEvery: cfg.pollEvery, pollTimeout: cfg.pollTimeout}
 	if cfg.findMax {
 		logger.Info("finding the highest sustained rate", "from", cfg.rate, "factor", cfg.stepFactor, "step", cfg.stepDuration)
-		rep.steps, rep.best = findMax(ctx, logger, load, cfg)
+		rep.steps, rep.best = findMax(ctx, logger, cfg, func(name string, rate float64) phaseResult {
+			return load.run(ctx, name, rate, cfg.stepDuration, cfg.maxInflight)
+		})
 		if len(rep.steps) == 0 {
 			return fmt.Errorf("find-max ran no step: %w", context.Cause(ctx))
 		}
@@ -249,12 +251,31 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 	}
 	if !cfg.skipEmpty {
 		t := rep.transfers
-		logger.Info("running empty workflows", "rate", t.Offered, "duration", t.Window)
-		res, err := emptyPath(ctx, tc, b, customers, pick, t.Offered, t.Window, cfg.maxInflight, cfg.emptyPlain, cfg.emptyEager)
-		if err != nil {
-			return fmt.Errorf("empty-workflow baseline: %w", err)
+		if cfg.findMax {
+			// The ceiling: the highest rate Temporal sustains for a workflow of the same shape.
+			logger.Info("finding the empty workflow's highest sustained rate")
+			var runErr error
+			rep.emptySteps, rep.emptyBest = findMax(ctx, logger, cfg, func(name string, rate float64) phaseResult {
+				res, err := emptyPath(ctx, tc, b, customers, pick, rate, cfg.stepDuration, cfg.maxInflight, cfg.emptyPlain, cfg.emptyEager || cfg.eager)
+				runErr = errors.Join(runErr, err)
+				res.Name = name
+				return res
+			})
+			if runErr != nil {
+				return fmt.Errorf("empty-workflow baseline: %w", runErr)
+			}
+			if len(rep.emptySteps) > 0 {
+				res := rep.emptySteps[max(rep.emptyBest, 0)]
+				rep.empty = &res
+			}
+		} else {
+			logger.Info("running empty workflows", "rate", t.Offered, "duration", t.Window)
+			res, err := emptyPath(ctx, tc, b, customers, pick, t.Offered, t.Window, cfg.maxInflight, cfg.emptyPlain, cfg.emptyEager || cfg.eager)
+			if err != nil {
+				return fmt.Errorf("empty-workflow baseline: %w", err)
+			}
+			rep.empty = &res
 		}
-		rep.empty = &res
 	}
 
 	if rep.ledgerAtEnd, err = checkLedger(ctx, b.store); err != nil {

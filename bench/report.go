@@ -19,11 +19,14 @@ type report struct {
 	seed      seedResult
 	transfers phaseResult
 	// steps are the find-max steps, best the index of the highest sustained one (-1 for none).
-	steps     []phaseResult
-	best      int
-	breakdown *breakdown
-	sql       *phaseResult
-	empty     *phaseResult
+	steps []phaseResult
+	best  int
+	// emptySteps and emptyBest are the same for the empty workflow.
+	emptySteps []phaseResult
+	emptyBest  int
+	breakdown  *breakdown
+	sql        *phaseResult
+	empty      *phaseResult
 
 	ledgerAtLoad *db.LedgerReport
 	ledgerAtEnd  *db.LedgerReport
@@ -50,26 +53,12 @@ func (r *report) print(w io.Writer) {
 	p("seeding: %s (users in SQL %s, API logins %s, API deposits %s)\n",
 		ms(r.seed.Took), ms(r.seed.Users), ms(r.seed.Logins), ms(r.seed.Deposits))
 
-	if len(r.steps) > 0 {
-		p("\n--- find-max: offered rate raised by x%.2g every %s ---\n", cfg.stepFactor, cfg.stepDuration)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "offered/s\taccepted/s\tcompleted/s\tp50 done\tp99 done\tfailed\tdropped\t")
-		for i, s := range r.steps {
-			mark := ""
-			if i == r.best {
-				mark = "  <- highest sustained"
-			}
-			fmt.Fprintf(tw, "%.1f\t%.1f\t%.1f\t%s\t%s\t%d\t%d\t%s\n", s.Offered, s.AcceptedPerSec, s.CompletedPerSec,
-				ms(s.Complete.P50), ms(s.Complete.P99), s.failures(), s.Dropped, mark)
-		}
-		_ = tw.Flush()
-		if r.best < 0 {
-			p("no step was sustained (see the first step below); lower -rate\n")
-		} else if why := cfg.shortfall(r.steps[len(r.steps)-1]); why != "" {
-			p("stopped because: %s\n", why)
-		} else {
-			p("every step up to -max-rate %.0f/s was sustained\n", cfg.maxRate)
-		}
+	printSteps(w, cfg, "transfers through the API", r.steps, r.best)
+	printSteps(w, cfg, "the empty workflow", r.emptySteps, r.emptyBest)
+	if len(r.steps) > 0 && len(r.emptySteps) > 0 && r.best >= 0 && r.emptyBest >= 0 {
+		p("highest sustained rates: transfer %.1f/s, empty workflow %.1f/s, ratio %s\n",
+			r.steps[r.best].CompletedPerSec, r.emptySteps[r.emptyBest].CompletedPerSec,
+			ratio(r.steps[r.best].CompletedPerSec, r.emptySteps[r.emptyBest].CompletedPerSec))
 	}
 
 	t := r.transfers
@@ -264,4 +253,31 @@ func ratio(a, b float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.3g", a/b)
+}
+
+// printSteps prints a find-max table.
+func printSteps(w io.Writer, cfg config, what string, steps []phaseResult, best int) {
+	if len(steps) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n--- find-max, %s: offered rate raised by x%.2g every %s ---\n", what, cfg.stepFactor, cfg.stepDuration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "offered/s\taccepted/s\tcompleted/s\tp50 done\tp99 done\tfailed\tdropped\t")
+	for i, s := range steps {
+		mark := ""
+		if i == best {
+			mark = "  <- highest sustained"
+		}
+		fmt.Fprintf(tw, "%.1f\t%.1f\t%.1f\t%s\t%s\t%d\t%d\t%s\n", s.Offered, s.AcceptedPerSec, s.CompletedPerSec,
+			ms(s.Complete.P50), ms(s.Complete.P99), s.failures(), s.Dropped, mark)
+	}
+	_ = tw.Flush()
+	switch {
+	case best < 0:
+		fmt.Fprintf(w, "no step was sustained; lower -rate\n")
+	case cfg.shortfall(steps[len(steps)-1]) != "":
+		fmt.Fprintf(w, "stopped because: %s\n", cfg.shortfall(steps[len(steps)-1]))
+	default:
+		fmt.Fprintf(w, "every step up to -max-rate %.0f/s was sustained\n", cfg.maxRate)
+	}
 }

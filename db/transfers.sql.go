@@ -145,6 +145,76 @@ func (q *Queries) GetTransfer(ctx context.Context, id uuid.UUID) (Transfer, erro
 	return i, err
 }
 
+const getTransferParties = `-- name: GetTransferParties :one
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at, c.exponent,
+       fa.number AS from_number, fu.id AS from_user_id, fu.email AS from_email,
+       ta.number AS to_number, tu.id AS to_user_id, tu.email AS to_email
+FROM transfers t
+JOIN currencies c ON c.code = t.currency
+JOIN accounts fa ON fa.id = t.from_account_id
+LEFT JOIN users fu ON fu.id = fa.user_id
+JOIN accounts ta ON ta.id = t.to_account_id
+LEFT JOIN users tu ON tu.id = ta.user_id
+WHERE t.id = $1
+`
+
+type GetTransferPartiesRow struct {
+	ID            uuid.UUID
+	Kind          string
+	InitiatedBy   uuid.UUID
+	FromAccountID uuid.UUID
+	ToAccountID   uuid.UUID
+	Amount        int64
+	Currency      string
+	Description   string
+	Status        string
+	FailureCode   *string
+	FailureReason *string
+	WorkflowID    string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	CompletedAt   *time.Time
+	Exponent      int16
+	FromNumber    string
+	FromUserID    *uuid.UUID
+	FromEmail     *string
+	ToNumber      string
+	ToUserID      *uuid.UUID
+	ToEmail       *string
+}
+
+// A transfer with what its notifications need: both account numbers, their owners (none for the
+// cash account) and the currency's number of decimals.
+func (q *Queries) GetTransferParties(ctx context.Context, id uuid.UUID) (GetTransferPartiesRow, error) {
+	row := q.db.QueryRow(ctx, getTransferParties, id)
+	var i GetTransferPartiesRow
+	err := row.Scan(
+		&i.ID,
+		&i.Kind,
+		&i.InitiatedBy,
+		&i.FromAccountID,
+		&i.ToAccountID,
+		&i.Amount,
+		&i.Currency,
+		&i.Description,
+		&i.Status,
+		&i.FailureCode,
+		&i.FailureReason,
+		&i.WorkflowID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CompletedAt,
+		&i.Exponent,
+		&i.FromNumber,
+		&i.FromUserID,
+		&i.FromEmail,
+		&i.ToNumber,
+		&i.ToUserID,
+		&i.ToEmail,
+	)
+	return i, err
+}
+
 const getVisibleTransfer = `-- name: GetVisibleTransfer :one
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at FROM transfers t
 WHERE t.id = $1 AND (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -382,8 +383,9 @@ func TestWithdrawal_DebitsToCashAndRefusesOverdraft(t *testing.T) {
 		t.Fatalf("balance %d; want 34999950", a.Balance)
 	}
 	// The customer is told about each movement: welcome, deposit, refused and completed withdrawal.
-	// They are written just after the money moves, so poll briefly.
-	const want = "Money sent|Transfer not completed|Money received|Welcome to the bank"
+	// They are written just after the money moves (so in no fixed order between movements that
+	// end close together): poll briefly and compare them as a set.
+	const want = "Money received|Money sent|Transfer not completed|Welcome to the bank"
 	got := ""
 	for deadline := time.Now().Add(10 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		var notes struct {
@@ -396,6 +398,7 @@ func TestWithdrawal_DebitsToCashAndRefusesOverdraft(t *testing.T) {
 		for _, n := range notes.Items {
 			titles = append(titles, n.Title)
 		}
+		sort.Strings(titles)
 		got = strings.Join(titles, "|")
 	}
 	if got != want {

@@ -60,3 +60,17 @@ ORDER BY created_at LIMIT @max_rows;
 -- name: NotifyTransferFinished :exec
 -- Tells listeners (API requests waiting on the transfer) at commit that it has ended.
 SELECT pg_notify('transfer_finished', @transfer_id::text);
+
+-- name: GetTransferParties :one
+-- A transfer with what its notifications need: both account numbers, their owners (none for the
+-- cash account) and the currency's number of decimals.
+SELECT t.*, c.exponent,
+       fa.number AS from_number, fu.id AS from_user_id, fu.email AS from_email,
+       ta.number AS to_number, tu.id AS to_user_id, tu.email AS to_email
+FROM transfers t
+JOIN currencies c ON c.code = t.currency
+JOIN accounts fa ON fa.id = t.from_account_id
+LEFT JOIN users fu ON fu.id = fa.user_id
+JOIN accounts ta ON ta.id = t.to_account_id
+LEFT JOIN users tu ON tu.id = ta.user_id
+WHERE t.id = $1;
