@@ -260,19 +260,7 @@ func (h *harness) account(u user, currency string, balance int64) db.Account {
 		h.t.Fatal(err)
 	}
 	if balance > 0 {
-		cash, _ := h.store.GetCashAccount(ctx, currency)
-		id := uuid.New()
-		tr, err := h.store.CreateTransfer(ctx, db.CreateTransferParams{ID: id, Kind: "deposit", InitiatedBy: u.ID,
-			FromAccountID: cash.ID, ToAccountID: a.ID, Amount: balance, Currency: currency, WorkflowID: "seed-" + id.String()})
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if _, err := h.store.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
-			h.t.Fatal(err)
-		}
-		if _, err := h.store.PostTransfer(ctx, tr, "seed/"+id.String()); err != nil {
-			h.t.Fatal(err)
-		}
+		h.deposit(a, balance)
 	}
 	a, _ = h.store.GetAccount(ctx, a.ID)
 	return a

@@ -17,45 +17,34 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/workflows"
 )
 
 type config struct {
-	DatabaseURL       string
-	MongoURI          string
-	MongoDatabase     string
-	TemporalAddress   string
-	TemporalNamespace string
-	TaskQueue         string
-	Worker            bankworker.Settings
-	SweepInterval     time.Duration
-	DBMaxConns        int
-	HealthAddr        string
-	LogLevel          slog.Level
+	Backends      backends.Config
+	TaskQueue     string
+	Worker        bankworker.Settings
+	SweepInterval time.Duration
+	HealthAddr    string
+	LogLevel      slog.Level
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	e := envconfig.New(lookup)
 	c := config{
-		DatabaseURL:       e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"),
-		MongoURI:          e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
-		MongoDatabase:     e.String("MONGO_DATABASE", "bank"),
-		TemporalAddress:   e.String("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace: e.String("TEMPORAL_NAMESPACE", "default"),
-		TaskQueue:         e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
-		Worker:            bankworker.ReadSettings(e),
-		SweepInterval:     e.Duration("SWEEP_INTERVAL", 30*time.Second, time.Second, time.Hour),
-		DBMaxConns:        e.Int("DB_MAX_CONNS", 16, 1, 1000),
-		HealthAddr:        e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
-		LogLevel:          e.LogLevel("LOG_LEVEL"),
+		Backends:      backends.Read(e),
+		TaskQueue:     e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
+		Worker:        bankworker.ReadSettings(e),
+		SweepInterval: e.Duration("SWEEP_INTERVAL", 30*time.Second, time.Second, time.Hour),
+		HealthAddr:    e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
+		LogLevel:      e.LogLevel("LOG_LEVEL"),
 	}
 	return c, e.Err()
 }
@@ -79,41 +68,18 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting worker", "database_url", envconfig.MaskURL(cfg.DatabaseURL), "mongo_uri", envconfig.MaskURL(cfg.MongoURI),
-		"temporal_address", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace, "task_queue", cfg.TaskQueue, "mail_mode", cfg.Worker.MailMode)
+	logger.Info("starting worker", append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue, "mail_mode", cfg.Worker.MailMode)...)
 
-	pool, err := db.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
+	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if applied, err := db.Migrate(ctx, pool); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	} else if len(applied) > 0 {
-		logger.Info("migrated database", "applied", applied)
-	}
-	store := db.NewStore(pool)
-
-	mongoClient, err := audit.Connect(ctx, cfg.MongoURI)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = mongoClient.Disconnect(context.WithoutCancel(ctx)) }()
-	auditStore := audit.NewStore(mongoClient.Database(cfg.MongoDatabase))
+	defer closeBackends()
+	store, auditStore, tc := b.Store, b.Audit, b.Temporal
 	if err := auditStore.EnsureIndexes(ctx); err != nil {
 		logger.Warn("audit indexes not created", "error", err)
 	}
-
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(logger),
-	})
-	if err != nil {
-		return fmt.Errorf("connect temporal: %w", err)
-	}
-	defer tc.Close()
-	if err := ensureNamespace(ctx, tc, cfg.TemporalNamespace, logger); err != nil {
+	if err := ensureNamespace(ctx, tc, cfg.Backends.TemporalNamespace, logger); err != nil {
 		return err
 	}
 
@@ -159,16 +125,7 @@ func healthcheck() int {
 	if addr == "" {
 		addr = "127.0.0.1:8081"
 	}
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://" + addr + "/healthz")
-	if err != nil {
-		return 1
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 1
-	}
-	return 0
+	return backends.Probe("http://" + addr + "/healthz")
 }
 
 // sweep releases expired holds (ending their transfers) and forgets idempotency keys older than 48h.

@@ -17,11 +17,10 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/bankforge/bank/api"
-	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
@@ -30,17 +29,12 @@ import (
 )
 
 type config struct {
-	HTTPAddr          string
-	DatabaseURL       string
-	MongoURI          string
-	MongoDatabase     string
-	TemporalAddress   string
-	TemporalNamespace string
-	AdminEmail        string
-	AdminPassword     string
-	DBMaxConns        int
-	LogLevel          slog.Level
-	API               api.Config
+	HTTPAddr      string
+	Backends      backends.Config
+	AdminEmail    string
+	AdminPassword string
+	LogLevel      slog.Level
+	API           api.Config
 	// Worker configures the bank worker this process runs when API.EagerStart is set.
 	Worker bankworker.Settings
 }
@@ -48,16 +42,11 @@ type config struct {
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	e := envconfig.New(lookup)
 	c := config{
-		HTTPAddr:          e.String("HTTP_ADDR", ":8080"),
-		DatabaseURL:       e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"),
-		MongoURI:          e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
-		MongoDatabase:     e.String("MONGO_DATABASE", "bank"),
-		TemporalAddress:   e.String("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace: e.String("TEMPORAL_NAMESPACE", "default"),
-		AdminEmail:        e.String("BANK_ADMIN_EMAIL", ""),
-		AdminPassword:     e.String("BANK_ADMIN_PASSWORD", ""),
-		DBMaxConns:        e.Int("DB_MAX_CONNS", 16, 1, 1000),
-		LogLevel:          e.LogLevel("LOG_LEVEL"),
+		HTTPAddr:      e.String("HTTP_ADDR", ":8080"),
+		Backends:      backends.Read(e),
+		AdminEmail:    e.String("BANK_ADMIN_EMAIL", ""),
+		AdminPassword: e.String("BANK_ADMIN_PASSWORD", ""),
+		LogLevel:      e.LogLevel("LOG_LEVEL"),
 		API: api.Config{
 			JWTSecret:       []byte(e.Secret("JWT_SECRET", 32)),
 			Issuer:          e.String("JWT_ISSUER", "bank"),
@@ -100,19 +89,16 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting api", "http_addr", cfg.HTTPAddr, "database_url", envconfig.MaskURL(cfg.DatabaseURL),
-		"mongo_uri", envconfig.MaskURL(cfg.MongoURI), "temporal_address", cfg.TemporalAddress,
-		"namespace", cfg.TemporalNamespace, "jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))
+	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr,
+		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))...)
 
-	pool, err := db.Connect(ctx, cfg.DatabaseURL, int32(cfg.DBMaxConns))
+	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if _, err := db.Migrate(ctx, pool); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	store := db.NewStore(pool)
+	defer closeBackends()
+	store, auditStore, tc := b.Store, b.Audit, b.Temporal
+
 	hasher := password.NewHasher(password.DefaultParams)
 	if cfg.AdminEmail != "" {
 		created, err := bootstrap.EnsureAdmin(ctx, store, hasher, cfg.AdminEmail, cfg.AdminPassword)
@@ -124,23 +110,6 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 	}
 
-	mongoClient, err := audit.Connect(ctx, cfg.MongoURI)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = mongoClient.Disconnect(context.WithoutCancel(ctx)) }()
-
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(logger),
-	})
-	if err != nil {
-		return fmt.Errorf("connect temporal: %w", err)
-	}
-	defer tc.Close()
-
-	auditStore := audit.NewStore(mongoClient.Database(cfg.MongoDatabase))
 	if cfg.API.EagerStart {
 		// Eager start hands a transfer's first workflow task to a worker in the starting process.
 		w := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, logger)
@@ -152,19 +121,19 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 
 	// Wakes requests waiting on a transfer (GET /v1/transfers/{id}?wait=) as soon as it ends.
-	finished := db.NewListener(cfg.DatabaseURL, db.TransferFinishedChannel, logger)
+	finished := db.NewListener(cfg.Backends.DatabaseURL, db.TransferFinishedChannel, logger)
 	go finished.Run(ctx)
 
 	handler, err := api.New(ctx, cfg.API, api.Deps{
 		TransferFinished: finished,
 		Store:            store,
 		Workflows:        tc,
-		Audit:            audit.NewStore(mongoClient.Database(cfg.MongoDatabase)),
+		Audit:            auditStore,
 		Hasher:           hasher,
 		Logger:           logger,
 		Ready: map[string]func(context.Context) error{
 			"postgres": store.Ping,
-			"mongodb":  func(ctx context.Context) error { return mongoClient.Ping(ctx, nil) },
+			"mongodb":  func(ctx context.Context) error { return b.Mongo.Ping(ctx, nil) },
 			"temporal": func(ctx context.Context) error {
 				_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 				return err
@@ -217,14 +186,5 @@ func healthcheck() int {
 	if err != nil {
 		return 1
 	}
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:" + port + "/healthz")
-	if err != nil {
-		return 1
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 1
-	}
-	return 0
+	return backends.Probe("http://127.0.0.1:" + port + "/healthz")
 }

@@ -1,0 +1,117 @@
+// Package backends reads where the bank's servers are and connects to them: PostgreSQL (migrated
+// on connect), MongoDB and Temporal. The API and the worker start the same way.
+package backends
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/envconfig"
+)
+
+// Config says where the servers are.
+type Config struct {
+	DatabaseURL       string
+	DBMaxConns        int
+	MongoURI          string
+	MongoDatabase     string
+	TemporalAddress   string
+	TemporalNamespace string
+}
+
+// Read reads the configuration from the environment (see the README).
+func Read(e *envconfig.Reader) Config {
+	return Config{
+		DatabaseURL:       e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"),
+		DBMaxConns:        e.Int("DB_MAX_CONNS", 16, 1, 1000),
+		MongoURI:          e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
+		MongoDatabase:     e.String("MONGO_DATABASE", "bank"),
+		TemporalAddress:   e.String("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: e.String("TEMPORAL_NAMESPACE", "default"),
+	}
+}
+
+// LogAttrs describes the configuration for a start-up log line, without secrets.
+func (c Config) LogAttrs() []any {
+	return []any{"database_url", envconfig.MaskURL(c.DatabaseURL), "mongo_uri", envconfig.MaskURL(c.MongoURI),
+		"temporal_address", c.TemporalAddress, "namespace", c.TemporalNamespace}
+}
+
+// Backends are open connections.
+type Backends struct {
+	Store    *db.Store
+	Audit    *audit.Store
+	Mongo    *mongo.Client
+	Temporal client.Client
+}
+
+// Connect opens the connections, migrating the database first, and returns them with a function
+// that closes them.
+func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	pool, err := db.Connect(ctx, c.DatabaseURL, int32(c.DBMaxConns))
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, pool.Close)
+	if applied, err := db.Migrate(ctx, pool); err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	} else if len(applied) > 0 {
+		logger.Info("migrated database", "applied", applied)
+	}
+
+	mongoClient, err := audit.Connect(ctx, c.MongoURI)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closers = append(closers, func() { _ = mongoClient.Disconnect(context.WithoutCancel(ctx)) })
+
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:  c.TemporalAddress,
+		Namespace: c.TemporalNamespace,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("connect temporal: %w", err)
+	}
+	closers = append(closers, tc.Close)
+
+	return &Backends{
+		Store:    db.NewStore(pool),
+		Audit:    audit.NewStore(mongoClient.Database(c.MongoDatabase)),
+		Mongo:    mongoClient,
+		Temporal: tc,
+	}, closeAll, nil
+}
+
+// Probe GETs url and returns a process exit code: 0 when it answers 200, 1 otherwise. Container
+// healthchecks run it through the binaries' `healthcheck` subcommand.
+func Probe(url string) int {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
+}
