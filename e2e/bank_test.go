@@ -31,19 +31,19 @@ func register(t *testing.T, currency string) customer {
 	defer cancel()
 	email := "c-" + uuid.NewString()[:8] + "@example.com"
 	pw := "a-Long-passphrase-" + uuid.NewString()[:6]
-	opID, err := sys.api.Register(ctx, email, pw, "Customer "+email, currency)
+	opID, err := sys.API.Register(ctx, email, pw, "Customer "+email, currency)
 	if err != nil {
 		t.Fatalf("register: %v", err)
 	}
-	op, err := sys.api.WaitOperation(ctx, opID)
+	op, err := sys.API.WaitOperation(ctx, opID)
 	if err != nil || op.Status != "completed" {
 		t.Fatalf("registration ended %s (%s): %v", op.Status, op.Error, err)
 	}
-	tok, err := sys.api.Login(ctx, email, pw)
+	tok, err := sys.API.Login(ctx, email, pw)
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
-	c := sys.api.As(tok.AccessToken)
+	c := sys.API.As(tok.AccessToken)
 	accounts, err := c.Accounts(ctx)
 	if err != nil || len(accounts) != 1 || accounts[0].Currency != currency {
 		t.Fatalf("accounts after registration: %+v, %v", accounts, err)
@@ -53,11 +53,11 @@ func register(t *testing.T, currency string) customer {
 
 func admin(t *testing.T) *bankclient.Client {
 	t.Helper()
-	tok, err := sys.api.Login(context.Background(), sys.adminEmail, sys.adminPass)
+	tok, err := sys.API.Login(context.Background(), sys.AdminEmail, sys.AdminPass)
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
 	}
-	return sys.api.As(tok.AccessToken)
+	return sys.API.As(tok.AccessToken)
 }
 
 func depositTo(t *testing.T, a bankclient.Account, amount int64) {
@@ -96,7 +96,7 @@ func balanceOf(t *testing.T, c *bankclient.Client, id string) bankclient.Account
 
 func requireLedgerOK(t *testing.T) {
 	t.Helper()
-	report, err := sys.store.CheckLedger(context.Background())
+	report, err := sys.Store.CheckLedger(context.Background())
 	if err != nil || !report.OK {
 		t.Fatalf("ledger check: %+v, %v", report, err)
 	}
@@ -125,9 +125,9 @@ func TestRegistration_LoginProfileAuditAndWorkflow(t *testing.T) {
 		t.Fatalf("registration audit events: %+v; want exactly one", events.Items)
 	}
 	// Registering the same email again fails with a clear problem.
-	opID, err := sys.api.Register(ctx, strings.ToUpper(c.email), c.password, "Again", "")
+	opID, err := sys.API.Register(ctx, strings.ToUpper(c.email), c.password, "Again", "")
 	if err == nil {
-		op, _ := sys.api.WaitOperation(ctx, opID)
+		op, _ := sys.API.WaitOperation(ctx, opID)
 		t.Fatalf("second registration accepted: %+v", op)
 	}
 	if e, ok := err.(*bankclient.Error); !ok || e.Status != http.StatusConflict {
@@ -145,12 +145,12 @@ func TestRegistration_ConcurrentSameEmailMakesOneUser(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			opID, err := sys.api.Register(ctx, email, "a-Long-passphrase-race", "Race", "USD")
+			opID, err := sys.API.Register(ctx, email, "a-Long-passphrase-race", "Race", "USD")
 			if err != nil {
 				results <- "refused"
 				return
 			}
-			op, err := sys.api.WaitOperation(ctx, opID)
+			op, err := sys.API.WaitOperation(ctx, opID)
 			if err != nil {
 				results <- "error"
 				return
@@ -178,7 +178,7 @@ func TestRegistration_ConcurrentSameEmailMakesOneUser(t *testing.T) {
 		t.Fatalf("%d registrations completed; want 1", completed)
 	}
 	var n int
-	if err := sys.store.Pool().QueryRow(ctx, "SELECT count(*) FROM users WHERE email = $1", email).Scan(&n); err != nil || n != 1 {
+	if err := sys.Store.Pool().QueryRow(ctx, "SELECT count(*) FROM users WHERE email = $1", email).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d users with the email (%v); want 1", n, err)
 	}
 }
@@ -237,13 +237,13 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 	}
 	// Operators find the workflow by transfer id in Temporal's visibility.
 	wf := workflows.TransferWorkflowID(tr.ID)
-	desc, err := sys.temporal.DescribeWorkflowExecution(ctx, wf, "")
+	desc, err := sys.Temporal.DescribeWorkflowExecution(ctx, wf, "")
 	if err != nil || desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		t.Fatalf("workflow %s: %v %v", wf, desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		list, err := sys.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		list, err := sys.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			Query: `BankTransferId = "` + tr.ID + `" AND BankTransferStatus = "completed"`,
 		})
 		if err == nil && len(list.Executions) == 1 {
@@ -273,7 +273,7 @@ func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
 		{"other currency", euro.account.ID, 10_00, nil, "CurrencyMismatch", "same currency"},
 		{"insufficient funds", bob.account.ID, 80_00, nil, "InsufficientFunds", "enough available balance"},
 		{"frozen destination", bob.account.ID, 10_00, func() {
-			if _, err := sys.store.Pool().Exec(ctx, "UPDATE accounts SET status = 'frozen' WHERE id = $1", bob.account.ID); err != nil {
+			if _, err := sys.Store.Pool().Exec(ctx, "UPDATE accounts SET status = 'frozen' WHERE id = $1", bob.account.ID); err != nil {
 				t.Fatal(err)
 			}
 		}, "AccountNotActive", "frozen"},
@@ -413,11 +413,11 @@ func TestTransfer_RecordedButNotStartedIsResumed(t *testing.T) {
 	alice, bob := register(t, "USD"), register(t, "USD")
 	depositTo(t, alice.account, 10_00)
 	var owner string
-	if err := sys.store.Pool().QueryRow(ctx, "SELECT user_id FROM accounts WHERE id = $1", alice.account.ID).Scan(&owner); err != nil {
+	if err := sys.Store.Pool().QueryRow(ctx, "SELECT user_id FROM accounts WHERE id = $1", alice.account.ID).Scan(&owner); err != nil {
 		t.Fatal(err)
 	}
 	id := uuid.New()
-	if _, err := sys.store.Pool().Exec(ctx, `INSERT INTO transfers
+	if _, err := sys.Store.Pool().Exec(ctx, `INSERT INTO transfers
 		(id, kind, initiated_by, from_account_id, to_account_id, amount, currency, workflow_id, created_at)
 		VALUES ($1, 'transfer', $2, $3, $4, 400, 'USD', $5, now() - interval '2 minutes')`,
 		id, owner, alice.account.ID, bob.account.ID, workflows.TransferWorkflowID(id.String())); err != nil {

@@ -1,0 +1,163 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/internal/bootstrap"
+	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/stack"
+)
+
+// System is the whole bank running as separate processes for end-to-end tests: the api and worker
+// binaries built with -race, a Temporal dev server, a Mongo wire server and a fresh database.
+type System struct {
+	API        *bankclient.Client
+	Store      *db.Store
+	Temporal   client.Client
+	Stack      *stack.Stack
+	AdminEmail string
+	AdminPass  string
+	// Logs is the file the api's and worker's output goes to.
+	Logs string
+}
+
+// StartSystem builds and starts the system; env is added to the api's and worker's environment.
+// The returned function stops it and removes everything it made.
+func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	fail := func(err error) (*System, func(), error) {
+		cleanup()
+		return nil, nil, err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return fail(err)
+	}
+	work, err := os.MkdirTemp("", "bank-e2e-")
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, func() { _ = os.RemoveAll(work) })
+	bin := filepath.Join(work, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return fail(err)
+	}
+	for _, tool := range []string{"temporal", "mongowire"} {
+		src := filepath.Join(root, "bin", tool)
+		if _, err := os.Stat(src); err != nil {
+			return fail(fmt.Errorf("%s is not installed; run `make tools`", src))
+		}
+		if err := os.Symlink(src, filepath.Join(bin, tool)); err != nil {
+			return fail(err)
+		}
+	}
+	for name, pkg := range map[string]string{"api": "./cmd/api", "worker": "./worker"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-race", "-o", filepath.Join(bin, name), pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fail(fmt.Errorf("build %s: %v\n%s", name, err, out))
+		}
+	}
+
+	databaseURL, drop, err := CreateDatabase(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, drop)
+	pool, err := db.Connect(ctx, databaseURL, 10)
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, pool.Close)
+	store := db.NewStore(pool)
+	adminEmail, adminPass := "root@e2e.test", "staff-Passphrase-e2e-1"
+	if _, err := bootstrap.EnsureAdmin(ctx, store, password.NewHasher(password.DefaultParams), adminEmail, adminPass); err != nil {
+		return fail(err)
+	}
+
+	ports := make([]int, 4)
+	for i := range ports {
+		if ports[i], err = stack.FreePort(); err != nil {
+			return fail(err)
+		}
+	}
+	logs, err := os.Create(filepath.Join(work, "processes.log"))
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, func() { _ = logs.Close() })
+	s, err := stack.Start(ctx, stack.Options{
+		Dir: filepath.Join(work, "state"), Bin: bin, DatabaseURL: databaseURL,
+		TemporalPort: ports[0], MongoPort: ports[1], APIPort: ports[2], TemporalInMemory: true,
+		Env: append([]string{
+			"JWT_SECRET=e2e-secret-e2e-secret-e2e-secret-e2e-secret",
+			"AUTH_RATE_LIMIT_PER_MINUTE=100000",
+			fmt.Sprintf("WORKER_HEALTH_ADDR=127.0.0.1:%d", ports[3]),
+			"TRANSFER_MAX_AMOUNT=1000000",
+			"SWEEP_INTERVAL=1s",
+		}, env...),
+		Output: logs,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("%w\n%s", err, Tail(logs.Name(), 40)))
+	}
+	cleanups = append(cleanups, s.Stop)
+	tc, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quiet{}})
+	if err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, tc.Close)
+	return &System{API: bankclient.New(s.APIURL), Store: store, Temporal: tc, Stack: s,
+		AdminEmail: adminEmail, AdminPass: adminPass, Logs: logs.Name()}, cleanup, nil
+}
+
+// Tail returns the last n lines of a file.
+func Tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && filepath.Base(filepath.Dir(dir)) != "tools" {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
