@@ -60,8 +60,11 @@ type Stack struct {
 type proc struct {
 	name string
 	cmd  *exec.Cmd
+	out  io.Writer
 	done chan struct{}
 	err  error
+	// expected is set before a deliberate kill, so that its exit is not reported as a failure.
+	expected bool
 }
 
 // Start launches the system and returns once the API answers /readyz. On error, whatever started is
@@ -174,11 +177,16 @@ func (s *Stack) start(name, path string, args, env []string, out io.Writer) erro
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, out: out, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		s.mu.Lock()
+		expected := p.expected
+		s.mu.Unlock()
 		close(p.done)
-		s.exited <- fmt.Errorf("%s exited: %v", name, p.err)
+		if !expected {
+			s.exited <- fmt.Errorf("%s exited: %v", name, p.err)
+		}
 	}()
 	s.mu.Lock()
 	s.procs = append(s.procs, p)
@@ -198,6 +206,9 @@ func (s *Stack) Stop() {
 	s.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
 		p := procs[i]
+		s.mu.Lock()
+		p.expected = true
+		s.mu.Unlock()
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
@@ -208,18 +219,30 @@ func (s *Stack) Stop() {
 	}
 }
 
-// Kill stops one process at once with SIGKILL, for fault-injection tests.
-func (s *Stack) Kill(name string) error {
+// Kill stops one process at once with SIGKILL, for fault-injection tests, and returns a function
+// that starts it again with the same command and environment. The kill is not reported on Exited.
+func (s *Stack) Kill(name string) (restart func() error, err error) {
+	p, err := s.take(name)
+	if err != nil {
+		return nil, err
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	return func() error { return s.start(name, p.cmd.Path, p.cmd.Args[1:], p.cmd.Env, p.out) }, nil
+}
+
+// take removes a process from the stack, so that its end is expected.
+func (s *Stack) take(name string) (*proc, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, p := range s.procs {
+	for i, p := range s.procs {
 		if p.name == name {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			return nil
+			s.procs = append(s.procs[:i], s.procs[i+1:]...)
+			p.expected = true
+			return p, nil
 		}
 	}
-	return fmt.Errorf("no process %s", name)
+	return nil, fmt.Errorf("no process %s", name)
 }
 
 func waitTCP(ctx context.Context, addr string, timeout time.Duration) error {
