@@ -209,6 +209,21 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 	if err != nil || again.ID != tr.ID || resp.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("retry: %+v %v", again, err)
 	}
+	// Even once its key is forgotten (after 48 hours), the request names the same transfer, whose
+	// workflow is never run a second time.
+	if _, err := sys.Store.Pool().Exec(ctx, "DELETE FROM idempotency_keys WHERE key = $1", key); err != nil {
+		t.Fatal(err)
+	}
+	late, resp, err := alice.c.Transfer(ctx, alice.account.ID, bob.account.ID, 25_50, "USD", key)
+	if err != nil || late.ID != tr.ID || late.Status != "completed" || resp.Status != http.StatusAccepted {
+		t.Fatalf("late retry: %+v %v", late, err)
+	}
+	runs, err := sys.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: `WorkflowId = "` + workflows.TransferWorkflowID(tr.ID) + `"`,
+	})
+	if err != nil || len(runs.Executions) != 1 {
+		t.Fatalf("the transfer's workflow ran %d times (%v); want once", len(runs.GetExecutions()), err)
+	}
 	if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 74_50 || a.AvailableBalance != 74_50 {
 		t.Fatalf("alice %+v", a)
 	}

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -120,12 +121,15 @@ func (s *transferSaga) end(ctx workflow.Context, status string) TransferResult {
 }
 
 // TransferStartOptions are the options every starter of a transfer workflow uses: the id derived
-// from the transfer, and the search attributes operators filter on. There is no execution timeout:
-// every step has its own, and a server-side timer per transfer would only add work.
+// from the transfer (never reused), and the search attributes operators filter on. There is no
+// execution timeout: every step has its own, and a server-side timer per transfer would only add
+// work.
 func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:        TransferWorkflowID(in.TransferID),
 		TaskQueue: taskQueue,
+		// A transfer runs once: starting it again after its workflow closed is refused, not rerun.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			TransferIDKey.ValueSet(in.TransferID),
 			AccountIDsKey.ValueSet([]string{in.FromAccountID, in.ToAccountID}),
