@@ -64,12 +64,9 @@ func FuzzAccessToken(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, tok string) {
-		claims, err := s.parseAccessToken(tok)
-		if err == nil && tok != good {
-			// Only a token signed with the secret passes; a fuzzed one that does must equal it.
-			if claims.Subject != "01000000-0000-0000-0000-000000000000" {
-				t.Fatalf("token %q accepted with claims %+v", tok, claims)
-			}
+		// Only the token signed with the secret passes.
+		if claims, err := s.parseAccessToken(tok); err == nil && tok != good {
+			t.Fatalf("token %q accepted with claims %+v", tok, claims)
 		}
 	})
 }

@@ -227,14 +227,14 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return t, nil
 	}
-	t, err := read()
+	var t db.Transfer
+	if wait > 0 {
+		t, err = s.awaitTransfer(ctx, id, wait, read)
+	} else {
+		t, err = read()
+	}
 	if err != nil {
 		return err
-	}
-	if t.Status == db.TransferPending && wait > 0 {
-		if t, err = s.awaitTransfer(ctx, t, wait, read); err != nil {
-			return err
-		}
 	}
 	steps, err := s.store.ListTransferSteps(ctx, t.ID)
 	if err != nil {
@@ -244,12 +244,12 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// awaitTransfer waits up to wait for a pending transfer to end. It wakes on the transfer's
-// notification and also re-reads every second, so a lost notification only costs time.
-func (s *server) awaitTransfer(ctx context.Context, t db.Transfer, wait time.Duration, read func() (db.Transfer, error)) (db.Transfer, error) {
+// awaitTransfer reads a transfer, waiting up to wait while it is pending. It wakes on the
+// transfer's notification and also re-reads every second, so a lost notification only costs time.
+func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Duration, read func() (db.Transfer, error)) (db.Transfer, error) {
 	var woken <-chan struct{}
 	if s.finished != nil {
-		ch, cancel := s.finished.Subscribe(t.ID.String())
+		ch, cancel := s.finished.Subscribe(id.String())
 		defer cancel()
 		woken = ch
 	}

@@ -149,7 +149,11 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 			checks[name] = "ok"
 		}
 	}
-	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
+	word := "ok"
+	if status != http.StatusOK {
+		word = "unavailable"
+	}
+	writeJSON(w, status, map[string]any{"status": word, "checks": checks})
 }
 
 // recordAudit writes an audit event; the audit log being down must not fail the request, so a

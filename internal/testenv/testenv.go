@@ -124,20 +124,11 @@ func NewStore(t testing.TB) *db.Store {
 // RepoRoot is the repository's root directory.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !strings.Contains(dir, string(filepath.Separator)+"tools"+string(filepath.Separator)) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root not found")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // Tool returns the path of an executable in the repository's bin/ (installed by `make tools`).
