@@ -17,7 +17,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
-	"github.com/bankforge/bank/internal/testenv"
+	"github.com/bankforge/bank/dev/testenv"
 	"github.com/bankforge/bank/mail"
 )
 

@@ -22,7 +22,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/internal/password"
-	"github.com/bankforge/bank/internal/testenv"
+	"github.com/bankforge/bank/dev/testenv"
 )
 
 // fakeWorkflows records workflow starts; it is the only fake here: the database is real.

@@ -25,7 +25,7 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
-	"github.com/bankforge/bank/internal/stack"
+	"github.com/bankforge/bank/dev/stack"
 )
 
 // bank is the throwaway bank under test: a fresh database, its first admin, and the whole system

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/dev/bankclient"
 )
 
 // openLoop offers arrivals at a constant rate for d, as independent customers do: arrival i is due

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/dev/bankclient"
 )
 
 // customer is a seeded customer: their user, their one USD account, and an API client that acts

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/internal/testenv"
+	"github.com/bankforge/bank/dev/testenv"
 )
 
 func newUser(t *testing.T, s *db.Store) db.User {

@@ -14,7 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/dev/bankclient"
 	"github.com/bankforge/bank/workflows"
 )
 

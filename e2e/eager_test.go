@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bankforge/bank/internal/testenv"
+	"github.com/bankforge/bank/dev/testenv"
 )
 
 // With TRANSFER_EAGER_START, the API starts transfers eagerly and runs their first workflow task

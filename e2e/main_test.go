@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bankforge/bank/internal/testenv"
+	"github.com/bankforge/bank/dev/testenv"
 )
 
 // sys is the running system shared by the tests of this package.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bankforge/bank/internal/composefile"
+	"github.com/bankforge/bank/dev/composefile"
 )
 
 func TestLoadConfig_RefusesBadValues(t *testing.T) {

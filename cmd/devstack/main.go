@@ -18,11 +18,11 @@ import (
 	"syscall"
 
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/dev/bankclient"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/internal/password"
-	"github.com/bankforge/bank/internal/stack"
+	"github.com/bankforge/bank/dev/stack"
 )
 
 func main() {

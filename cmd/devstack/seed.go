@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bankforge/bank/internal/bankclient"
+	"github.com/bankforge/bank/dev/bankclient"
 )
 
 // demoUsers are created by -seed with an opening deposit each; their password is demoPassword.

@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/internal/stack"
+	"github.com/bankforge/bank/dev/stack"
 )
 
 // Unavailable skips the test, or fails it under CI, because a server it needs is missing.
