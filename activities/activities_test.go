@@ -16,8 +16,8 @@ import (
 	"github.com/bankforge/bank/activities"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/dev/testenv"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/mail"
 )
 

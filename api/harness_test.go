@@ -21,8 +21,8 @@ import (
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/internal/password"
 	"github.com/bankforge/bank/dev/testenv"
+	"github.com/bankforge/bank/internal/password"
 )
 
 // fakeWorkflows records workflow starts; it is the only fake here: the database is real.

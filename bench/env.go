@@ -23,9 +23,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
-	"github.com/bankforge/bank/dev/stack"
 )
 
 // bank is the throwaway bank under test: a fresh database, its first admin, and the whole system

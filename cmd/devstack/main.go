@@ -19,10 +19,10 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/internal/password"
-	"github.com/bankforge/bank/dev/stack"
 )
 
 func main() {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
-	"github.com/bankforge/bank/dev/stack"
 )
 
 // System is the whole bank running as separate processes for end-to-end tests: the api and worker
