@@ -5,7 +5,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,13 +13,19 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/mail"
 )
 
-// AuditLog records audit events and notifications, each once by its id.
+// AuditLog records audit events, each once by its id.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
-	Notify(ctx context.Context, ns ...audit.Notification) error
+}
+
+// Inbox stores customers' notifications, each once by its id, and reads one back.
+type Inbox interface {
+	Notify(ctx context.Context, ns ...inbox.Notification) error
+	Get(ctx context.Context, id string) (inbox.Notification, error)
 }
 
 // Mailer sends one email.
@@ -41,42 +46,26 @@ type Limits struct {
 type Activities struct {
 	Store   *db.Store
 	Audit   AuditLog
+	Inbox   Inbox
 	Mailer  Mailer
 	Limits  Limits
 	HoldTTL time.Duration
 }
 
-// refusal turns a business refusal into a non-retryable application error of the matching type;
-// any other error is returned as it is, to be retried.
-func refusal(err error) error {
-	var errType string
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, db.ErrEmailTaken):
-		errType = domain.ErrTypeEmailTaken
-	case errors.Is(err, db.ErrInsufficientFunds):
-		errType = domain.ErrTypeInsufficientFunds
-	case errors.Is(err, db.ErrAccountNotActive):
-		errType = domain.ErrTypeAccountNotActive
-	case errors.Is(err, db.ErrHoldNotActive):
-		errType = domain.ErrTypeHoldNotActive
-	case errors.Is(err, db.ErrLimitExceeded):
-		errType = domain.ErrTypeLimitExceeded
-	case errors.Is(err, db.ErrTransferEnded):
-		return temporal.NewNonRetryableApplicationError("transfer has already ended", domain.ErrTypeInternal, err)
-	default:
-		return err
+// temporalError turns an error into what a workflow receives: a refusal (domain.Refusal) becomes a
+// non-retryable application error whose type is the refusal's code, worded for the customer; any
+// other error is returned as it is, to be retried.
+func temporalError(err error) error {
+	if code, ok := domain.RefusalCode(err); ok {
+		return temporal.NewNonRetryableApplicationError(code.Message(), string(code), err)
 	}
-	return temporal.NewNonRetryableApplicationError(domain.CustomerMessage(errType), errType, err)
+	return err
 }
 
-// refuse returns a non-retryable application error of the given type.
-func refuse(errType string) error {
-	return temporal.NewNonRetryableApplicationError(domain.CustomerMessage(errType), errType, nil)
-}
+// refuse returns the non-retryable application error of a refusal.
+func refuse(r *domain.Refusal) error { return temporalError(r) }
 
 // internal is a non-retryable error for states that retrying cannot fix.
 func internal(format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), domain.ErrTypeInternal, nil)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), string(domain.CodeInternal), nil)
 }

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -18,17 +19,23 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/testenv"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/mail"
 )
 
+// sentMail is a mail server that accepts every message, or refuses all with fail.
 type sentMail struct {
 	mu   sync.Mutex
 	msgs []mail.Message
+	fail error
 }
 
 func (s *sentMail) Send(_ context.Context, m mail.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
 	s.msgs = append(s.msgs, m)
 	return nil
 }
@@ -52,21 +59,24 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	database := client.Database("bank_test")
 	f := &fixture{t: t, store: store, mongo: database, mail: &sentMail{}}
-	f.acts = &activities.Activities{Store: store, Audit: audit.NewStore(database), Mailer: f.mail, HoldTTL: time.Minute}
+	f.acts = &activities.Activities{Store: store, Audit: audit.NewStore(database), Inbox: inbox.NewStore(database), Mailer: f.mail, HoldTTL: time.Minute}
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
 	f.env.RegisterActivity(f.acts)
 	return f
 }
 
-// twice runs an activity two times, as a retry after a lost report would, and returns the last error.
+// twice runs an activity two times, as a retry after a lost report would, and returns the errors
+// of both runs.
 func (f *fixture) twice(fn any, in any) error {
 	f.t.Helper()
-	var err error
-	for range 2 {
-		_, err = f.env.ExecuteActivity(fn, in)
+	var errs []error
+	for i := range 2 {
+		if _, err := f.env.ExecuteActivity(fn, in); err != nil {
+			errs = append(errs, fmt.Errorf("run %d: %w", i+1, err))
+		}
 	}
-	return err
+	return errors.Join(errs...)
 }
 
 func (f *fixture) count(collection string, filter bson.D) int64 {
@@ -111,8 +121,15 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		t.Fatalf("two accounts: %v", accounts)
 	}
 	record := activities.RecordRegistrationInput{RegistrationID: reg, UserID: users[0].UserID, AccountNumber: accounts[0].Number, Currency: "USD"}
-	if err := f.twice(f.acts.RecordRegistration, record); err != nil {
-		t.Fatal(err)
+	var emails activities.Emails
+	for range 2 {
+		v, err := f.env.ExecuteActivity(f.acts.RecordRegistration, record)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&emails); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := f.count("audit_events", bson.D{{Key: "type", Value: audit.EventUserRegistered}}); n != 1 {
 		t.Fatalf("%d registration audit events; want 1", n)
@@ -124,17 +141,43 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, _ := f.store.GetUserByEmail(ctx, "twice@example.com")
-	if u.Status != "active" {
+	if u.Status != domain.UserActive {
 		t.Fatalf("status %s", u.Status)
 	}
 	if _, err := f.store.GetRegistration(ctx, reg); !errors.Is(db.NotFound(err), db.ErrNotFound) {
 		t.Fatal("the registration's password hash was kept")
 	}
-	if err := f.twice(f.acts.SendWelcomeEmail, record); err != nil {
+	if len(emails.NotificationIDs) != 1 {
+		t.Fatalf("emails %v; want the welcome", emails)
+	}
+	if err := f.twice(f.acts.SendEmail, activities.EmailInput{NotificationID: emails.NotificationIDs[0]}); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.mail.msgs) != 2 || f.mail.msgs[0].ID != f.mail.msgs[1].ID {
-		t.Fatalf("a resent welcome must carry the same message id: %+v", f.mail.msgs)
+	if len(f.mail.msgs) != 1 || f.mail.msgs[0].To != "twice@example.com" {
+		t.Fatalf("mails %+v; want one welcome to twice@example.com", f.mail.msgs)
+	}
+}
+
+// A mail server that fails after accepting nothing gets the mail again on retry; one that accepted
+// it is never asked again.
+func TestSendEmail_RetryAfterAFailedSendSendsOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	alice := newCustomer(t, f.store, "USD")
+	n := inbox.Notification{ID: "test/" + uuid.NewString(), UserID: alice.user.ID.String(), Kind: inbox.KindTransfer, Title: "T", Body: "B"}
+	if err := inbox.NewStore(f.mongo).Notify(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	f.mail.fail = errors.New("connection refused")
+	if _, err := f.env.ExecuteActivity(f.acts.SendEmail, activities.EmailInput{NotificationID: n.ID}); err == nil {
+		t.Fatal("SendEmail succeeded with the mail server down")
+	}
+	f.mail.fail = nil
+	if err := f.twice(f.acts.SendEmail, activities.EmailInput{NotificationID: n.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.mail.msgs) != 1 || f.mail.msgs[0].ID != n.ID || f.mail.msgs[0].To != alice.user.Email {
+		t.Fatalf("mails %+v; want exactly one, to %s", f.mail.msgs, alice.user.Email)
 	}
 }
 
@@ -150,8 +193,8 @@ func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.env.ExecuteActivity(f.acts.CreateUser, activities.RegistrationRef{RegistrationID: "reg-b"})
-	requireRefusal(t, err, domain.ErrTypeEmailTaken)
-	if err := f.twice(f.acts.AbandonRegistration, activities.AbandonRegistrationInput{RegistrationID: "reg-b", Reason: domain.ErrTypeEmailTaken}); err != nil {
+	requireRefusal(t, err, domain.CodeEmailTaken)
+	if err := f.twice(f.acts.AbandonRegistration, activities.AbandonRegistrationInput{RegistrationID: "reg-b", Code: domain.CodeEmailTaken}); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count("audit_events", bson.D{{Key: "type", Value: audit.EventRegistrationFailed}}); n != 1 {
@@ -167,20 +210,20 @@ func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
 
 	tr := newTransfer(t, f.store, alice, bob.account, 400)
 	ref := activities.TransferRef{TransferID: tr.ID.String()}
-	for _, step := range []any{f.acts.ValidateTransfer, f.acts.ReserveFunds, f.acts.PostTransfer, f.acts.RecordTransferOutcome} {
+	for _, step := range []any{f.acts.ValidateTransfer, f.acts.PlaceHold, f.acts.PostTransfer, f.acts.RecordTransferOutcome} {
 		if err := f.twice(step, ref); err != nil {
 			t.Fatalf("step: %v", err)
 		}
 	}
 	a, _ := f.store.GetAccount(ctx, alice.account.ID)
 	b, _ := f.store.GetAccount(ctx, bob.account.ID)
-	if a.Balance != 600 || a.Held != 0 || b.Balance != 400 {
-		t.Fatalf("balances %d/%d held %d; want 600/400 held 0", a.Balance, b.Balance, a.Held)
+	if a.Balance != 600 || a.OnHold != 0 || b.Balance != 400 {
+		t.Fatalf("balances %d/%d on hold %d; want 600/400 on hold 0", a.Balance, b.Balance, a.OnHold)
 	}
 	if n := f.count("audit_events", bson.D{{Key: "subject", Value: tr.ID.String()}}); n != 1 {
 		t.Fatalf("%d audit events for the transfer; want exactly 1", n)
 	}
-	if n := f.count("notifications", bson.D{{Key: "kind", Value: "transfer"}}); n != 3 { // deposit (1) + both parties (2)
+	if n := f.count("notifications", bson.D{{Key: "kind", Value: inbox.KindTransfer}}); n != 3 { // deposit (1) + both parties (2)
 		t.Fatalf("%d transfer notifications; want 3", n)
 	}
 	report, err := f.store.CheckLedger(ctx)
@@ -196,28 +239,28 @@ func TestTransferSteps_RefusalsAreTypedAndFinal(t *testing.T) {
 	deposit(t, f, alice, 100)
 
 	_, err := f.env.ExecuteActivity(f.acts.ValidateTransfer, activities.TransferRef{TransferID: newTransfer(t, f.store, alice, euro.account, 10).ID.String()})
-	requireRefusal(t, err, domain.ErrTypeCurrencyMismatch)
+	requireRefusal(t, err, domain.CodeCurrencyMismatch)
 
 	notMine := newTransfer(t, f.store, alice, bob.account, 10)
 	if _, err := f.store.Pool().Exec(context.Background(), "UPDATE transfers SET initiated_by = $1 WHERE id = $2", bob.user.ID, notMine.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.env.ExecuteActivity(f.acts.ValidateTransfer, activities.TransferRef{TransferID: notMine.ID.String()})
-	requireRefusal(t, err, domain.ErrTypeNotOwner)
+	requireRefusal(t, err, domain.CodeNotOwner)
 
-	_, err = f.env.ExecuteActivity(f.acts.ReserveFunds, activities.TransferRef{TransferID: newTransfer(t, f.store, alice, bob.account, 500).ID.String()})
-	requireRefusal(t, err, domain.ErrTypeInsufficientFunds)
+	_, err = f.env.ExecuteActivity(f.acts.PlaceHold, activities.TransferRef{TransferID: newTransfer(t, f.store, alice, bob.account, 500).ID.String()})
+	requireRefusal(t, err, domain.CodeInsufficientFunds)
 
 	f.acts.Limits.MaxTransfer = 50
 	_, err = f.env.ExecuteActivity(f.acts.ValidateTransfer, activities.TransferRef{TransferID: newTransfer(t, f.store, alice, bob.account, 60).ID.String()})
-	requireRefusal(t, err, domain.ErrTypeLimitExceeded)
+	requireRefusal(t, err, domain.CodeLimitExceeded)
 }
 
-func requireRefusal(t *testing.T, err error, errType string) {
+func requireRefusal(t *testing.T, err error, code domain.Code) {
 	t.Helper()
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != errType || !appErr.NonRetryable() {
-		t.Fatalf("error %v; want a non-retryable %s", err, errType)
+	if !errors.As(err, &appErr) || appErr.Type() != string(code) || !appErr.NonRetryable() {
+		t.Fatalf("error %v; want a non-retryable %s", err, code)
 	}
 }
 
@@ -229,11 +272,11 @@ type customer struct {
 func newCustomer(t *testing.T, s *db.Store, currency string) customer {
 	t.Helper()
 	id := uuid.New()
-	u, err := s.CreateActiveUser(context.Background(), db.CreateActiveUserParams{ID: id, Email: id.String() + "@example.com", PasswordHash: "h", FullName: "C", Role: "client"})
+	u, err := s.CreateActiveUser(context.Background(), db.CreateActiveUserParams{ID: id, Email: id.String() + "@example.com", PasswordHash: "h", FullName: "C", Role: domain.RoleClient})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := s.OpenAccount(context.Background(), u.ID, currency, "test/"+id.String())
+	a, err := s.OpenAccountTx(context.Background(), u.ID, currency, "test/"+id.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +286,7 @@ func newCustomer(t *testing.T, s *db.Store, currency string) customer {
 func newTransfer(t *testing.T, s *db.Store, from customer, to db.Account, amount int64) db.Transfer {
 	t.Helper()
 	id := uuid.New()
-	tr, err := s.CreateTransfer(context.Background(), db.CreateTransferParams{ID: id, Kind: "transfer", InitiatedBy: from.user.ID,
+	tr, err := s.CreateTransfer(context.Background(), db.CreateTransferParams{ID: id, Kind: domain.KindTransfer, InitiatedBy: from.user.ID,
 		FromAccountID: from.account.ID, ToAccountID: to.ID, Amount: amount, Currency: from.account.Currency, WorkflowID: "t-" + id.String()})
 	if err != nil {
 		t.Fatal(err)
@@ -253,15 +296,15 @@ func newTransfer(t *testing.T, s *db.Store, from customer, to db.Account, amount
 
 func deposit(t *testing.T, f *fixture, to customer, amount int64) {
 	t.Helper()
-	cash, _ := f.store.GetCashAccount(context.Background(), to.account.Currency)
+	cash, _ := f.store.GetCashAccount(context.Background(), db.GetCashAccountParams{Kind: domain.AccountCash, Currency: to.account.Currency})
 	id := uuid.New()
-	tr, err := f.store.CreateTransfer(context.Background(), db.CreateTransferParams{ID: id, Kind: "deposit", InitiatedBy: to.user.ID,
+	tr, err := f.store.CreateTransfer(context.Background(), db.CreateTransferParams{ID: id, Kind: domain.KindDeposit, InitiatedBy: to.user.ID,
 		FromAccountID: cash.ID, ToAccountID: to.account.ID, Amount: amount, Currency: to.account.Currency, WorkflowID: "d-" + id.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := activities.TransferRef{TransferID: tr.ID.String()}
-	for _, step := range []any{f.acts.ValidateTransfer, f.acts.ReserveFunds, f.acts.PostTransfer, f.acts.RecordTransferOutcome} {
+	for _, step := range []any{f.acts.ValidateTransfer, f.acts.PlaceHold, f.acts.PostTransfer, f.acts.RecordTransferOutcome} {
 		if _, err := f.env.ExecuteActivity(step, ref); err != nil {
 			t.Fatalf("deposit step: %v", err)
 		}

@@ -10,7 +10,8 @@ import (
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/mail"
+	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 )
 
 // RegistrationRef names a registration and, once created, its user.
@@ -26,14 +27,14 @@ type CreateUserResult struct {
 
 // CreateUser creates the registration's user, pending until the registration completes.
 func (a *Activities) CreateUser(ctx context.Context, in RegistrationRef) (CreateUserResult, error) {
-	u, err := a.Store.CreateUserFromRegistration(ctx, in.RegistrationID)
+	u, err := a.Store.CreateUserFromRegistrationTx(ctx, in.RegistrationID)
 	if errors.Is(err, db.ErrNotFound) {
 		return CreateUserResult{}, internal("registration %s not found", in.RegistrationID)
 	}
 	if err != nil {
-		return CreateUserResult{}, refusal(err)
+		return CreateUserResult{}, temporalError(err)
 	}
-	if u.Status != "pending" && (u.RegistrationID == nil || *u.RegistrationID != in.RegistrationID) {
+	if u.Status != domain.UserPending && (u.RegistrationID == nil || *u.RegistrationID != in.RegistrationID) {
 		return CreateUserResult{}, internal("user %s does not belong to registration %s", u.ID, in.RegistrationID)
 	}
 	return CreateUserResult{UserID: u.ID.String()}, nil
@@ -58,7 +59,7 @@ func (a *Activities) OpenAccount(ctx context.Context, in OpenAccountInput) (Open
 	if err != nil {
 		return OpenAccountResult{}, internal("bad user id %q", in.UserID)
 	}
-	acc, err := a.Store.OpenAccount(ctx, userID, in.Currency, in.OperationID)
+	acc, err := a.Store.OpenAccountTx(ctx, userID, in.Currency, in.OperationID)
 	if err != nil {
 		return OpenAccountResult{}, fmt.Errorf("open account: %w", err)
 	}
@@ -73,11 +74,12 @@ type RecordRegistrationInput struct {
 	Currency       string
 }
 
-// RecordRegistration writes the registration's audit event and the welcome notification, once each.
-func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrationInput) error {
+// RecordRegistration writes the registration's audit event and the welcome notification, once
+// each, and returns the notification to email.
+func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrationInput) (Emails, error) {
 	u, err := a.user(ctx, in.UserID)
 	if err != nil {
-		return err
+		return Emails{}, err
 	}
 	if err := a.Audit.Record(ctx, audit.Event{
 		ID:      "registration/" + in.RegistrationID + "/registered",
@@ -87,15 +89,19 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		Subject: in.RegistrationID,
 		Details: map[string]string{"account_number": in.AccountNumber, "currency": in.Currency},
 	}); err != nil {
-		return err
+		return Emails{}, err
 	}
-	return a.Audit.Notify(ctx, audit.Notification{
+	welcome := inbox.Notification{
 		ID:     "registration/" + in.RegistrationID + "/welcome",
 		UserID: in.UserID,
-		Kind:   "welcome",
+		Kind:   inbox.KindWelcome,
 		Title:  "Welcome to the bank",
-		Body:   fmt.Sprintf("Your %s account %s is open.", in.Currency, in.AccountNumber),
-	})
+		Body:   fmt.Sprintf("Your %s account %s is open and ready to use.", in.Currency, in.AccountNumber),
+	}
+	if err := a.Inbox.Notify(ctx, welcome); err != nil {
+		return Emails{}, err
+	}
+	return Emails{NotificationIDs: []string{welcome.ID}}, nil
 }
 
 // CompleteRegistration lets the user log in and forgets the registration's copy of the password hash.
@@ -104,28 +110,13 @@ func (a *Activities) CompleteRegistration(ctx context.Context, in RegistrationRe
 	if err != nil {
 		return internal("bad user id %q", in.UserID)
 	}
-	return a.Store.CompleteRegistration(ctx, in.RegistrationID, userID)
-}
-
-// SendWelcomeEmail emails the new user. The message id lets a mail system drop a resent duplicate.
-func (a *Activities) SendWelcomeEmail(ctx context.Context, in RecordRegistrationInput) error {
-	u, err := a.user(ctx, in.UserID)
-	if err != nil {
-		return err
-	}
-	return a.Mailer.Send(ctx, mail.Message{
-		ID:      "registration/" + in.RegistrationID + "/welcome-email",
-		To:      u.Email,
-		Subject: "Welcome to the bank",
-		Body: fmt.Sprintf("Hello %s,\n\nyour %s account %s is open and ready to use.\n",
-			u.FullName, in.Currency, in.AccountNumber),
-	})
+	return a.Store.CompleteRegistrationTx(ctx, in.RegistrationID, userID)
 }
 
 // AbandonRegistrationInput names a registration that cannot finish and why.
 type AbandonRegistrationInput struct {
 	RegistrationID string
-	Reason         string
+	Code           domain.Code
 }
 
 // AbandonRegistration is the registration's compensation: it removes the pending user and its empty
@@ -136,16 +127,16 @@ func (a *Activities) AbandonRegistration(ctx context.Context, in AbandonRegistra
 	if err == nil {
 		email = reg.Email
 	}
-	if err := a.Store.AbandonRegistration(ctx, in.RegistrationID); err != nil {
+	if err := a.Store.AbandonRegistrationTx(ctx, in.RegistrationID); err != nil {
 		return fmt.Errorf("abandon registration: %w", err)
 	}
-	activity.GetLogger(ctx).Info("registration abandoned", "registration_id", in.RegistrationID, "reason", in.Reason)
+	activity.GetLogger(ctx).Info("registration abandoned", "registration_id", in.RegistrationID, "code", string(in.Code))
 	return a.Audit.Record(ctx, audit.Event{
 		ID:      "registration/" + in.RegistrationID + "/failed",
 		Type:    audit.EventRegistrationFailed,
 		Email:   email,
 		Subject: in.RegistrationID,
-		Details: map[string]string{"reason": in.Reason},
+		Details: map[string]string{"code": string(in.Code)},
 	})
 }
 

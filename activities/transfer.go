@@ -12,7 +12,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
-	"github.com/bankforge/bank/mail"
+	"github.com/bankforge/bank/inbox"
 )
 
 // TransferRef names the transfer a step works on. The transfer row, written by the API before the
@@ -44,7 +44,7 @@ func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) erro
 	if err != nil {
 		return err
 	}
-	if t.Status != db.TransferPending {
+	if t.Status.Ended() {
 		return internal("transfer %s has already ended as %s", t.ID, t.Status)
 	}
 	accounts, err := a.Store.GetAccounts(ctx, []uuid.UUID{t.FromAccountID, t.ToAccountID})
@@ -52,53 +52,52 @@ func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) erro
 		return fmt.Errorf("get accounts: %w", err)
 	}
 	if len(accounts) != 2 {
-		return refuse(domain.ErrTypeAccountNotFound)
+		return refuse(domain.ErrAccountNotFound)
 	}
 	from, to := accounts[0], accounts[1]
 	if from.ID != t.FromAccountID {
 		from, to = to, from
 	}
 	switch t.Kind {
-	case "transfer":
-		if from.UserID == nil || *from.UserID != t.InitiatedBy || from.Kind != "customer" || to.Kind != "customer" {
-			return refuse(domain.ErrTypeNotOwner)
+	case domain.KindTransfer:
+		if from.UserID == nil || *from.UserID != t.InitiatedBy || from.Kind != domain.AccountCustomer || to.Kind != domain.AccountCustomer {
+			return refuse(domain.ErrNotOwner)
 		}
 		if a.Limits.MaxTransfer > 0 && t.Amount > a.Limits.MaxTransfer {
-			return refuse(domain.ErrTypeLimitExceeded)
+			return refuse(domain.ErrLimitExceeded)
 		}
-	case "deposit":
-		if from.Kind != "cash" || to.Kind != "customer" {
+	case domain.KindDeposit:
+		if from.Kind != domain.AccountCash || to.Kind != domain.AccountCustomer {
 			return internal("deposit %s must go from cash to a customer account", t.ID)
 		}
-	case "withdrawal":
-		if from.Kind != "customer" || to.Kind != "cash" {
+	case domain.KindWithdrawal:
+		if from.Kind != domain.AccountCustomer || to.Kind != domain.AccountCash {
 			return internal("withdrawal %s must go from a customer account to cash", t.ID)
 		}
 	default:
 		return internal("transfer %s has unknown kind %q", t.ID, t.Kind)
 	}
 	if from.Currency != t.Currency || to.Currency != t.Currency {
-		return refuse(domain.ErrTypeCurrencyMismatch)
+		return refuse(domain.ErrCurrencyMismatch)
 	}
-	if from.Status != "active" || to.Status != "active" {
-		return refuse(domain.ErrTypeAccountNotActive)
+	if from.Status != domain.AccountActive || to.Status != domain.AccountActive {
+		return refuse(domain.ErrAccountNotActive)
 	}
-	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: "validated", Status: "ok"})
+	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidated, Status: domain.StepOK})
 }
 
-// ReserveFunds places the transfer's hold on its source account.
-func (a *Activities) ReserveFunds(ctx context.Context, ref TransferRef) error {
+// PlaceHold reserves the transfer's amount on its source account.
+func (a *Activities) PlaceHold(ctx context.Context, ref TransferRef) error {
 	t, err := a.transfer(ctx, ref)
 	if err != nil {
 		return err
 	}
 	limits := db.HoldLimits{}
-	if t.Kind == "transfer" && a.Limits.DailyMax > 0 {
+	if t.Kind == domain.KindTransfer && a.Limits.DailyMax > 0 {
 		now := time.Now().UTC()
 		limits = db.HoldLimits{DailyMax: a.Limits.DailyMax, DayStart: now.Truncate(24 * time.Hour)}
 	}
-	_, err = a.Store.PlaceHold(ctx, t, time.Now().Add(a.holdTTL()), limits)
-	return refusal(err)
+	return temporalError(a.Store.PlaceHoldTx(ctx, t, time.Now().Add(a.holdTTL()), limits))
 }
 
 func (a *Activities) holdTTL() time.Duration {
@@ -114,8 +113,7 @@ func (a *Activities) PostTransfer(ctx context.Context, ref TransferRef) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.Store.PostTransfer(ctx, t, PostingOperationID(t.ID))
-	return refusal(err)
+	return temporalError(a.Store.PostTransferTx(ctx, t, PostingOperationID(t.ID)))
 }
 
 // PostingOperationID keys the ledger transaction of a transfer: one posting per transfer, ever.
@@ -123,13 +121,13 @@ func PostingOperationID(transferID uuid.UUID) string {
 	return "transfer/" + transferID.String() + "/post"
 }
 
-// VoidHold is the compensation of ReserveFunds: it releases the hold so the money is available again.
+// VoidHold is the compensation of PlaceHold: it voids the hold so the money is available again.
 func (a *Activities) VoidHold(ctx context.Context, ref TransferRef) error {
 	id, err := uuid.Parse(ref.TransferID)
 	if err != nil {
 		return internal("bad transfer id %q", ref.TransferID)
 	}
-	if _, err := a.Store.ReleaseReservation(ctx, id, db.HoldVoided); err != nil {
+	if _, err := a.Store.VoidHoldTx(ctx, id); err != nil {
 		return fmt.Errorf("void hold: %w", err)
 	}
 	return nil
@@ -138,115 +136,107 @@ func (a *Activities) VoidHold(ctx context.Context, ref TransferRef) error {
 // FailTransferInput records why a transfer ended without moving money.
 type FailTransferInput struct {
 	TransferID string
-	Step       string
-	ErrType    string
+	Step       domain.TransferStep
+	Code       domain.Code
 }
 
 // FailTransferResult is the transfer's final status: failed or compensated, or completed when the
 // money had in fact moved (a posting that committed but whose report was lost).
 type FailTransferResult struct {
-	Status string
+	Status domain.TransferStatus
 }
 
 // FailTransfer records a transfer's failure with the reason a customer reads.
 func (a *Activities) FailTransfer(ctx context.Context, in FailTransferInput) (FailTransferResult, error) {
-	t, err := a.transfer(ctx, TransferRef{TransferID: in.TransferID})
+	id, err := uuid.Parse(in.TransferID)
 	if err != nil {
-		return FailTransferResult{}, err
+		return FailTransferResult{}, internal("bad transfer id %q", in.TransferID)
 	}
-	if t.Status != db.TransferPending {
-		return FailTransferResult{Status: t.Status}, nil
-	}
-	err = a.Store.FailTransfer(ctx, t.ID, in.Step, in.ErrType, domain.CustomerMessage(in.ErrType))
+	status, err := a.Store.FailTransferTx(ctx, id, in.Step, in.Code)
 	if err != nil {
 		return FailTransferResult{}, fmt.Errorf("fail transfer: %w", err)
 	}
-	t, err = a.transfer(ctx, TransferRef{TransferID: in.TransferID})
-	if err != nil {
-		return FailTransferResult{}, err
-	}
-	return FailTransferResult{Status: t.Status}, nil
+	return FailTransferResult{Status: status}, nil
 }
 
-// RecordTransferOutcome writes the transfer's audit event and notifies the customers involved, in
-// the app and by email; each write once, keyed by the transfer.
-func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef) error {
+// Emails names the notifications whose emails a workflow sends next, one SendEmail each.
+type Emails struct {
+	NotificationIDs []string
+}
+
+// RecordTransferOutcome writes the transfer's audit event and notifies the customers involved in the
+// app, each write once, keyed by the transfer. It returns the notifications to email.
+func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef) (Emails, error) {
 	id, err := uuid.Parse(ref.TransferID)
 	if err != nil {
-		return internal("bad transfer id %q", ref.TransferID)
+		return Emails{}, internal("bad transfer id %q", ref.TransferID)
 	}
+	return a.recordTransferOutcome(ctx, id)
+}
+
+func (a *Activities) recordTransferOutcome(ctx context.Context, id uuid.UUID) (Emails, error) {
 	t, err := a.Store.GetTransferParties(ctx, id)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return internal("transfer %s not found", ref.TransferID)
+		return Emails{}, internal("transfer %s not found", id)
 	} else if err != nil {
-		return fmt.Errorf("get transfer: %w", err)
+		return Emails{}, fmt.Errorf("get transfer: %w", err)
 	}
-	if t.Status == db.TransferPending {
-		return internal("transfer %s has not ended", t.ID)
+	if !t.Status.Ended() {
+		return Emails{}, internal("transfer %s has not ended", t.ID)
 	}
 	amount := domain.FormatMinor(t.Amount, int(t.Exponent)) + " " + t.Currency
 
 	event := audit.Event{
-		ID:      "transfer/" + t.ID.String() + "/" + t.Status,
+		ID:      "transfer/" + t.ID.String() + "/" + string(t.Status),
 		Type:    audit.EventTransferCompleted,
 		UserID:  t.InitiatedBy.String(),
 		Subject: t.ID.String(),
 		Details: map[string]string{
-			"kind": t.Kind, "status": t.Status, "amount": fmt.Sprint(t.Amount), "currency": t.Currency,
+			"kind": string(t.Kind), "status": string(t.Status), "amount": fmt.Sprint(t.Amount), "currency": t.Currency,
 			"from_account": t.FromNumber, "to_account": t.ToNumber,
 		},
 	}
-	if t.Status != db.TransferCompleted {
+	if t.Status != domain.TransferCompleted {
 		event.Type = audit.EventTransferFailed
 		if t.FailureCode != nil {
-			event.Details["failure_code"] = *t.FailureCode
+			event.Details["failure_code"] = string(*t.FailureCode)
 		}
 	}
 	if err := a.Audit.Record(ctx, event); err != nil {
-		return err
+		return Emails{}, err
 	}
 
-	type party struct {
-		userID *uuid.UUID
-		email  *string
-	}
-	from, to := party{t.FromUserID, t.FromEmail}, party{t.ToUserID, t.ToEmail}
 	type message struct {
-		to          party
+		to          *uuid.UUID // nil for the cash account, which has no customer to tell
 		title, body string
 	}
 	var messages []message
-	if t.Status == db.TransferCompleted {
+	if t.Status == domain.TransferCompleted {
 		messages = []message{
-			{from, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber)},
-			{to, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber)},
+			{t.FromUserID, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber)},
+			{t.ToUserID, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber)},
 		}
 	} else {
-		reason := domain.CustomerMessage("")
+		reason := domain.CodeInternal.Message()
 		if t.FailureReason != nil {
 			reason = *t.FailureReason
 		}
-		messages = []message{{from, "Transfer not completed",
+		messages = []message{{t.FromUserID, "Transfer not completed",
 			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason)}}
 	}
-	var notes []audit.Notification
-	var mails []mail.Message
+	var notes []inbox.Notification
+	var out Emails
 	for _, m := range messages {
-		if m.to.userID == nil { // the cash account has no customer to tell
+		if m.to == nil {
 			continue
 		}
-		id := "transfer/" + t.ID.String() + "/" + t.Status + "/" + m.to.userID.String()
-		notes = append(notes, audit.Notification{ID: id, UserID: m.to.userID.String(), Kind: "transfer", Title: m.title, Body: m.body})
-		mails = append(mails, mail.Message{ID: id, To: *m.to.email, Subject: m.title, Body: m.body})
+		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
+		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body})
+		out.NotificationIDs = append(out.NotificationIDs, id)
 	}
-	if err := a.Audit.Notify(ctx, notes...); err != nil {
-		return err
+	if err := a.Inbox.Notify(ctx, notes...); err != nil {
+		return Emails{}, err
 	}
-	for _, m := range mails {
-		if err := a.Mailer.Send(ctx, m); err != nil {
-			return fmt.Errorf("send email: %w", err)
-		}
-	}
-	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", t.Status)
-	return nil
+	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,13 +19,6 @@ import (
 	"github.com/bankforge/bank/db"
 )
 
-// Roles.
-const (
-	roleClient  = "client"
-	roleSupport = "support"
-	roleAdmin   = "admin"
-)
-
 // accessTokenType marks access tokens; nothing else the API issues carries it.
 const accessTokenType = "access"
 
@@ -33,16 +27,16 @@ const maxTokenBytes = 4096
 
 type accessClaims struct {
 	jwt.RegisteredClaims
-	Role      string `json:"role"`
-	TokenType string `json:"token_type"`
-	SessionID string `json:"sid"`
+	Role      domain.Role `json:"role"`
+	TokenType string      `json:"token_type"`
+	SessionID string      `json:"sid"`
 }
 
 // principal is the authenticated caller, as the database knows them at this request.
 type principal struct {
 	UserID    uuid.UUID
 	SessionID uuid.UUID
-	Role      string
+	Role      domain.Role
 	Email     string
 }
 
@@ -58,7 +52,7 @@ func caller(ctx context.Context) principal {
 	return p
 }
 
-func (s *server) issueAccessToken(userID, sessionID uuid.UUID, role string, now time.Time) (string, error) {
+func (s *server) issueAccessToken(userID, sessionID uuid.UUID, role domain.Role, now time.Time) (string, error) {
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.cfg.Issuer,
@@ -106,7 +100,7 @@ func (s *server) parseAccessToken(tok string) (accessClaims, error) {
 // role change and disabling take effect at once.
 func (s *server) principalOf(r *http.Request) (principal, error) {
 	unauthorized := func(detail string) (principal, error) {
-		return principal{}, newError(codeUnauthorized, detail)
+		return principal{}, newError(domain.CodeUnauthorized, detail)
 	}
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
@@ -147,11 +141,11 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 }
 
 // allow admits only callers whose role is listed; everyone else gets 403.
-func (s *server) allow(roles ...string) func(http.Handler) http.Handler {
+func (s *server) allow(roles ...domain.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !slices.Contains(roles, caller(r.Context()).Role) {
-				s.writeError(w, r, newError(codeForbidden, "Your role does not allow this."))
+				s.writeError(w, r, newError(domain.CodeForbidden, "Your role does not allow this."))
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/base64"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,7 +53,7 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 
 func TestRegister_EmailTaken(t *testing.T) {
 	h := newHarness(t)
-	u := h.user("client")
+	u := h.user(domain.RoleClient)
 	before := h.counts()
 	r := h.do("POST", "/v1/auth/register", "", `{"email":"`+strings.ToUpper(u.Email)+`","password":"blue-Giraffe-runs-42","full_name":"Other"}`)
 	requireProblem(t, r, http.StatusConflict, "")
@@ -63,7 +64,7 @@ func TestRegister_EmailTaken(t *testing.T) {
 
 func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 	h := newHarness(t)
-	u := h.user("client")
+	u := h.user(domain.RoleClient)
 	unknown := h.do("POST", "/v1/auth/login", "", `{"email":"nobody@example.com","password":"whatever-password"}`)
 	wrong := h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"whatever-password"}`)
 	requireProblem(t, unknown, http.StatusUnauthorized, "")
@@ -84,7 +85,7 @@ func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 
 func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
 	h := newHarness(t)
-	u := h.user("client")
+	u := h.user(domain.RoleClient)
 	for range 5 {
 		requireProblem(t, h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"not-the-password"}`), http.StatusUnauthorized, "")
 	}
@@ -111,7 +112,7 @@ func TestAuthRoutes_RateLimitedPerIP(t *testing.T) {
 
 func TestTokens_RevokedAtOnce(t *testing.T) {
 	h := newHarness(t)
-	u := h.user("client")
+	u := h.user(domain.RoleClient)
 	if r := h.do("GET", "/v1/me", u.token, ""); r.status != http.StatusOK {
 		t.Fatalf("me: %d", r.status)
 	}
@@ -173,7 +174,7 @@ func TestTokens_RevokedAtOnce(t *testing.T) {
 
 func TestJWT_Attacks(t *testing.T) {
 	h := newHarness(t)
-	u := h.user("client")
+	u := h.user(domain.RoleClient)
 	sid := sessionOf(t, u.token)
 	sign := func(method jwt.SigningMethod, key any, mutate func(jwt.MapClaims)) string {
 		c := jwt.MapClaims{
@@ -234,7 +235,7 @@ func TestJWT_Attacks(t *testing.T) {
 
 func TestMe_PatchChangesOnlyProfileFields(t *testing.T) {
 	h := newHarness(t)
-	u := h.user("client")
+	u := h.user(domain.RoleClient)
 	before := h.counts()
 	for _, body := range []string{
 		`{"role":"admin"}`, `{"email":"x@example.com"}`, `{"status":"disabled"}`,

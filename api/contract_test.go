@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"slices"
 	"sort"
@@ -83,7 +84,7 @@ func TestRoleMatrix(t *testing.T) {
 	documented := loadOpenAPI(t).operations()
 	tokens := map[string]string{"anonymous": ""}
 	for _, role := range []string{"client", "support", "admin"} {
-		tokens[role] = h.user(role).token
+		tokens[role] = h.user(domain.Role(role)).token
 	}
 	// Logging out everywhere ends the caller's sessions: call it last.
 	sort.SliceStable(routes, func(i, j int) bool {

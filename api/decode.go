@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"io"
 	"mime"
 	"net/http"
@@ -21,15 +22,15 @@ const maxBodyBytes = 64 << 10
 func readJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return newError(codeUnsupportedMedia, "Send the body with Content-Type: application/json.")
+		return newError(domain.CodeUnsupportedMedia, "Send the body with Content-Type: application/json.")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return newError(codeBodyTooLarge, fmt.Sprintf("The body must be at most %d bytes.", maxBodyBytes))
+			return newError(domain.CodeBodyTooLarge, fmt.Sprintf("The body must be at most %d bytes.", maxBodyBytes))
 		}
-		return newError(codeInvalidJSON, "The body could not be read.")
+		return newError(domain.CodeInvalidJSON, "The body could not be read.")
 	}
 	return decodeStrict(body, dst)
 }
@@ -49,7 +50,7 @@ func decodeStrict(body []byte, dst any) error {
 		if errors.As(err, &fe) {
 			return fieldErrors(*fe)
 		}
-		return newError(codeInvalidJSON, "The body is not a valid JSON object for this endpoint.")
+		return newError(domain.CodeInvalidJSON, "The body is not a valid JSON object for this endpoint.")
 	}
 	return nil
 }
@@ -60,13 +61,13 @@ func checkKeys(body []byte, allowed map[string]bool) error {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
-		return newError(codeInvalidJSON, "The body must be a JSON object.")
+		return newError(domain.CodeInvalidJSON, "The body must be a JSON object.")
 	}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return newError(codeInvalidJSON, "The body is not valid JSON.")
+			return newError(domain.CodeInvalidJSON, "The body is not valid JSON.")
 		}
 		key := tok.(string)
 		switch {
@@ -78,14 +79,14 @@ func checkKeys(body []byte, allowed map[string]bool) error {
 		seen[key] = true
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
-			return newError(codeInvalidJSON, "The body is not valid JSON.")
+			return newError(domain.CodeInvalidJSON, "The body is not valid JSON.")
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return newError(codeInvalidJSON, "The body is not valid JSON.")
+		return newError(domain.CodeInvalidJSON, "The body is not valid JSON.")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return newError(codeInvalidJSON, "The body has data after the JSON object.")
+		return newError(domain.CodeInvalidJSON, "The body has data after the JSON object.")
 	}
 	return nil
 }

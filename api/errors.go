@@ -8,33 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/audit"
-)
-
-// Error codes the API answers with. One table maps each to its HTTP status and title.
-const (
-	codeInvalidJSON         = "invalid_json"
-	codeValidation          = "validation_failed"
-	codeUnsupportedMedia    = "unsupported_media_type"
-	codeBodyTooLarge        = "body_too_large"
-	codeUnauthorized        = "unauthorized"
-	codeInvalidCredentials  = "invalid_credentials"
-	codeInvalidRefreshToken = "invalid_refresh_token"
-	codeForbidden           = "forbidden"
-	codeNotFound            = "not_found"
-	codeMethodNotAllowed    = "method_not_allowed"
-	codeEmailTaken          = "email_taken"
-	codeRateLimited         = "rate_limited"
-	codeIdempotencyKey      = "idempotency_key_invalid"
-	codeIdempotencyReused   = "idempotency_key_reused"
-	codeIdempotencyInFlight = "idempotency_request_in_progress"
-	codeAccountNotFound     = "account_not_found"
-	codeAccountNotActive    = "account_not_active"
-	codeCurrencyMismatch    = "currency_mismatch"
-	codeInsufficientFunds   = "insufficient_funds"
-	codeLimitExceeded       = "limit_exceeded"
-	codeOperationFailed     = "operation_failed"
-	codeUnavailable         = "service_unavailable"
-	codeInternal            = "internal_error"
+	"github.com/bankforge/bank/domain"
 )
 
 type problemKind struct {
@@ -42,30 +16,34 @@ type problemKind struct {
 	title  string
 }
 
-var problemKinds = map[string]problemKind{
-	codeInvalidJSON:         {http.StatusBadRequest, "The request body is not valid JSON for this endpoint"},
-	codeValidation:          {http.StatusUnprocessableEntity, "The request has invalid fields"},
-	codeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "The request body must be application/json"},
-	codeBodyTooLarge:        {http.StatusRequestEntityTooLarge, "The request body is too large"},
-	codeUnauthorized:        {http.StatusUnauthorized, "Authentication is required"},
-	codeInvalidCredentials:  {http.StatusUnauthorized, "Invalid email or password"},
-	codeInvalidRefreshToken: {http.StatusUnauthorized, "The refresh token is not valid"},
-	codeForbidden:           {http.StatusForbidden, "You are not allowed to do this"},
-	codeNotFound:            {http.StatusNotFound, "Not found"},
-	codeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
-	codeEmailTaken:          {http.StatusConflict, "An account with this email already exists"},
-	codeRateLimited:         {http.StatusTooManyRequests, "Too many requests"},
-	codeIdempotencyKey:      {http.StatusBadRequest, "The Idempotency-Key header is missing or malformed"},
-	codeIdempotencyReused:   {http.StatusUnprocessableEntity, "The Idempotency-Key was used for a different request"},
-	codeIdempotencyInFlight: {http.StatusConflict, "A request with this Idempotency-Key is still being processed"},
-	codeAccountNotFound:     {http.StatusNotFound, "The account does not exist"},
-	codeAccountNotActive:    {http.StatusConflict, "The account is not active"},
-	codeCurrencyMismatch:    {http.StatusUnprocessableEntity, "The currencies do not match"},
-	codeInsufficientFunds:   {http.StatusUnprocessableEntity, "Insufficient available balance"},
-	codeLimitExceeded:       {http.StatusUnprocessableEntity, "The amount is above the limit"},
-	codeOperationFailed:     {http.StatusUnprocessableEntity, "The operation failed"},
-	codeUnavailable:         {http.StatusServiceUnavailable, "The service is temporarily unavailable; retry later"},
-	codeInternal:            {http.StatusInternalServerError, "Internal error"},
+// problemKinds is the one table from a code (domain/codes.go) to the HTTP status and title a
+// client reads. A test checks that every code has its row and that api/openapi.yaml lists them.
+var problemKinds = map[domain.Code]problemKind{
+	domain.CodeEmailTaken:          {http.StatusConflict, "An account with this email already exists"},
+	domain.CodeAccountNotFound:     {http.StatusNotFound, "The account does not exist"},
+	domain.CodeAccountNotActive:    {http.StatusConflict, "The account is not active"},
+	domain.CodeCurrencyMismatch:    {http.StatusUnprocessableEntity, "The currencies do not match"},
+	domain.CodeNotOwner:            {http.StatusUnprocessableEntity, "The source account is not yours"},
+	domain.CodeInsufficientFunds:   {http.StatusUnprocessableEntity, "Insufficient available balance"},
+	domain.CodeLimitExceeded:       {http.StatusUnprocessableEntity, "The amount is above the limit"},
+	domain.CodeHoldExpired:         {http.StatusUnprocessableEntity, "The reserved funds expired"},
+	domain.CodeCanceled:            {http.StatusConflict, "The operation was canceled"},
+	domain.CodeInvalidJSON:         {http.StatusBadRequest, "The request body is not valid JSON for this endpoint"},
+	domain.CodeValidation:          {http.StatusUnprocessableEntity, "The request has invalid fields"},
+	domain.CodeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "The request body must be application/json"},
+	domain.CodeBodyTooLarge:        {http.StatusRequestEntityTooLarge, "The request body is too large"},
+	domain.CodeUnauthorized:        {http.StatusUnauthorized, "Authentication is required"},
+	domain.CodeInvalidCredentials:  {http.StatusUnauthorized, "Invalid email or password"},
+	domain.CodeInvalidRefreshToken: {http.StatusUnauthorized, "The refresh token is not valid"},
+	domain.CodeForbidden:           {http.StatusForbidden, "You are not allowed to do this"},
+	domain.CodeNotFound:            {http.StatusNotFound, "Not found"},
+	domain.CodeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
+	domain.CodeRateLimited:         {http.StatusTooManyRequests, "Too many requests"},
+	domain.CodeIdempotencyKey:      {http.StatusBadRequest, "The Idempotency-Key header is missing or malformed"},
+	domain.CodeIdempotencyReused:   {http.StatusUnprocessableEntity, "The Idempotency-Key was used for a different request"},
+	domain.CodeIdempotencyInFlight: {http.StatusConflict, "A request with this Idempotency-Key is still being processed"},
+	domain.CodeUnavailable:         {http.StatusServiceUnavailable, "The service is temporarily unavailable; retry later"},
+	domain.CodeInternal:            {http.StatusInternalServerError, "Internal error"},
 }
 
 // FieldError names one bad field of a request.
@@ -80,13 +58,13 @@ type Problem struct {
 	Title  string       `json:"title"`
 	Status int          `json:"status"`
 	Detail string       `json:"detail,omitempty"`
-	Code   string       `json:"code"`
+	Code   domain.Code  `json:"code"`
 	Errors []FieldError `json:"errors,omitempty"`
 }
 
 // apiError is an error with a problem code; handlers return it and writeError renders it.
 type apiError struct {
-	code   string
+	code   domain.Code
 	detail string
 	fields []FieldError
 	cause  error // logged for internal errors, never sent
@@ -94,28 +72,30 @@ type apiError struct {
 
 func (e *apiError) Error() string {
 	if e.cause != nil {
-		return e.code + ": " + e.cause.Error()
+		return string(e.code) + ": " + e.cause.Error()
 	}
-	return e.code + ": " + e.detail
+	return string(e.code) + ": " + e.detail
 }
 
 func (e *apiError) Unwrap() error { return e.cause }
 
-func newError(code, detail string) *apiError { return &apiError{code: code, detail: detail} }
-
-func fieldErrors(fields ...FieldError) *apiError {
-	return &apiError{code: codeValidation, detail: "See errors for the fields to fix.", fields: fields}
+func newError(code domain.Code, detail string) *apiError {
+	return &apiError{code: code, detail: detail}
 }
 
-func internalError(cause error) *apiError { return &apiError{code: codeInternal, cause: cause} }
+func fieldErrors(fields ...FieldError) *apiError {
+	return &apiError{code: domain.CodeValidation, detail: "See errors for the fields to fix.", fields: fields}
+}
 
-func newProblem(code, detail string, fields []FieldError) Problem {
+func internalError(cause error) *apiError { return &apiError{code: domain.CodeInternal, cause: cause} }
+
+func newProblem(code domain.Code, detail string, fields []FieldError) Problem {
 	kind, ok := problemKinds[code]
 	if !ok {
-		code, kind = codeInternal, problemKinds[codeInternal]
+		code, kind = domain.CodeInternal, problemKinds[domain.CodeInternal]
 	}
 	return Problem{
-		Type:   "https://docs.bank.example/problems/" + code,
+		Type:   "https://docs.bank.example/problems/" + string(code),
 		Title:  kind.title,
 		Status: kind.status,
 		Detail: detail,
@@ -131,12 +111,12 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &ae) {
 		ae = internalError(err)
 	}
-	if ae.code == codeInternal || ae.code == codeUnavailable {
+	if ae.code == domain.CodeInternal || ae.code == domain.CodeUnavailable {
 		s.logger.ErrorContext(r.Context(), "request failed", "code", ae.code, "error", err,
 			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
 		s.recordAudit(r.Context(), audit.Event{
 			ID: uuid.NewString(), Type: audit.EventInternalError, IP: clientIP(r),
-			Details: map[string]string{"code": ae.code, "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},
+			Details: map[string]string{"code": string(ae.code), "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},
 		})
 	}
 	writeProblem(w, newProblem(ae.code, ae.detail, ae.fields))

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,19 +16,19 @@ import (
 )
 
 type accountResponse struct {
-	ID               string    `json:"id"`
-	Number           string    `json:"number"`
-	Currency         string    `json:"currency"`
-	Status           string    `json:"status"`
-	Balance          int64     `json:"balance"`
-	AvailableBalance int64     `json:"available_balance"`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string               `json:"id"`
+	Number           string               `json:"number"`
+	Currency         string               `json:"currency"`
+	Status           domain.AccountStatus `json:"status"`
+	Balance          int64                `json:"balance"`
+	AvailableBalance int64                `json:"available_balance"`
+	CreatedAt        time.Time            `json:"created_at"`
 }
 
 func toAccountResponse(a db.Account) accountResponse {
 	return accountResponse{
 		ID: a.ID.String(), Number: a.Number, Currency: a.Currency, Status: a.Status,
-		Balance: a.Balance, AvailableBalance: a.Balance - a.Held, CreatedAt: a.CreatedAt.UTC(),
+		Balance: a.Balance, AvailableBalance: a.Balance - a.OnHold, CreatedAt: a.CreatedAt.UTC(),
 	}
 }
 
@@ -48,11 +49,11 @@ func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
 func (s *server) ownAccount(r *http.Request) (db.Account, error) {
 	id, ok := parseID(r.PathValue("id"))
 	if !ok {
-		return db.Account{}, newError(codeNotFound, "No such account.")
+		return db.Account{}, newError(domain.CodeNotFound, "No such account.")
 	}
 	a, err := s.store.GetUserAccount(r.Context(), db.GetUserAccountParams{ID: id, UserID: ptr(caller(r.Context()).UserID)})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return db.Account{}, newError(codeNotFound, "No such account.")
+		return db.Account{}, newError(domain.CodeNotFound, "No such account.")
 	} else if err != nil {
 		return db.Account{}, internalError(fmt.Errorf("get account: %w", err))
 	}
@@ -91,12 +92,12 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) error {
 		}
 		openedBy = "api/" + p.UserID.String() + "/" + key
 	}
-	a, err := s.store.OpenAccount(r.Context(), p.UserID, req.Currency, openedBy)
+	a, err := s.store.OpenAccountTx(r.Context(), p.UserID, req.Currency, openedBy)
 	if err != nil {
 		return internalError(err)
 	}
 	if a.Currency != req.Currency || a.UserID == nil || *a.UserID != p.UserID {
-		return newError(codeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+		return newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
 	}
 	w.Header().Set("Location", "/v1/accounts/"+a.ID.String())
 	writeJSON(w, http.StatusCreated, toAccountResponse(a))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 
@@ -18,22 +19,22 @@ type cashMovementRequest struct {
 }
 
 func (s *server) deposit(w http.ResponseWriter, r *http.Request) error {
-	return s.cashMovement(w, r, "deposit")
+	return s.cashMovement(w, r, domain.KindDeposit)
 }
 func (s *server) withdraw(w http.ResponseWriter, r *http.Request) error {
-	return s.cashMovement(w, r, "withdrawal")
+	return s.cashMovement(w, r, domain.KindWithdrawal)
 }
 
 // cashMovement moves money between a customer account and the cash account of its currency: a
 // deposit credits the customer, a withdrawal debits them. It runs as a transfer workflow.
-func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind string) error {
+func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domain.TransferKind) error {
 	key, err := idempotencyKey(r)
 	if err != nil {
 		return err
 	}
 	id, ok := parseID(r.PathValue("id"))
 	if !ok {
-		return newError(codeAccountNotFound, "No such account.")
+		return newError(domain.CodeAccountNotFound, "No such account.")
 	}
 	var req cashMovementRequest
 	if err := readJSON(w, r, &req); err != nil {
@@ -49,20 +50,20 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind strin
 	}
 	ctx := r.Context()
 	customer, err := s.store.GetAccount(ctx, id)
-	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && customer.Kind != "customer") {
-		return newError(codeAccountNotFound, "No such customer account.")
+	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && customer.Kind != domain.AccountCustomer) {
+		return newError(domain.CodeAccountNotFound, "No such customer account.")
 	} else if err != nil {
 		return internalError(fmt.Errorf("get account: %w", err))
 	}
 	if customer.Currency != req.Currency {
 		return fieldErrors(FieldError{Field: "currency", Message: "must be the account's currency, " + customer.Currency})
 	}
-	cash, err := s.store.GetCashAccount(ctx, req.Currency)
+	cash, err := s.store.GetCashAccount(ctx, db.GetCashAccountParams{Kind: domain.AccountCash, Currency: req.Currency})
 	if err != nil {
 		return internalError(fmt.Errorf("get cash account: %w", db.NotFound(err)))
 	}
 	in := transferIntent{kind: kind, from: cash, to: customer, amount: amount, currency: req.Currency, desc: strings.TrimSpace(req.Description)}
-	if kind == "withdrawal" {
+	if kind == domain.KindWithdrawal {
 		in.from, in.to = customer, cash
 	}
 	return s.startTransfer(w, r, key, struct {
@@ -107,7 +108,7 @@ func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	events, err := s.audit.Events(r.Context(), f)
 	if err != nil {
-		return &apiError{code: codeUnavailable, detail: "The audit log is not available right now.", cause: err}
+		return &apiError{code: domain.CodeUnavailable, detail: "The audit log is not available right now.", cause: err}
 	}
 	writeJSON(w, http.StatusOK, auditEventsResponse{Items: events})
 	return nil

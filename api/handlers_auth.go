@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"time"
@@ -61,7 +62,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 		return internalError(fmt.Errorf("check email: %w", err))
 	}
 	if exists {
-		return newError(codeEmailTaken, "Log in instead, or reset your password.")
+		return newError(domain.CodeEmailTaken, "Log in instead, or reset your password.")
 	}
 	hash, err := s.hasher.Hash(req.Password)
 	if err != nil {
@@ -77,7 +78,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 		}); err != nil {
 			return fmt.Errorf("create registration: %w", err)
 		}
-		return q.CreateOperation(r.Context(), db.CreateOperationParams{ID: opID, Kind: "registration", WorkflowID: wfID})
+		return q.CreateOperation(r.Context(), db.CreateOperationParams{ID: opID, Kind: domain.OperationRegistration, WorkflowID: wfID})
 	})
 	if err != nil {
 		return internalError(err)
@@ -92,12 +93,12 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 		if derr := s.store.DeleteRegistration(context.WithoutCancel(r.Context()), opID); derr != nil {
 			s.logger.ErrorContext(r.Context(), "delete unstarted registration", "error", derr)
 		}
-		return &apiError{code: codeUnavailable, detail: "Registration could not start; try again.", cause: fmt.Errorf("start registration: %w", err)}
+		return &apiError{code: domain.CodeUnavailable, detail: "Registration could not start; try again.", cause: fmt.Errorf("start registration: %w", err)}
 	}
 	now := s.now().UTC()
 	w.Header().Set("Location", "/v1/operations/"+opID)
 	writeJSON(w, http.StatusAccepted, operationResponse{
-		ID: opID, Kind: "registration", Status: "running", CreatedAt: now, UpdatedAt: now,
+		ID: opID, Kind: domain.OperationRegistration, Status: domain.OperationRunning, CreatedAt: now, UpdatedAt: now,
 	})
 	return nil
 }
@@ -138,7 +139,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 			ID: uuid.NewString(), Type: audit.EventLoginFailed, UserID: userID, Email: email,
 			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]string{"reason": reason},
 		})
-		return newError(codeInvalidCredentials, "Check your email and password. After repeated failures, logging in is paused for a while.")
+		return newError(domain.CodeInvalidCredentials, "Check your email and password. After repeated failures, logging in is paused for a while.")
 	}
 
 	u, err := s.store.GetUserByEmail(ctx, email)
@@ -167,8 +168,8 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		return failed(u.ID.String(), "wrong_password")
-	case u.Status != "active":
-		return failed(u.ID.String(), "user_"+u.Status)
+	case u.Status != domain.UserActive:
+		return failed(u.ID.String(), "user_"+string(u.Status))
 	}
 	if err := s.store.ResetFailedLogins(ctx, u.ID); err != nil {
 		return internalError(fmt.Errorf("reset failed logins: %w", err))
@@ -271,13 +272,13 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 				IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Subject: old.SessionID.String(),
 			})
 		}
-		return newError(codeInvalidRefreshToken, "Log in again.")
+		return newError(domain.CodeInvalidRefreshToken, "Log in again.")
 	} else if err != nil {
 		return internalError(fmt.Errorf("rotate refresh token: %w", err))
 	}
 	p, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: used.SessionID, UserID: used.UserID})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return newError(codeInvalidRefreshToken, "Log in again.")
+		return newError(domain.CodeInvalidRefreshToken, "Log in again.")
 	} else if err != nil {
 		return internalError(fmt.Errorf("load session: %w", err))
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"time"
@@ -14,13 +15,13 @@ import (
 )
 
 type userResponse struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	FullName  string    `json:"full_name"`
-	Phone     *string   `json:"phone"`
-	Role      string    `json:"role"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string            `json:"id"`
+	Email     string            `json:"email"`
+	FullName  string            `json:"full_name"`
+	Phone     *string           `json:"phone"`
+	Role      domain.Role       `json:"role"`
+	Status    domain.UserStatus `json:"status"`
+	CreatedAt time.Time         `json:"created_at"`
 }
 
 func toUserResponse(u db.User) userResponse {
@@ -151,9 +152,9 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) error
 	if err := v.err(); err != nil {
 		return err
 	}
-	items, err := s.audit.Notifications(r.Context(), caller(r.Context()).UserID.String(), int64(limit))
+	items, err := s.inbox.Notifications(r.Context(), caller(r.Context()).UserID.String(), int64(limit))
 	if err != nil {
-		return &apiError{code: codeUnavailable, detail: "Notifications are not available right now.", cause: err}
+		return &apiError{code: domain.CodeUnavailable, detail: "Notifications are not available right now.", cause: err}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil

@@ -17,13 +17,13 @@ import (
 )
 
 type operationResponse struct {
-	ID        string          `json:"id"`
-	Kind      string          `json:"kind"`
-	Status    string          `json:"status"`
-	Result    json.RawMessage `json:"result"`
-	Error     *Problem        `json:"error"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	ID        string                 `json:"id"`
+	Kind      domain.OperationKind   `json:"kind"`
+	Status    domain.OperationStatus `json:"status"`
+	Result    json.RawMessage        `json:"result"`
+	Error     *Problem               `json:"error"`
+	CreatedAt time.Time              `json:"created_at"`
+	UpdatedAt time.Time              `json:"updated_at"`
 }
 
 // getOperation reports an operation's status from its workflow. Operations started by a user are
@@ -32,7 +32,7 @@ type operationResponse struct {
 func (s *server) getOperation(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if _, ok := parseID(id); !ok {
-		return newError(codeNotFound, "No such operation.")
+		return newError(domain.CodeNotFound, "No such operation.")
 	}
 	wait, err := s.waitParam(r)
 	if err != nil {
@@ -41,14 +41,14 @@ func (s *server) getOperation(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	op, err := s.store.GetOperation(ctx, id)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return newError(codeNotFound, "No such operation.")
+		return newError(domain.CodeNotFound, "No such operation.")
 	} else if err != nil {
 		return internalError(fmt.Errorf("get operation: %w", err))
 	}
 	if op.UserID != nil {
 		p, err := s.principalOf(r)
 		if err != nil || p.UserID != *op.UserID {
-			return newError(codeNotFound, "No such operation.")
+			return newError(domain.CodeNotFound, "No such operation.")
 		}
 	}
 	resp, err := s.operationStatus(ctx, op, wait)
@@ -60,7 +60,7 @@ func (s *server) getOperation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time.Duration) (operationResponse, error) {
-	resp := operationResponse{ID: op.ID, Kind: op.Kind, Status: "running", CreatedAt: op.CreatedAt.UTC(), UpdatedAt: op.CreatedAt.UTC()}
+	resp := operationResponse{ID: op.ID, Kind: op.Kind, Status: domain.OperationRunning, CreatedAt: op.CreatedAt.UTC(), UpdatedAt: op.CreatedAt.UTC()}
 	run := s.workflows.GetWorkflow(ctx, op.WorkflowID, "")
 	if wait > 0 {
 		wctx, cancel := context.WithTimeout(ctx, wait)
@@ -72,7 +72,7 @@ func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time
 	if errors.As(err, &notFound) {
 		return resp, nil // accepted, not yet visible
 	} else if err != nil {
-		return resp, &apiError{code: codeUnavailable, detail: "The operation's status is not available right now.", cause: fmt.Errorf("describe workflow: %w", err)}
+		return resp, &apiError{code: domain.CodeUnavailable, detail: "The operation's status is not available right now.", cause: fmt.Errorf("describe workflow: %w", err)}
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	if t := info.GetCloseTime(); t != nil && t.IsValid() {
@@ -86,10 +86,10 @@ func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time
 		if err := run.Get(ctx, &result); err != nil {
 			return resp, internalError(fmt.Errorf("get workflow result: %w", err))
 		}
-		resp.Status, resp.Result = "completed", result
+		resp.Status, resp.Result = domain.OperationCompleted, result
 		return resp, nil
 	default:
-		resp.Status = "failed"
+		resp.Status = domain.OperationFailed
 		err := run.Get(ctx, nil)
 		p := operationProblem(err)
 		resp.Error = &p
@@ -97,26 +97,16 @@ func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time
 	}
 }
 
-// operationProblem turns a workflow's failure into the problem a client reads: business refusals by
-// their type, anything else as a generic failure.
+// operationProblem turns a workflow's failure into the problem a client reads: a refusal by its
+// code, a cancellation as canceled, anything else as an internal error.
 func operationProblem(err error) Problem {
 	var appErr *temporal.ApplicationError
-	errType := domain.ErrTypeInternal
-	if errors.As(err, &appErr) {
-		errType = appErr.Type()
-	} else if temporal.IsCanceledError(err) {
-		errType = domain.ErrTypeCanceled
+	code := domain.CodeInternal
+	switch {
+	case temporal.IsCanceledError(err):
+		code = domain.CodeCanceled
+	case errors.As(err, &appErr) && domain.Code(appErr.Type()).Known():
+		code = domain.Code(appErr.Type())
 	}
-	code := map[string]string{
-		domain.ErrTypeEmailTaken:        codeEmailTaken,
-		domain.ErrTypeAccountNotFound:   codeAccountNotFound,
-		domain.ErrTypeAccountNotActive:  codeAccountNotActive,
-		domain.ErrTypeCurrencyMismatch:  codeCurrencyMismatch,
-		domain.ErrTypeInsufficientFunds: codeInsufficientFunds,
-		domain.ErrTypeLimitExceeded:     codeLimitExceeded,
-	}[errType]
-	if code == "" {
-		code = codeOperationFailed
-	}
-	return newProblem(code, domain.CustomerMessage(errType), nil)
+	return newProblem(code, code.Message(), nil)
 }

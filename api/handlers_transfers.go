@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"time"
@@ -26,26 +27,26 @@ type transferRequest struct {
 }
 
 type stepResponse struct {
-	Name   string    `json:"name"`
-	Status string    `json:"status"`
-	Detail string    `json:"detail,omitempty"`
-	At     time.Time `json:"at"`
+	Name   domain.TransferStep `json:"name"`
+	Status domain.StepStatus   `json:"status"`
+	Detail string              `json:"detail,omitempty"`
+	At     time.Time           `json:"at"`
 }
 
 type transferResponse struct {
-	ID            string         `json:"id"`
-	Kind          string         `json:"kind"`
-	Status        string         `json:"status"`
-	FromAccountID string         `json:"from_account_id"`
-	ToAccountID   string         `json:"to_account_id"`
-	Amount        int64          `json:"amount"`
-	Currency      string         `json:"currency"`
-	Description   string         `json:"description"`
-	FailureCode   *string        `json:"failure_code"`
-	FailureReason *string        `json:"failure_reason"`
-	Steps         []stepResponse `json:"steps"`
-	CreatedAt     time.Time      `json:"created_at"`
-	CompletedAt   *time.Time     `json:"completed_at"`
+	ID            string                `json:"id"`
+	Kind          domain.TransferKind   `json:"kind"`
+	Status        domain.TransferStatus `json:"status"`
+	FromAccountID string                `json:"from_account_id"`
+	ToAccountID   string                `json:"to_account_id"`
+	Amount        int64                 `json:"amount"`
+	Currency      string                `json:"currency"`
+	Description   string                `json:"description"`
+	FailureCode   *domain.Code          `json:"failure_code"`
+	FailureReason *string               `json:"failure_reason"`
+	Steps         []stepResponse        `json:"steps"`
+	CreatedAt     time.Time             `json:"created_at"`
+	CompletedAt   *time.Time            `json:"completed_at"`
 }
 
 func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse {
@@ -55,7 +56,7 @@ func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse
 		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: []stepResponse{},
 		CreatedAt: t.CreatedAt.UTC(),
 	}
-	out.Steps = append(out.Steps, stepResponse{Name: "accepted", Status: "ok", At: t.CreatedAt.UTC()})
+	out.Steps = append(out.Steps, stepResponse{Name: domain.StepAccepted, Status: domain.StepOK, At: t.CreatedAt.UTC()})
 	for _, st := range steps {
 		out.Steps = append(out.Steps, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
 	}
@@ -67,7 +68,7 @@ func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse
 
 // transferIntent is a validated request to move money, ready to be recorded and started.
 type transferIntent struct {
-	kind     string
+	kind     domain.TransferKind
 	from, to db.Account
 	amount   int64
 	currency string
@@ -118,7 +119,7 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 
 	from, err := s.store.GetUserAccount(ctx, db.GetUserAccountParams{ID: fromID, UserID: &p.UserID})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return &apiError{code: codeAccountNotFound, detail: "You have no such account.", fields: []FieldError{{Field: "from_account_id", Message: "is not one of your accounts"}}}
+		return &apiError{code: domain.CodeAccountNotFound, detail: "You have no such account.", fields: []FieldError{{Field: "from_account_id", Message: "is not one of your accounts"}}}
 	} else if err != nil {
 		return internalError(fmt.Errorf("get source account: %w", err))
 	}
@@ -130,8 +131,8 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		to, err = s.store.GetAccount(ctx, toID)
 	}
-	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && to.Kind != "customer") {
-		return &apiError{code: codeAccountNotFound, detail: "The destination account does not exist.", fields: []FieldError{{Field: field, Message: "does not name an account"}}}
+	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && to.Kind != domain.AccountCustomer) {
+		return &apiError{code: domain.CodeAccountNotFound, detail: "The destination account does not exist.", fields: []FieldError{{Field: field, Message: "does not name an account"}}}
 	} else if err != nil {
 		return internalError(fmt.Errorf("get destination account: %w", err))
 	}
@@ -140,7 +141,7 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.ToAccountID, req.ToAccountNumber = to.ID.String(), "" // one canonical form for the key's hash
 	return s.startTransfer(w, r, key, req, transferIntent{
-		kind: "transfer", from: from, to: to, amount: amount, currency: req.Currency, desc: strings.TrimSpace(req.Description),
+		kind: domain.KindTransfer, from: from, to: to, amount: amount, currency: req.Currency, desc: strings.TrimSpace(req.Description),
 	})
 }
 
@@ -177,7 +178,7 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 			t, err = s.store.GetTransfer(ctx, id)
 			if err == nil && (t.Kind != in.kind || t.FromAccountID != in.from.ID || t.ToAccountID != in.to.ID ||
 				t.Amount != in.amount || t.Currency != in.currency || t.Description != in.desc) {
-				return idempotentResponse{}, newError(codeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+				return idempotentResponse{}, newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
 			}
 		}
 		if err != nil {
@@ -201,7 +202,7 @@ func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error
 	_, err := s.workflows.ExecuteWorkflow(ctx, opts, workflows.Transfer, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
-		return &apiError{code: codeUnavailable, detail: "The transfer is recorded but could not start; retry with the same Idempotency-Key.", cause: fmt.Errorf("start transfer workflow: %w", err)}
+		return &apiError{code: domain.CodeUnavailable, detail: "The transfer is recorded but could not start; retry with the same Idempotency-Key.", cause: fmt.Errorf("start transfer workflow: %w", err)}
 	}
 	return nil
 }
@@ -211,7 +212,7 @@ func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error
 func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	id, ok := parseID(r.PathValue("id"))
 	if !ok {
-		return newError(codeNotFound, "No such transfer.")
+		return newError(domain.CodeNotFound, "No such transfer.")
 	}
 	wait, err := s.waitParam(r)
 	if err != nil {
@@ -221,7 +222,7 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	read := func() (db.Transfer, error) {
 		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
-			return t, newError(codeNotFound, "No such transfer.")
+			return t, newError(domain.CodeNotFound, "No such transfer.")
 		} else if err != nil {
 			return t, internalError(fmt.Errorf("get transfer: %w", err))
 		}
@@ -263,7 +264,7 @@ func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Dura
 	for {
 		// Read after subscribing, so an end committed in between is not missed.
 		t, err := read()
-		if err != nil || t.Status != db.TransferPending {
+		if err != nil || t.Status != domain.TransferPending {
 			return t, err
 		}
 		select {

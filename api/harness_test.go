@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/bankforge/bank/domain"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/testenv"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/password"
 )
 
@@ -98,8 +100,8 @@ func (m *memAudit) Events(context.Context, audit.Filter) ([]audit.Event, error) 
 	return append([]audit.Event(nil), m.events...), nil
 }
 
-func (m *memAudit) Notifications(context.Context, string, int64) ([]audit.Notification, error) {
-	return []audit.Notification{}, nil
+func (m *memAudit) Notifications(context.Context, string, int64) ([]inbox.Notification, error) {
+	return []inbox.Notification{}, nil
 }
 
 func (m *memAudit) ofType(typ string) []audit.Event {
@@ -157,7 +159,7 @@ func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 		f(&h.cfg)
 	}
 	handler, err := api.New(context.Background(), h.cfg, api.Deps{
-		Store: h.store, Workflows: h.workflows, Audit: h.audit, Hasher: h.hasher, TransferFinished: finished,
+		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.audit, Hasher: h.hasher, TransferFinished: finished,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  map[string]func(context.Context) error{"postgres": h.store.Ping},
 	})
@@ -220,7 +222,7 @@ type user struct {
 }
 
 // user creates an active user with role and logs them in.
-func (h *harness) user(role string) user {
+func (h *harness) user(role domain.Role) user {
 	h.t.Helper()
 	pw := "correct-Horse-" + uuid.NewString()[:8]
 	hash, err := h.hasher.Hash(pw)
@@ -228,7 +230,7 @@ func (h *harness) user(role string) user {
 		h.t.Fatal(err)
 	}
 	u, err := h.store.CreateActiveUser(context.Background(), db.CreateActiveUserParams{
-		ID: uuid.New(), Email: uuid.NewString()[:8] + "@example.com", PasswordHash: hash, FullName: "Test " + role, Role: role,
+		ID: uuid.New(), Email: uuid.NewString()[:8] + "@example.com", PasswordHash: hash, FullName: "Test " + string(role), Role: role,
 	})
 	if err != nil {
 		h.t.Fatal(err)
@@ -255,7 +257,7 @@ func (h *harness) login(email, pw string) (string, string) {
 func (h *harness) account(u user, currency string, balance int64) db.Account {
 	h.t.Helper()
 	ctx := context.Background()
-	a, err := h.store.OpenAccount(ctx, u.ID, currency, "test/"+uuid.NewString())
+	a, err := h.store.OpenAccountTx(ctx, u.ID, currency, "test/"+uuid.NewString())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -312,17 +314,17 @@ func requireProblem(t *testing.T, r response, status int, field string) {
 func (h *harness) deposit(a db.Account, amount int64) {
 	h.t.Helper()
 	ctx := context.Background()
-	cash, _ := h.store.GetCashAccount(ctx, a.Currency)
+	cash, _ := h.store.GetCashAccount(ctx, db.GetCashAccountParams{Kind: domain.AccountCash, Currency: a.Currency})
 	id := uuid.New()
-	tr, err := h.store.CreateTransfer(ctx, db.CreateTransferParams{ID: id, Kind: "deposit", InitiatedBy: *a.UserID,
+	tr, err := h.store.CreateTransfer(ctx, db.CreateTransferParams{ID: id, Kind: domain.KindDeposit, InitiatedBy: *a.UserID,
 		FromAccountID: cash.ID, ToAccountID: a.ID, Amount: amount, Currency: a.Currency, WorkflowID: "seed-" + id.String()})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.store.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+	if err := h.store.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.store.PostTransfer(ctx, tr, "seed/"+id.String()); err != nil {
+	if err := h.store.PostTransferTx(ctx, tr, "seed/"+id.String()); err != nil {
 		h.t.Fatal(err)
 	}
 	time.Sleep(2 * time.Millisecond) // distinct timestamps keep "newest first" unambiguous

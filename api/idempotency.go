@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"regexp"
 	"time"
@@ -25,7 +26,7 @@ const staleClaim = 30 * time.Second
 func idempotencyKey(r *http.Request) (string, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if !idempotencyKeyRe.MatchString(key) {
-		return "", newError(codeIdempotencyKey, "Send an Idempotency-Key header of 8 to 128 letters, digits or _ . : - (a UUID is a good choice).")
+		return "", newError(domain.CodeIdempotencyKey, "Send an Idempotency-Key header of 8 to 128 letters, digits or _ . : - (a UUID is a good choice).")
 	}
 	return key, nil
 }
@@ -60,7 +61,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 			return internalError(fmt.Errorf("get idempotency key: %w", db.NotFound(err)))
 		}
 		if string(prior.RequestHash) != string(hash) {
-			return newError(codeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+			return newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
 		}
 		if prior.StatusCode != nil {
 			if prior.Location != nil {
@@ -80,7 +81,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 			return internalError(fmt.Errorf("take over idempotency key: %w", err))
 		}
 		if n == 0 {
-			return newError(codeIdempotencyInFlight, "The first request with this key has not answered yet; retry in a moment.")
+			return newError(domain.CodeIdempotencyInFlight, "The first request with this key has not answered yet; retry in a moment.")
 		}
 	case err != nil:
 		return internalError(fmt.Errorf("claim idempotency key: %w", err))

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"github.com/bankforge/bank/domain"
 	"strings"
 	"testing"
 )
@@ -9,9 +10,9 @@ import (
 // and changes nothing.
 func TestBadInput_EveryRoute(t *testing.T) {
 	h := newHarness(t)
-	client := h.user("client")
-	admin := h.user("admin")
-	other := h.user("client")
+	client := h.user(domain.RoleClient)
+	admin := h.user(domain.RoleAdmin)
+	other := h.user(domain.RoleClient)
 	src := h.account(client, "USD", 10_000)
 	dst := h.account(other, "USD", 0)
 	eur := h.account(other, "EUR", 0)

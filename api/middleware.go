@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,7 +72,7 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 					logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()),
 						"request_id", requestID(r.Context()))
 					if rec.status == 0 {
-						writeProblem(rec, newProblem(codeInternal, "", nil))
+						writeProblem(rec, newProblem(domain.CodeInternal, "", nil))
 					}
 				}
 				logger.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
@@ -142,7 +143,7 @@ func (s *server) rateLimit(l *rateLimiter) func(http.Handler) http.Handler {
 			if ok, retry := l.admit(clientIP(r)); !ok {
 				secs := int((retry + time.Second - 1) / time.Second)
 				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-				s.writeError(w, r, newError(codeRateLimited, "Too many requests from your address; retry after the time in Retry-After."))
+				s.writeError(w, r, newError(domain.CodeRateLimited, "Too many requests from your address; retry after the time in Retry-After."))
 				return
 			}
 			next.ServeHTTP(w, r)

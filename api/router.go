@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/bankforge/bank/domain"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -23,10 +24,10 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(withRequestID, logRequests(s.logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, newError(codeNotFound, "No such route."))
+		s.writeError(w, r, newError(domain.CodeNotFound, "No such route."))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, newError(codeMethodNotAllowed, "This route does not take "+r.Method+"."))
+		s.writeError(w, r, newError(domain.CodeMethodNotAllowed, "This route does not take "+r.Method+"."))
 	})
 
 	// Public.
@@ -62,11 +63,11 @@ func (s *server) routes() http.Handler {
 
 	// Staff.
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate, s.allow(roleAdmin, roleSupport))
+		r.Use(s.authenticate, s.allow(domain.RoleAdmin, domain.RoleSupport))
 		r.Get("/v1/admin/audit-events", s.handle(s.listAuditEvents))
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate, s.allow(roleAdmin))
+		r.Use(s.authenticate, s.allow(domain.RoleAdmin))
 		r.Post("/v1/admin/accounts/{id}/deposits", s.handle(s.deposit))
 		r.Post("/v1/admin/accounts/{id}/withdrawals", s.handle(s.withdraw))
 		r.Get("/v1/admin/ledger-check", s.handle(s.ledgerCheck))

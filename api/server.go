@@ -14,6 +14,7 @@ import (
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/password"
 )
 
@@ -24,11 +25,15 @@ type Workflows interface {
 	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
 }
 
-// AuditLog records security events and reads the audit log and notifications back.
+// AuditLog records security events and reads the audit log back.
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 	Events(ctx context.Context, f audit.Filter) ([]audit.Event, error)
-	Notifications(ctx context.Context, userID string, limit int64) ([]audit.Notification, error)
+}
+
+// Inbox reads a user's notifications.
+type Inbox interface {
+	Notifications(ctx context.Context, userID string, limit int64) ([]inbox.Notification, error)
 }
 
 // Events tells when something named by a key happens (a transfer ending, by its id).
@@ -66,6 +71,7 @@ type Deps struct {
 	Store     *db.Store
 	Workflows Workflows
 	Audit     AuditLog
+	Inbox     Inbox
 	Hasher    *password.Hasher
 	Logger    *slog.Logger
 	// TransferFinished, when set, wakes requests waiting on a transfer as soon as it ends; without
@@ -81,6 +87,7 @@ type server struct {
 	store      *db.Store
 	workflows  Workflows
 	audit      AuditLog
+	inbox      Inbox
 	hasher     *password.Hasher
 	logger     *slog.Logger
 	finished   Events
@@ -120,6 +127,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		store:      deps.Store,
 		workflows:  deps.Workflows,
 		audit:      deps.Audit,
+		inbox:      deps.Inbox,
 		hasher:     deps.Hasher,
 		logger:     deps.Logger,
 		finished:   deps.TransferFinished,

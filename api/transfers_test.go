@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"sync"
 	"testing"
@@ -24,7 +25,7 @@ type transferBody struct {
 
 func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
 	h := newHarness(t)
-	alice, bob := h.user("client"), h.user("client")
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
 	body := `{"from_account_id":"` + src.ID.String() + `","to_account_number":"` + dst.Number + `","amount":"12.34","currency":"USD","description":"rent"}`
@@ -65,12 +66,12 @@ func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
 			t.Fatalf("GET transfer as party: %d", r.status)
 		}
 	}
-	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID, h.user("client").token, ""), http.StatusNotFound, "")
+	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID, h.user(domain.RoleClient).token, ""), http.StatusNotFound, "")
 }
 
 func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
 	h := newHarness(t)
-	alice, bob := h.user("client"), h.user("client")
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
 	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
@@ -101,7 +102,7 @@ func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
 
 func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
 	h := newHarness(t)
-	alice, bob := h.user("client"), h.user("client")
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
 	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
@@ -120,7 +121,7 @@ func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
 
 func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
 	h := newHarness(t)
-	alice, bob := h.user("client"), h.user("client")
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
 	base := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","currency":"USD","amount":`
@@ -132,7 +133,7 @@ func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
 
 func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
 	h := newHarness(t)
-	alice, bob := h.user("client"), h.user("client")
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
 	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
@@ -152,7 +153,7 @@ func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
 
 func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
 	h := newHarness(t)
-	admin, alice := h.user("admin"), h.user("client")
+	admin, alice := h.user(domain.RoleAdmin), h.user(domain.RoleClient)
 	acc := h.account(alice, "COP", 0)
 	path := "/v1/admin/accounts/" + acc.ID.String() + "/deposits"
 	body := `{"amount":"1500.50","currency":"COP","description":"cash"}`
@@ -177,7 +178,7 @@ func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
 
 func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
 	h := newHarness(t)
-	alice := h.user("client")
+	alice := h.user(domain.RoleClient)
 	r := h.do("POST", "/v1/accounts", alice.token, `{"currency":"EUR"}`, "Idempotency-Key", "open-eur-account")
 	if r.status != http.StatusCreated {
 		t.Fatalf("open: %d %s", r.status, r.body)
@@ -234,7 +235,7 @@ func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
 
 func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
 	h := newHarness(t, func(c *api.Config) { c.MaxWait = 10 * time.Second })
-	alice, bob := h.user("client"), h.user("client")
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
 	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":700,"currency":"USD"}`
@@ -255,10 +256,10 @@ func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		id, _ := uuid.Parse(tr.ID)
 		t2, _ := h.store.GetTransfer(context.Background(), id)
-		if _, err := h.store.PlaceHold(context.Background(), t2, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+		if err := h.store.PlaceHoldTx(context.Background(), t2, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 			t.Error(err)
 		}
-		if _, err := h.store.PostTransfer(context.Background(), t2, "test/"+tr.ID); err != nil {
+		if err := h.store.PostTransferTx(context.Background(), t2, "test/"+tr.ID); err != nil {
 			t.Error(err)
 		}
 	}()

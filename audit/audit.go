@@ -1,4 +1,4 @@
-// Package audit keeps the bank's audit log and the customers' notifications in MongoDB.
+// Package audit keeps the bank's audit log in MongoDB: who did what, when, from where.
 //
 // Every write names its document id. Ids of events that workflows write derive from the workflow id
 // and step, so an activity that runs twice stores one event.
@@ -41,26 +41,14 @@ type Event struct {
 	Details   map[string]string `bson:"details,omitempty" json:"details,omitempty"`
 }
 
-// Notification is a message for one user, shown in the app and sent by email.
-type Notification struct {
-	ID     string     `bson:"_id" json:"id"`
-	UserID string     `bson:"user_id" json:"user_id"`
-	Kind   string     `bson:"kind" json:"kind"`
-	Title  string     `bson:"title" json:"title"`
-	Body   string     `bson:"body" json:"body"`
-	At     time.Time  `bson:"at" json:"at"`
-	ReadAt *time.Time `bson:"read_at,omitempty" json:"read_at,omitempty"`
-}
-
-// Store writes and reads the audit log and notifications.
+// Store writes and reads the audit log.
 type Store struct {
-	events        *mongo.Collection
-	notifications *mongo.Collection
+	events *mongo.Collection
 }
 
 // NewStore returns a Store over the named database.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{events: db.Collection("audit_events"), notifications: db.Collection("notifications")}
+	return &Store{events: db.Collection("audit_events")}
 }
 
 // Connect opens a client for uri and checks that the server answers.
@@ -85,44 +73,6 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 		e.At = time.Now().UTC()
 	}
 	return insertOnce(ctx, s.events, e)
-}
-
-// Notify stores notifications, each once: one whose id is already stored is left as it is.
-func (s *Store) Notify(ctx context.Context, ns ...Notification) error {
-	if len(ns) == 0 {
-		return nil
-	}
-	docs := make([]any, 0, len(ns))
-	now := time.Now().UTC()
-	for _, n := range ns {
-		if n.ID == "" || n.UserID == "" {
-			return errors.New("notification needs an id and a user")
-		}
-		if n.At.IsZero() {
-			n.At = now
-		}
-		docs = append(docs, n)
-	}
-	// Unordered: a duplicate (a retried write) does not stop the others.
-	_, err := s.notifications.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil && !onlyDuplicates(err) {
-		return fmt.Errorf("insert notifications: %w", err)
-	}
-	return nil
-}
-
-// onlyDuplicates reports whether every write error of a bulk insert is a duplicate key.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
-		return mongo.IsDuplicateKeyError(err)
-	}
-	for _, we := range bwe.WriteErrors {
-		if !mongo.IsDuplicateKeyError(we) {
-			return false
-		}
-	}
-	return true
 }
 
 func insertOnce(ctx context.Context, c *mongo.Collection, doc any) error {
@@ -179,23 +129,6 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 	return out, nil
 }
 
-// Notifications returns a user's notifications, newest first.
-func (s *Store) Notifications(ctx context.Context, userID string, limit int64) ([]Notification, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
-	cur, err := s.notifications.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
-		options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("find notifications: %w", err)
-	}
-	out := []Notification{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read notifications: %w", err)
-	}
-	return out, nil
-}
-
 // EnsureIndexes creates the indexes the audit queries use.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if _, err := s.events.Indexes().CreateMany(ctx, []mongo.IndexModel{
@@ -204,11 +137,6 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}}},
 	}); err != nil {
 		return fmt.Errorf("create audit indexes: %w", err)
-	}
-	if _, err := s.notifications.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}},
-	}); err != nil {
-		return fmt.Errorf("create notification indexes: %w", err)
 	}
 	return nil
 }

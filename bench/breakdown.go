@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,7 +74,7 @@ func traceOne(ctx context.Context, tc client.Client, store *db.Store, id string)
 	if err != nil {
 		return nil, fmt.Errorf("steps of %s: %w", id, err)
 	}
-	at := map[string]time.Time{}
+	at := map[domain.TransferStep]time.Time{}
 	for _, s := range steps {
 		at[s.Name] = s.At
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,7 +62,7 @@ func emptyTransfer(ctx workflow.Context, in workflows.TransferInput) (workflows.
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	if _, tagged := workflow.GetTypedSearchAttributes(ctx).GetKeyword(workflows.TransferStatusKey); tagged {
-		if err := workflow.UpsertTypedSearchAttributes(dctx, workflows.TransferStatusKey.ValueSet(workflows.StatusCompleted)); err != nil {
+		if err := workflow.UpsertTypedSearchAttributes(dctx, workflows.TransferStatusKey.ValueSet(string(domain.TransferCompleted))); err != nil {
 			return workflows.TransferResult{}, err
 		}
 	}
@@ -69,7 +70,7 @@ func emptyTransfer(ctx workflow.Context, in workflows.TransferInput) (workflows.
 	if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, ref).Get(rctx, nil); err != nil {
 		return workflows.TransferResult{}, err
 	}
-	return workflows.TransferResult{TransferID: in.TransferID, Status: workflows.StatusCompleted}, nil
+	return workflows.TransferResult{TransferID: in.TransferID, Status: domain.TransferCompleted}, nil
 }
 
 // emptyPath runs a worker for the empty workflow inside this process, with the bank worker's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -150,19 +151,19 @@ func (l *apiLoad) one(ctx context.Context, rec *recorder, due time.Time) {
 			}
 			kind, detail := requestErrorKind("poll", resp, err)
 			rec.fail(kind, detail)
-		case cur.Status == "completed":
+		case cur.Status == domain.TransferCompleted:
 			rec.complete(time.Since(due), tr.ID)
 			return
-		case cur.Status != "pending":
+		case cur.Status != domain.TransferPending:
 			code := "none"
 			if cur.FailureCode != nil {
-				code = *cur.FailureCode
+				code = string(*cur.FailureCode)
 			}
 			reason := ""
 			if cur.FailureReason != nil {
 				reason = *cur.FailureReason
 			}
-			rec.fail("final:"+cur.Status+":"+code, reason)
+			rec.fail("final:"+string(cur.Status)+":"+code, reason)
 			return
 		}
 		if time.Now().After(deadline) {

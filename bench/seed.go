@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -62,12 +63,12 @@ func seed(ctx context.Context, logger *slog.Logger, b *bank, httpClient *http.Cl
 	err = forEach(ctx, n, 8, func(ctx context.Context, i int) error {
 		email := fmt.Sprintf("bench-%s-%d@bench.example", runID, i)
 		u, err := b.store.CreateActiveUser(ctx, db.CreateActiveUserParams{
-			ID: uuid.New(), Email: email, PasswordHash: hash, FullName: fmt.Sprintf("Bench Customer %d", i), Role: "client",
+			ID: uuid.New(), Email: email, PasswordHash: hash, FullName: fmt.Sprintf("Bench Customer %d", i), Role: domain.RoleClient,
 		})
 		if err != nil {
 			return fmt.Errorf("create user %s: %w", email, err)
 		}
-		a, err := b.store.OpenAccount(ctx, u.ID, "USD", "bench-seed/"+u.ID.String())
+		a, err := b.store.OpenAccountTx(ctx, u.ID, "USD", "bench-seed/"+u.ID.String())
 		if err != nil {
 			return fmt.Errorf("open account for %s: %w", email, err)
 		}
@@ -116,7 +117,7 @@ func seed(ctx context.Context, logger *slog.Logger, b *bank, httpClient *http.Cl
 		if err != nil {
 			return fmt.Errorf("wait for deposit %s: %w", t.ID, err)
 		}
-		if t.Status != "completed" {
+		if t.Status != domain.TransferCompleted {
 			return fmt.Errorf("deposit %s for %s ended %s", t.ID, customers[i].email, t.Status)
 		}
 		return nil

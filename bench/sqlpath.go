@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,31 +66,32 @@ func postDirect(ctx context.Context, store *db.Store, customers []customer, pick
 	from := customers[f]
 	id := uuid.New()
 	t, err := store.CreateTransfer(ctx, db.CreateTransferParams{
-		ID: id, Kind: "transfer", InitiatedBy: from.userID, FromAccountID: from.accountID,
+		ID: id, Kind: domain.KindTransfer, InitiatedBy: from.userID, FromAccountID: from.accountID,
 		ToAccountID: customers[to].accountID, Amount: pick.amount(), Currency: "USD",
 		WorkflowID: "bench-sql-" + id.String(),
 	})
 	if err != nil {
 		return "sql:create", err
 	}
-	if _, err := store.PlaceHold(ctx, t, time.Now().Add(15*time.Minute), db.HoldLimits{}); err != nil {
+	if err := store.PlaceHoldTx(ctx, t, time.Now().Add(15*time.Minute), db.HoldLimits{}); err != nil {
 		kind := "sql:hold:error"
-		if errors.Is(err, db.ErrInsufficientFunds) {
-			kind = "sql:hold:InsufficientFunds"
+		if errors.Is(err, domain.ErrInsufficientFunds) {
+			kind = "sql:hold:insufficient_funds"
 		}
-		return kind, errors.Join(err, abandonDirect(ctx, store, t.ID, "reserve", kind))
+		return kind, errors.Join(err, abandonDirect(ctx, store, t.ID, domain.StepPlaceHold))
 	}
-	if _, err := store.PostTransfer(ctx, t, activities.PostingOperationID(t.ID)); err != nil {
-		return "sql:post:error", errors.Join(err, abandonDirect(ctx, store, t.ID, "post", "post failed"))
+	if err := store.PostTransferTx(ctx, t, activities.PostingOperationID(t.ID)); err != nil {
+		return "sql:post:error", errors.Join(err, abandonDirect(ctx, store, t.ID, domain.StepPost))
 	}
 	return "", nil
 }
 
-// abandonDirect releases a transfer's hold, if any, and records it as failed.
-func abandonDirect(ctx context.Context, store *db.Store, id uuid.UUID, step, reason string) error {
+// abandonDirect voids a transfer's hold, if any, and records it as failed.
+func abandonDirect(ctx context.Context, store *db.Store, id uuid.UUID, step domain.TransferStep) error {
 	ctx = context.WithoutCancel(ctx)
-	if _, err := store.ReleaseReservation(ctx, id, db.HoldVoided); err != nil {
-		return fmt.Errorf("release hold: %w", err)
+	if _, err := store.VoidHoldTx(ctx, id); err != nil {
+		return fmt.Errorf("void hold: %w", err)
 	}
-	return store.FailTransfer(ctx, id, step, "BenchFailure", reason)
+	_, err := store.FailTransferTx(ctx, id, step, domain.CodeInternal)
+	return err
 }

@@ -8,46 +8,15 @@ package db
 import (
 	"context"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
-
-const addHeld = `-- name: AddHeld :exec
-UPDATE accounts SET held = held + $1, updated_at = now() WHERE id = $2
-`
-
-type AddHeldParams struct {
-	Delta int64
-	ID    uuid.UUID
-}
-
-func (q *Queries) AddHeld(ctx context.Context, arg AddHeldParams) error {
-	_, err := q.db.Exec(ctx, addHeld, arg.Delta, arg.ID)
-	return err
-}
-
-const addToBalance = `-- name: AddToBalance :one
-UPDATE accounts SET balance = balance + $1, updated_at = now()
-WHERE id = $2
-RETURNING balance
-`
-
-type AddToBalanceParams struct {
-	Delta int64
-	ID    uuid.UUID
-}
-
-func (q *Queries) AddToBalance(ctx context.Context, arg AddToBalanceParams) (int64, error) {
-	row := q.db.QueryRow(ctx, addToBalance, arg.Delta, arg.ID)
-	var balance int64
-	err := row.Scan(&balance)
-	return balance, err
-}
 
 const createAccount = `-- name: CreateAccount :one
 INSERT INTO accounts (id, number, user_id, currency, opened_by)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (opened_by) DO NOTHING
-RETURNING id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at
+RETURNING id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at
 `
 
 type CreateAccountParams struct {
@@ -76,7 +45,7 @@ func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (A
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
@@ -86,7 +55,7 @@ func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (A
 
 const deleteEmptyAccountsOfUser = `-- name: DeleteEmptyAccountsOfUser :execrows
 DELETE FROM accounts a
-WHERE a.user_id = $1 AND a.balance = 0 AND a.held = 0
+WHERE a.user_id = $1 AND a.balance = 0 AND a.on_hold = 0
   AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.account_id = a.id)
   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.from_account_id = a.id OR t.to_account_id = a.id)
 `
@@ -101,7 +70,7 @@ func (q *Queries) DeleteEmptyAccountsOfUser(ctx context.Context, userID *uuid.UU
 }
 
 const getAccount = `-- name: GetAccount :one
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE id = $1
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE id = $1
 `
 
 func (q *Queries) GetAccount(ctx context.Context, id uuid.UUID) (Account, error) {
@@ -115,7 +84,7 @@ func (q *Queries) GetAccount(ctx context.Context, id uuid.UUID) (Account, error)
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
@@ -124,7 +93,7 @@ func (q *Queries) GetAccount(ctx context.Context, id uuid.UUID) (Account, error)
 }
 
 const getAccountByNumber = `-- name: GetAccountByNumber :one
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE number = $1
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE number = $1
 `
 
 func (q *Queries) GetAccountByNumber(ctx context.Context, number string) (Account, error) {
@@ -138,7 +107,7 @@ func (q *Queries) GetAccountByNumber(ctx context.Context, number string) (Accoun
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
@@ -147,7 +116,7 @@ func (q *Queries) GetAccountByNumber(ctx context.Context, number string) (Accoun
 }
 
 const getAccountByOpenedBy = `-- name: GetAccountByOpenedBy :one
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE opened_by = $1
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE opened_by = $1
 `
 
 func (q *Queries) GetAccountByOpenedBy(ctx context.Context, openedBy *string) (Account, error) {
@@ -161,7 +130,7 @@ func (q *Queries) GetAccountByOpenedBy(ctx context.Context, openedBy *string) (A
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
@@ -170,7 +139,7 @@ func (q *Queries) GetAccountByOpenedBy(ctx context.Context, openedBy *string) (A
 }
 
 const getAccounts = `-- name: GetAccounts :many
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id
 `
 
 func (q *Queries) GetAccounts(ctx context.Context, ids []uuid.UUID) ([]Account, error) {
@@ -190,7 +159,7 @@ func (q *Queries) GetAccounts(ctx context.Context, ids []uuid.UUID) ([]Account, 
 			&i.Currency,
 			&i.Status,
 			&i.Balance,
-			&i.Held,
+			&i.OnHold,
 			&i.OpenedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
@@ -206,11 +175,16 @@ func (q *Queries) GetAccounts(ctx context.Context, ids []uuid.UUID) ([]Account, 
 }
 
 const getCashAccount = `-- name: GetCashAccount :one
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE kind = 'cash' AND currency = $1
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE kind = $1 AND currency = $2
 `
 
-func (q *Queries) GetCashAccount(ctx context.Context, currency string) (Account, error) {
-	row := q.db.QueryRow(ctx, getCashAccount, currency)
+type GetCashAccountParams struct {
+	Kind     domain.AccountKind
+	Currency string
+}
+
+func (q *Queries) GetCashAccount(ctx context.Context, arg GetCashAccountParams) (Account, error) {
+	row := q.db.QueryRow(ctx, getCashAccount, arg.Kind, arg.Currency)
 	var i Account
 	err := row.Scan(
 		&i.ID,
@@ -220,7 +194,7 @@ func (q *Queries) GetCashAccount(ctx context.Context, currency string) (Account,
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
@@ -240,7 +214,7 @@ func (q *Queries) GetCurrency(ctx context.Context, code string) (Currency, error
 }
 
 const getUserAccount = `-- name: GetUserAccount :one
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE id = $1 AND user_id = $2
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE id = $1 AND user_id = $2
 `
 
 type GetUserAccountParams struct {
@@ -259,7 +233,7 @@ func (q *Queries) GetUserAccount(ctx context.Context, arg GetUserAccountParams) 
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
@@ -292,7 +266,7 @@ func (q *Queries) ListCurrencies(ctx context.Context) ([]Currency, error) {
 }
 
 const listUserAccounts = `-- name: ListUserAccounts :many
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE user_id = $1 ORDER BY created_at, id
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE user_id = $1 ORDER BY created_at, id
 `
 
 func (q *Queries) ListUserAccounts(ctx context.Context, userID *uuid.UUID) ([]Account, error) {
@@ -312,7 +286,7 @@ func (q *Queries) ListUserAccounts(ctx context.Context, userID *uuid.UUID) ([]Ac
 			&i.Currency,
 			&i.Status,
 			&i.Balance,
-			&i.Held,
+			&i.OnHold,
 			&i.OpenedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
@@ -328,7 +302,7 @@ func (q *Queries) ListUserAccounts(ctx context.Context, userID *uuid.UUID) ([]Ac
 }
 
 const lockAccounts = `-- name: LockAccounts :many
-SELECT id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE
 `
 
 // Locks the accounts in ascending id order, the one order every writer uses, so that two transfers
@@ -351,7 +325,7 @@ func (q *Queries) LockAccounts(ctx context.Context, ids []uuid.UUID) ([]Account,
 			&i.Currency,
 			&i.Status,
 			&i.Balance,
-			&i.Held,
+			&i.OnHold,
 			&i.OpenedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
@@ -377,31 +351,12 @@ func (q *Queries) NextAccountNumber(ctx context.Context) (int64, error) {
 	return column_1, err
 }
 
-const reserveFunds = `-- name: ReserveFunds :execrows
-UPDATE accounts SET held = held + $1, updated_at = now()
-WHERE id = $2 AND status = 'active' AND (kind = 'cash' OR balance - held >= $1)
-`
-
-type ReserveFundsParams struct {
-	Amount int64
-	ID     uuid.UUID
-}
-
-// Adds a hold only while the account is active and its available balance covers it.
-func (q *Queries) ReserveFunds(ctx context.Context, arg ReserveFundsParams) (int64, error) {
-	result, err := q.db.Exec(ctx, reserveFunds, arg.Amount, arg.ID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const setAccountStatus = `-- name: SetAccountStatus :one
-UPDATE accounts SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, number, user_id, kind, currency, status, balance, held, opened_by, created_at, updated_at
+UPDATE accounts SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at
 `
 
 type SetAccountStatusParams struct {
-	Status string
+	Status domain.AccountStatus
 	ID     uuid.UUID
 }
 
@@ -416,7 +371,7 @@ func (q *Queries) SetAccountStatus(ctx context.Context, arg SetAccountStatusPara
 		&i.Currency,
 		&i.Status,
 		&i.Balance,
-		&i.Held,
+		&i.OnHold,
 		&i.OpenedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,

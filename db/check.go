@@ -12,7 +12,7 @@ type LedgerReport struct {
 }
 
 // CheckLedger verifies, in one repeatable-read snapshot: conservation per currency (INV-1), no
-// negative customer balance (INV-2), balances equal to their postings (INV-3), held amounts equal to
+// negative customer balance (INV-2), balances equal to their postings (INV-3), on-hold amounts equal to
 // the active holds, balanced transactions, and at most one posting per transfer (INV-4).
 func (s *Store) CheckLedger(ctx context.Context) (LedgerReport, error) {
 	report := LedgerReport{Violations: []string{}}
@@ -38,7 +38,7 @@ func (s *Store) CheckLedger(ctx context.Context) (LedgerReport, error) {
 		return report, fmt.Errorf("check negative balances: %w", err)
 	}
 	for _, r := range negative {
-		add("INV-2 negative balance: account %s has balance %d and holds %d", r.Number, r.Balance, r.Held)
+		add("INV-2 negative balance: account %s has balance %d and holds %d", r.Number, r.Balance, r.OnHold)
 	}
 	mismatched, err := q.CheckBalancesMatchPostings(ctx)
 	if err != nil {
@@ -47,12 +47,12 @@ func (s *Store) CheckLedger(ctx context.Context) (LedgerReport, error) {
 	for _, r := range mismatched {
 		add("INV-3 ledger = balance: account %s has balance %d but postings sum to %d", r.Number, r.Balance, r.PostingsTotal)
 	}
-	held, err := q.CheckHeldMatchesHolds(ctx)
+	held, err := q.CheckOnHoldMatchesHolds(ctx)
 	if err != nil {
 		return report, fmt.Errorf("check holds: %w", err)
 	}
 	for _, r := range held {
-		add("holds: account %s has %d held but active holds sum to %d", r.Number, r.Held, r.HoldsTotal)
+		add("holds: account %s has %d on hold but its active holds sum to %d", r.Number, r.OnHold, r.HoldsTotal)
 	}
 	unbalanced, err := q.CheckUnbalancedTransactions(ctx)
 	if err != nil {

@@ -38,6 +38,9 @@ func IsCheckViolation(err error, constraints ...string) bool {
 	return isCode(err, codeCheckViolation, constraints...)
 }
 
+// IsCode reports whether err is a PostgreSQL error with the given SQLSTATE.
+func IsCode(err error, sqlstate string) bool { return isCode(err, sqlstate) }
+
 // IsRetryable reports whether err is a transient conflict that a new transaction may not meet.
 func IsRetryable(err error) bool {
 	return isCode(err, codeSerializationFailure) || isCode(err, codeDeadlockDetected)

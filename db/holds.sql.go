@@ -7,48 +7,9 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
-
-const createHold = `-- name: CreateHold :one
-INSERT INTO holds (id, transfer_id, account_id, amount, expires_at)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (transfer_id) DO NOTHING
-RETURNING id, transfer_id, account_id, amount, status, expires_at, created_at, released_at
-`
-
-type CreateHoldParams struct {
-	ID         uuid.UUID
-	TransferID uuid.UUID
-	AccountID  uuid.UUID
-	Amount     int64
-	ExpiresAt  time.Time
-}
-
-// At most one hold per transfer: a second run inserts nothing and returns no row.
-func (q *Queries) CreateHold(ctx context.Context, arg CreateHoldParams) (Hold, error) {
-	row := q.db.QueryRow(ctx, createHold,
-		arg.ID,
-		arg.TransferID,
-		arg.AccountID,
-		arg.Amount,
-		arg.ExpiresAt,
-	)
-	var i Hold
-	err := row.Scan(
-		&i.ID,
-		&i.TransferID,
-		&i.AccountID,
-		&i.Amount,
-		&i.Status,
-		&i.ExpiresAt,
-		&i.CreatedAt,
-		&i.ReleasedAt,
-	)
-	return i, err
-}
 
 const getHoldByTransfer = `-- name: GetHoldByTransfer :one
 SELECT id, transfer_id, account_id, amount, status, expires_at, created_at, released_at FROM holds WHERE transfer_id = $1
@@ -101,32 +62,4 @@ func (q *Queries) ListExpiredHolds(ctx context.Context, limit int32) ([]Hold, er
 		return nil, err
 	}
 	return items, nil
-}
-
-const releaseHold = `-- name: ReleaseHold :one
-UPDATE holds SET status = $1, released_at = now()
-WHERE transfer_id = $2 AND status = 'active'
-RETURNING id, transfer_id, account_id, amount, status, expires_at, created_at, released_at
-`
-
-type ReleaseHoldParams struct {
-	Status     string
-	TransferID uuid.UUID
-}
-
-// Ends an active hold as captured (posted), voided (compensated) or expired.
-func (q *Queries) ReleaseHold(ctx context.Context, arg ReleaseHoldParams) (Hold, error) {
-	row := q.db.QueryRow(ctx, releaseHold, arg.Status, arg.TransferID)
-	var i Hold
-	err := row.Scan(
-		&i.ID,
-		&i.TransferID,
-		&i.AccountID,
-		&i.Amount,
-		&i.Status,
-		&i.ExpiresAt,
-		&i.CreatedAt,
-		&i.ReleasedAt,
-	)
-	return i, err
 }

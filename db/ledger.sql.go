@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -83,57 +84,16 @@ func (q *Queries) CheckConservation(ctx context.Context) ([]CheckConservationRow
 	return items, nil
 }
 
-const checkHeldMatchesHolds = `-- name: CheckHeldMatchesHolds :many
-SELECT a.id, a.number, a.held, COALESCE(h.total, 0)::bigint AS holds_total
-FROM accounts a
-LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
-       ON h.account_id = a.id
-WHERE a.held <> COALESCE(h.total, 0)
-`
-
-type CheckHeldMatchesHoldsRow struct {
-	ID         uuid.UUID
-	Number     string
-	Held       int64
-	HoldsTotal int64
-}
-
-// Every account's held amount equals the sum of its active holds.
-func (q *Queries) CheckHeldMatchesHolds(ctx context.Context) ([]CheckHeldMatchesHoldsRow, error) {
-	rows, err := q.db.Query(ctx, checkHeldMatchesHolds)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []CheckHeldMatchesHoldsRow{}
-	for rows.Next() {
-		var i CheckHeldMatchesHoldsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Number,
-			&i.Held,
-			&i.HoldsTotal,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const checkNegativeCustomerBalances = `-- name: CheckNegativeCustomerBalances :many
-SELECT id, number, balance, held FROM accounts
-WHERE kind = 'customer' AND (balance < 0 OR balance - held < 0)
+SELECT id, number, balance, on_hold FROM accounts
+WHERE kind = 'customer' AND (balance < 0 OR balance - on_hold < 0)
 `
 
 type CheckNegativeCustomerBalancesRow struct {
 	ID      uuid.UUID
 	Number  string
 	Balance int64
-	Held    int64
+	OnHold  int64
 }
 
 // INV-2: no customer account below zero, in balance or in available balance.
@@ -150,7 +110,48 @@ func (q *Queries) CheckNegativeCustomerBalances(ctx context.Context) ([]CheckNeg
 			&i.ID,
 			&i.Number,
 			&i.Balance,
-			&i.Held,
+			&i.OnHold,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const checkOnHoldMatchesHolds = `-- name: CheckOnHoldMatchesHolds :many
+SELECT a.id, a.number, a.on_hold, COALESCE(h.total, 0)::bigint AS holds_total
+FROM accounts a
+LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
+       ON h.account_id = a.id
+WHERE a.on_hold <> COALESCE(h.total, 0)
+`
+
+type CheckOnHoldMatchesHoldsRow struct {
+	ID         uuid.UUID
+	Number     string
+	OnHold     int64
+	HoldsTotal int64
+}
+
+// Every account's on_hold amount equals the sum of its active holds.
+func (q *Queries) CheckOnHoldMatchesHolds(ctx context.Context) ([]CheckOnHoldMatchesHoldsRow, error) {
+	rows, err := q.db.Query(ctx, checkOnHoldMatchesHolds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CheckOnHoldMatchesHoldsRow{}
+	for rows.Next() {
+		var i CheckOnHoldMatchesHoldsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Number,
+			&i.OnHold,
+			&i.HoldsTotal,
 		); err != nil {
 			return nil, err
 		}
@@ -171,7 +172,7 @@ HAVING count(lt.id) > 1 OR (t.status = 'completed') <> (count(lt.id) = 1)
 
 type CheckTransfersPostedOnceRow struct {
 	ID           uuid.UUID
-	Status       string
+	Status       domain.TransferStatus
 	Transactions int64
 }
 
@@ -228,39 +229,6 @@ func (q *Queries) CheckUnbalancedTransactions(ctx context.Context) ([]CheckUnbal
 	return items, nil
 }
 
-const createLedgerTransaction = `-- name: CreateLedgerTransaction :one
-INSERT INTO ledger_transactions (id, operation_id, transfer_id, description)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (operation_id) DO NOTHING
-RETURNING id, operation_id, transfer_id, description, created_at
-`
-
-type CreateLedgerTransactionParams struct {
-	ID          uuid.UUID
-	OperationID string
-	TransferID  *uuid.UUID
-	Description string
-}
-
-// Idempotent by operation id: a second run inserts nothing and returns no row.
-func (q *Queries) CreateLedgerTransaction(ctx context.Context, arg CreateLedgerTransactionParams) (LedgerTransaction, error) {
-	row := q.db.QueryRow(ctx, createLedgerTransaction,
-		arg.ID,
-		arg.OperationID,
-		arg.TransferID,
-		arg.Description,
-	)
-	var i LedgerTransaction
-	err := row.Scan(
-		&i.ID,
-		&i.OperationID,
-		&i.TransferID,
-		&i.Description,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const getLedgerTransactionByOperation = `-- name: GetLedgerTransactionByOperation :one
 SELECT id, operation_id, transfer_id, description, created_at FROM ledger_transactions WHERE operation_id = $1
 `
@@ -276,30 +244,6 @@ func (q *Queries) GetLedgerTransactionByOperation(ctx context.Context, operation
 		&i.CreatedAt,
 	)
 	return i, err
-}
-
-const insertPosting = `-- name: InsertPosting :exec
-INSERT INTO postings (transaction_id, account_id, amount, currency, balance_after)
-VALUES ($1, $2, $3, $4, $5)
-`
-
-type InsertPostingParams struct {
-	TransactionID uuid.UUID
-	AccountID     uuid.UUID
-	Amount        int64
-	Currency      string
-	BalanceAfter  int64
-}
-
-func (q *Queries) InsertPosting(ctx context.Context, arg InsertPostingParams) error {
-	_, err := q.db.Exec(ctx, insertPosting,
-		arg.TransactionID,
-		arg.AccountID,
-		arg.Amount,
-		arg.Currency,
-		arg.BalanceAfter,
-	)
-	return err
 }
 
 const listAccountHistory = `-- name: ListAccountHistory :many

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,7 +20,7 @@ func newUser(t *testing.T, s *db.Store) db.User {
 	t.Helper()
 	id := uuid.New()
 	u, err := s.CreateActiveUser(context.Background(), db.CreateActiveUserParams{
-		ID: id, Email: id.String() + "@example.com", PasswordHash: "x", FullName: "Test", Role: "client",
+		ID: id, Email: id.String() + "@example.com", PasswordHash: "x", FullName: "Test", Role: domain.RoleClient,
 	})
 	if err != nil {
 		t.Fatalf("create user: %v", err)
@@ -29,14 +30,14 @@ func newUser(t *testing.T, s *db.Store) db.User {
 
 func newAccount(t *testing.T, s *db.Store, u db.User, currency string) db.Account {
 	t.Helper()
-	a, err := s.OpenAccount(context.Background(), u.ID, currency, "test/"+uuid.NewString())
+	a, err := s.OpenAccountTx(context.Background(), u.ID, currency, "test/"+uuid.NewString())
 	if err != nil {
 		t.Fatalf("open account: %v", err)
 	}
 	return a
 }
 
-func newTransfer(t *testing.T, s *db.Store, kind string, by uuid.UUID, from, to db.Account, amount int64) db.Transfer {
+func newTransfer(t *testing.T, s *db.Store, kind domain.TransferKind, by uuid.UUID, from, to db.Account, amount int64) db.Transfer {
 	t.Helper()
 	id := uuid.New()
 	tr, err := s.CreateTransfer(context.Background(), db.CreateTransferParams{
@@ -51,20 +52,20 @@ func newTransfer(t *testing.T, s *db.Store, kind string, by uuid.UUID, from, to 
 
 // move runs reserve and post as the transfer workflow does.
 func move(ctx context.Context, s *db.Store, tr db.Transfer) error {
-	if _, err := s.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+	if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 		return err
 	}
-	_, err := s.PostTransfer(ctx, tr, "transfer/"+tr.ID.String()+"/post")
+	err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post")
 	return err
 }
 
 func deposit(t *testing.T, s *db.Store, by db.User, to db.Account, amount int64) {
 	t.Helper()
-	cash, err := s.GetCashAccount(context.Background(), to.Currency)
+	cash, err := s.GetCashAccount(context.Background(), db.GetCashAccountParams{Kind: domain.AccountCash, Currency: to.Currency})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := move(context.Background(), s, newTransfer(t, s, "deposit", by.ID, cash, to, amount)); err != nil {
+	if err := move(context.Background(), s, newTransfer(t, s, domain.KindDeposit, by.ID, cash, to, amount)); err != nil {
 		t.Fatalf("deposit: %v", err)
 	}
 }
@@ -114,14 +115,14 @@ func TestLedger_FiftyConcurrentDebitsOfTenFromHundred(t *testing.T) {
 	var ok, refused atomic.Int32
 	var wg sync.WaitGroup
 	for range 50 {
-		tr := newTransfer(t, s, "transfer", u.ID, src, dst, 10)
+		tr := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 10)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			switch err := move(ctx, s, tr); {
 			case err == nil:
 				ok.Add(1)
-			case errors.Is(err, db.ErrInsufficientFunds):
+			case errors.Is(err, domain.ErrInsufficientFunds):
 				refused.Add(1)
 			default:
 				t.Errorf("unexpected error: %v", err)
@@ -132,8 +133,8 @@ func TestLedger_FiftyConcurrentDebitsOfTenFromHundred(t *testing.T) {
 	if ok.Load() != 10 || refused.Load() != 40 {
 		t.Fatalf("succeeded %d, refused %d; want 10 and 40", ok.Load(), refused.Load())
 	}
-	if got := balance(t, s, src); got.Balance != 0 || got.Held != 0 {
-		t.Fatalf("source balance %d held %d; want 0 and 0", got.Balance, got.Held)
+	if got := balance(t, s, src); got.Balance != 0 || got.OnHold != 0 {
+		t.Fatalf("source balance %d held %d; want 0 and 0", got.Balance, got.OnHold)
 	}
 	if got := balance(t, s, dst); got.Balance != 100 {
 		t.Fatalf("destination balance %d; want 100", got.Balance)
@@ -155,7 +156,7 @@ func TestLedger_OppositeTransfersDoNotDeadlock(t *testing.T) {
 		if i%2 == 1 {
 			from, to, by = b, a, ub
 		}
-		tr := newTransfer(t, s, "transfer", by.ID, from, to, 7)
+		tr := newTransfer(t, s, domain.KindTransfer, by.ID, from, to, 7)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -175,33 +176,33 @@ func TestLedger_StepsRunTwiceHaveOneEffect(t *testing.T) {
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
-	tr := newTransfer(t, s, "transfer", u.ID, src, dst, 200)
+	tr := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 200)
 
 	for range 2 {
-		if _, err := s.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+		if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 			t.Fatalf("place hold: %v", err)
 		}
 	}
-	if got := balance(t, s, src); got.Held != 200 {
-		t.Fatalf("held %d after two reserves; want 200", got.Held)
+	if got := balance(t, s, src); got.OnHold != 200 {
+		t.Fatalf("held %d after two reserves; want 200", got.OnHold)
 	}
 	for range 2 {
-		if _, err := s.PostTransfer(ctx, tr, "transfer/"+tr.ID.String()+"/post"); err != nil {
+		if err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post"); err != nil {
 			t.Fatalf("post: %v", err)
 		}
 	}
 	// A reserve retried after the posting is still a no-op.
-	if _, err := s.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+	if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 		t.Fatalf("place hold after post: %v", err)
 	}
-	if got := balance(t, s, src); got.Balance != 300 || got.Held != 0 {
-		t.Fatalf("source balance %d held %d; want 300 and 0", got.Balance, got.Held)
+	if got := balance(t, s, src); got.Balance != 300 || got.OnHold != 0 {
+		t.Fatalf("source balance %d held %d; want 300 and 0", got.Balance, got.OnHold)
 	}
 	if got := balance(t, s, dst); got.Balance != 200 {
 		t.Fatalf("destination balance %d; want 200", got.Balance)
 	}
 	got, _ := s.GetTransfer(ctx, tr.ID)
-	if got.Status != db.TransferCompleted {
+	if got.Status != domain.TransferCompleted {
 		t.Fatalf("status %s; want completed", got.Status)
 	}
 	requireLedgerOK(t, s)
@@ -211,68 +212,86 @@ func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
-	tr := newTransfer(t, s, "transfer", u.ID, src, dst, 200)
-	if _, err := s.PlaceHold(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+	tr := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 200)
+	if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetAccountStatus(ctx, db.SetAccountStatusParams{ID: dst.ID, Status: "frozen"}); err != nil {
+	if _, err := s.SetAccountStatus(ctx, db.SetAccountStatusParams{ID: dst.ID, Status: domain.AccountFrozen}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.PostTransfer(ctx, tr, "transfer/"+tr.ID.String()+"/post"); !errors.Is(err, db.ErrAccountNotActive) {
+	if err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post"); !errors.Is(err, domain.ErrAccountNotActive) {
 		t.Fatalf("post to frozen account: %v; want ErrAccountNotActive", err)
 	}
-	if got := balance(t, s, src); got.Balance != 500 || got.Held != 200 {
-		t.Fatalf("after refused post: balance %d held %d; want 500 and 200", got.Balance, got.Held)
+	if got := balance(t, s, src); got.Balance != 500 || got.OnHold != 200 {
+		t.Fatalf("after refused post: balance %d held %d; want 500 and 200", got.Balance, got.OnHold)
 	}
 	// A transfer that still holds funds cannot be declared failed.
-	if err := s.FailTransfer(ctx, tr.ID, "post", "AccountNotActive", "frozen"); err == nil {
-		t.Fatal("FailTransfer succeeded with an active hold")
+	if _, err := s.FailTransferTx(ctx, tr.ID, domain.StepPost, domain.CodeAccountNotActive); err == nil {
+		t.Fatal("FailTransferTx succeeded with an active hold")
 	}
-	for range 2 {
-		if _, err := s.ReleaseReservation(ctx, tr.ID, db.HoldVoided); err != nil {
-			t.Fatal(err)
+	for i, want := range []bool{true, false} {
+		if voided, err := s.VoidHoldTx(ctx, tr.ID); err != nil || voided != want {
+			t.Fatalf("void #%d = %v, %v; want %v", i+1, voided, err, want)
 		}
 	}
-	if err := s.FailTransfer(ctx, tr.ID, "post", "AccountNotActive", "frozen"); err != nil {
-		t.Fatal(err)
+	if status, err := s.FailTransferTx(ctx, tr.ID, domain.StepPost, domain.CodeAccountNotActive); err != nil || status != domain.TransferCompensated {
+		t.Fatalf("FailTransferTx = %s, %v; want compensated", status, err)
 	}
-	if got := balance(t, s, src); got.Balance != 500 || got.Held != 0 {
-		t.Fatalf("after void: balance %d held %d; want 500 and 0", got.Balance, got.Held)
+	if got := balance(t, s, src); got.Balance != 500 || got.OnHold != 0 {
+		t.Fatalf("after void: balance %d held %d; want 500 and 0", got.Balance, got.OnHold)
 	}
 	got, _ := s.GetTransfer(ctx, tr.ID)
-	if got.Status != db.TransferCompensated {
+	if got.Status != domain.TransferCompensated {
 		t.Fatalf("status %s; want compensated", got.Status)
 	}
 	// Money never moves for a transfer that ended.
-	if _, err := s.PostTransfer(ctx, tr, "transfer/"+tr.ID.String()+"/post"); err == nil {
+	if err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post"); err == nil {
 		t.Fatal("posted a compensated transfer")
 	}
 	requireLedgerOK(t, s)
 }
 
-func TestLedger_ExpiredHoldsAreReleased(t *testing.T) {
+func TestLedger_ExpiredHoldIsVoidedWithItsTransfer(t *testing.T) {
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
-	tr := newTransfer(t, s, "transfer", u.ID, src, dst, 200)
-	if _, err := s.PlaceHold(ctx, tr, time.Now().Add(-time.Second), db.HoldLimits{}); err != nil {
+	tr := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 200)
+	if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(-time.Second), db.HoldLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.ExpireHolds(ctx, 10, "HoldNotActive", "expired")
-	if err != nil || n != 1 {
-		t.Fatalf("ExpireHolds = %d, %v; want 1", n, err)
+	for i, want := range []bool{true, false} {
+		if expired, err := s.ExpireHoldTx(ctx, tr.ID, time.Now()); err != nil || expired != want {
+			t.Fatalf("expire #%d = %v, %v; want %v", i+1, expired, err, want)
+		}
 	}
-	if got := balance(t, s, src); got.Held != 0 {
-		t.Fatalf("held %d; want 0", got.Held)
+	if got := balance(t, s, src); got.OnHold != 0 {
+		t.Fatalf("held %d; want 0", got.OnHold)
 	}
-	if _, err := s.PostTransfer(ctx, tr, "transfer/"+tr.ID.String()+"/post"); err == nil {
+	if err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post"); err == nil {
 		t.Fatal("posted a transfer whose hold expired")
 	}
 	got, _ := s.GetTransfer(ctx, tr.ID)
-	if got.Status != db.TransferCompensated {
-		t.Fatalf("status %s; want compensated", got.Status)
+	if got.Status != domain.TransferCompensated || got.FailureCode == nil || *got.FailureCode != domain.CodeHoldExpired {
+		t.Fatalf("status %s code %v; want compensated with hold_expired", got.Status, got.FailureCode)
 	}
 	requireLedgerOK(t, s)
+}
+
+// A hold not yet expired is left alone.
+func TestLedger_HoldBeforeItsExpiryStays(t *testing.T) {
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	u, src, dst := fundedPair(t, s, 500)
+	tr := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 200)
+	if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	if expired, err := s.ExpireHoldTx(ctx, tr.ID, time.Now()); err != nil || expired {
+		t.Fatalf("expire = %v, %v; want false", expired, err)
+	}
+	if got := balance(t, s, src); got.OnHold != 200 {
+		t.Fatalf("on hold %d; want 200", got.OnHold)
+	}
 }
 
 func TestLedger_DailyLimit(t *testing.T) {
@@ -280,12 +299,12 @@ func TestLedger_DailyLimit(t *testing.T) {
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 1000)
 	limits := db.HoldLimits{DailyMax: 300, DayStart: time.Now().Add(-time.Hour)}
-	first := newTransfer(t, s, "transfer", u.ID, src, dst, 200)
-	if _, err := s.PlaceHold(ctx, first, time.Now().Add(time.Minute), limits); err != nil {
+	first := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 200)
+	if err := s.PlaceHoldTx(ctx, first, time.Now().Add(time.Minute), limits); err != nil {
 		t.Fatal(err)
 	}
-	second := newTransfer(t, s, "transfer", u.ID, src, dst, 150)
-	if _, err := s.PlaceHold(ctx, second, time.Now().Add(time.Minute), limits); !errors.Is(err, db.ErrLimitExceeded) {
+	second := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 150)
+	if err := s.PlaceHoldTx(ctx, second, time.Now().Add(time.Minute), limits); !errors.Is(err, domain.ErrLimitExceeded) {
 		t.Fatalf("second hold: %v; want ErrLimitExceeded", err)
 	}
 }
@@ -324,22 +343,29 @@ func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
 	u := newUser(t, s)
 	a := newAccount(t, s, u, "USD")
 	deposit(t, s, u, a, 100)
-	if _, err := s.Pool().Exec(ctx, "UPDATE postings SET amount = amount * 2"); err == nil {
-		t.Fatal("postings were updated")
-	}
-	if _, err := s.Pool().Exec(ctx, "DELETE FROM postings"); err == nil {
-		t.Fatal("postings were deleted")
+	for _, stmt := range []string{"UPDATE postings SET amount = amount * 2", "DELETE FROM postings"} {
+		if _, err := s.Pool().Exec(ctx, stmt); !db.IsCode(err, "23001") { // restrict_violation
+			t.Fatalf("%s: %v; want restrict_violation (23001)", stmt, err)
+		}
 	}
 	// A one-legged transaction is refused at commit.
-	err := s.InTx(ctx, func(q *db.Queries) error {
-		lt, err := q.CreateLedgerTransaction(ctx, db.CreateLedgerTransactionParams{ID: uuid.New(), OperationID: "test/one-leg"})
-		if err != nil {
-			return err
-		}
-		return q.InsertPosting(ctx, db.InsertPostingParams{TransactionID: lt.ID, AccountID: a.ID, Amount: 5, Currency: "USD", BalanceAfter: 105})
-	})
-	if err == nil {
-		t.Fatal("an unbalanced transaction committed")
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	txID := uuid.New()
+	if _, err := tx.Exec(ctx, "INSERT INTO ledger_transactions (id, operation_id) VALUES ($1, 'test/one-leg')", txID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE accounts SET balance = balance + 5 WHERE id = $1", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO postings (transaction_id, account_id, amount, currency, balance_after) VALUES ($1, $2, 5, 'USD', 105)", txID, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); !db.IsCheckViolation(err) {
+		t.Fatalf("commit of a one-legged transaction: %v; want check_violation (23514)", err)
 	}
 }
 
@@ -361,16 +387,16 @@ func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u1, err := s.CreateUserFromRegistration(ctx, id)
+			u1, err := s.CreateUserFromRegistrationTx(ctx, id)
 			switch {
-			case errors.Is(err, db.ErrEmailTaken):
+			case errors.Is(err, domain.ErrEmailTaken):
 				taken.Add(1)
 				return
 			case err != nil:
 				t.Errorf("create user: %v", err)
 				return
 			}
-			u2, err := s.CreateUserFromRegistration(ctx, id) // the activity ran twice
+			u2, err := s.CreateUserFromRegistrationTx(ctx, id) // the activity ran twice
 			if err != nil || u2.ID != u1.ID {
 				t.Errorf("second run: %v, %v; want the same user", u2.ID, err)
 			}
@@ -389,15 +415,15 @@ func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 	if err := s.CreateRegistration(ctx, db.CreateRegistrationParams{ID: "reg-x", Email: "x@example.com", PasswordHash: "h", FullName: "X", Currency: "USD"}); err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.CreateUserFromRegistration(ctx, "reg-x")
+	u, err := s.CreateUserFromRegistrationTx(ctx, "reg-x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.OpenAccount(ctx, u.ID, "USD", "register-reg-x/open-account"); err != nil {
+	if _, err := s.OpenAccountTx(ctx, u.ID, "USD", "register-reg-x/open-account"); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := s.AbandonRegistration(ctx, "reg-x"); err != nil {
+		if err := s.AbandonRegistrationTx(ctx, "reg-x"); err != nil {
 			t.Fatal(err)
 		}
 	}

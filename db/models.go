@@ -7,6 +7,7 @@ package db
 import (
 	"time"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -14,11 +15,11 @@ type Account struct {
 	ID        uuid.UUID
 	Number    string
 	UserID    *uuid.UUID
-	Kind      string
+	Kind      domain.AccountKind
 	Currency  string
-	Status    string
+	Status    domain.AccountStatus
 	Balance   int64
-	Held      int64
+	OnHold    int64
 	OpenedBy  *string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -34,7 +35,7 @@ type Hold struct {
 	TransferID uuid.UUID
 	AccountID  uuid.UUID
 	Amount     int64
-	Status     string
+	Status     domain.HoldStatus
 	ExpiresAt  time.Time
 	CreatedAt  time.Time
 	ReleasedAt *time.Time
@@ -61,7 +62,7 @@ type LedgerTransaction struct {
 
 type Operation struct {
 	ID         string
-	Kind       string
+	Kind       domain.OperationKind
 	WorkflowID string
 	UserID     *uuid.UUID
 	CreatedAt  time.Time
@@ -95,6 +96,11 @@ type Registration struct {
 	CreatedAt    time.Time
 }
 
+type SentEmail struct {
+	ID     string
+	SentAt time.Time
+}
+
 type Session struct {
 	ID           uuid.UUID
 	UserID       uuid.UUID
@@ -108,15 +114,15 @@ type Session struct {
 
 type Transfer struct {
 	ID            uuid.UUID
-	Kind          string
+	Kind          domain.TransferKind
 	InitiatedBy   uuid.UUID
 	FromAccountID uuid.UUID
 	ToAccountID   uuid.UUID
 	Amount        int64
 	Currency      string
 	Description   string
-	Status        string
-	FailureCode   *string
+	Status        domain.TransferStatus
+	FailureCode   *domain.Code
 	FailureReason *string
 	WorkflowID    string
 	CreatedAt     time.Time
@@ -126,8 +132,8 @@ type Transfer struct {
 
 type TransferStep struct {
 	TransferID uuid.UUID
-	Name       string
-	Status     string
+	Name       domain.TransferStep
+	Status     domain.StepStatus
 	Detail     string
 	At         time.Time
 }
@@ -138,8 +144,8 @@ type User struct {
 	PasswordHash   string
 	FullName       string
 	Phone          *string
-	Role           string
-	Status         string
+	Role           domain.Role
+	Status         domain.UserStatus
 	FailedLogins   int32
 	LockedUntil    *time.Time
 	RegistrationID *string

@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -19,7 +20,7 @@ ON CONFLICT (id) DO NOTHING
 
 type CreateOperationParams struct {
 	ID         string
-	Kind       string
+	Kind       domain.OperationKind
 	WorkflowID string
 	UserID     *uuid.UUID
 }

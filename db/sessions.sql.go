@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -110,7 +111,7 @@ type GetSessionPrincipalParams struct {
 
 type GetSessionPrincipalRow struct {
 	UserID    uuid.UUID
-	Role      string
+	Role      domain.Role
 	Email     string
 	SessionID uuid.UUID
 }

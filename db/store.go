@@ -8,9 +8,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bankforge/bank/db/internal/ledgersql"
 )
 
-// Store gives the generated queries and the multi-statement transactions of this package.
+// Store gives the generated queries of package db and the transactions written beside them
+// (tx_*.go, named ...Tx). The ledger's writes are not among the queries: they live in
+// db/internal/ledgersql, reachable only through the ledger's transactions.
 type Store struct {
 	*Queries
 	pool *pgxpool.Pool
@@ -61,6 +65,22 @@ func Connect(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
 	return pool, nil
+}
+
+// inLedgerTx runs fn in a transaction with both the application's queries and the ledger's writes.
+func (s *Store) inLedgerTx(ctx context.Context, fn func(q *Queries, w *ledgersql.Queries) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(s.WithTx(tx), ledgersql.New(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 var txRepeatableReadOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}

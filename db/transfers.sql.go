@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -20,8 +21,8 @@ ON CONFLICT (transfer_id, name) DO NOTHING
 
 type AddTransferStepParams struct {
 	TransferID uuid.UUID
-	Name       string
-	Status     string
+	Name       domain.TransferStep
+	Status     domain.StepStatus
 	Detail     string
 }
 
@@ -46,7 +47,7 @@ RETURNING id, kind, initiated_by, from_account_id, to_account_id, amount, curren
 
 type CreateTransferParams struct {
 	ID            uuid.UUID
-	Kind          string
+	Kind          domain.TransferKind
 	InitiatedBy   uuid.UUID
 	FromAccountID uuid.UUID
 	ToAccountID   uuid.UUID
@@ -90,34 +91,6 @@ func (q *Queries) CreateTransfer(ctx context.Context, arg CreateTransferParams) 
 	return i, err
 }
 
-const finishTransfer = `-- name: FinishTransfer :execrows
-UPDATE transfers
-SET status = $1, failure_code = $2, failure_reason = $3,
-    updated_at = now(), completed_at = now()
-WHERE id = $4 AND status = 'pending'
-`
-
-type FinishTransferParams struct {
-	Status        string
-	FailureCode   *string
-	FailureReason *string
-	ID            uuid.UUID
-}
-
-// Moves a pending transfer to its end state; a finished transfer never changes again.
-func (q *Queries) FinishTransfer(ctx context.Context, arg FinishTransferParams) (int64, error) {
-	result, err := q.db.Exec(ctx, finishTransfer,
-		arg.Status,
-		arg.FailureCode,
-		arg.FailureReason,
-		arg.ID,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const getTransfer = `-- name: GetTransfer :one
 SELECT id, kind, initiated_by, from_account_id, to_account_id, amount, currency, description, status, failure_code, failure_reason, workflow_id, created_at, updated_at, completed_at FROM transfers WHERE id = $1
 `
@@ -147,8 +120,8 @@ func (q *Queries) GetTransfer(ctx context.Context, id uuid.UUID) (Transfer, erro
 
 const getTransferParties = `-- name: GetTransferParties :one
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at, c.exponent,
-       fa.number AS from_number, fu.id AS from_user_id, fu.email AS from_email,
-       ta.number AS to_number, tu.id AS to_user_id, tu.email AS to_email
+       fa.number AS from_number, fu.id AS from_user_id,
+       ta.number AS to_number, tu.id AS to_user_id
 FROM transfers t
 JOIN currencies c ON c.code = t.currency
 JOIN accounts fa ON fa.id = t.from_account_id
@@ -160,15 +133,15 @@ WHERE t.id = $1
 
 type GetTransferPartiesRow struct {
 	ID            uuid.UUID
-	Kind          string
+	Kind          domain.TransferKind
 	InitiatedBy   uuid.UUID
 	FromAccountID uuid.UUID
 	ToAccountID   uuid.UUID
 	Amount        int64
 	Currency      string
 	Description   string
-	Status        string
-	FailureCode   *string
+	Status        domain.TransferStatus
+	FailureCode   *domain.Code
 	FailureReason *string
 	WorkflowID    string
 	CreatedAt     time.Time
@@ -177,10 +150,8 @@ type GetTransferPartiesRow struct {
 	Exponent      int16
 	FromNumber    string
 	FromUserID    *uuid.UUID
-	FromEmail     *string
 	ToNumber      string
 	ToUserID      *uuid.UUID
-	ToEmail       *string
 }
 
 // A transfer with what its notifications need: both account numbers, their owners (none for the
@@ -207,10 +178,8 @@ func (q *Queries) GetTransferParties(ctx context.Context, id uuid.UUID) (GetTran
 		&i.Exponent,
 		&i.FromNumber,
 		&i.FromUserID,
-		&i.FromEmail,
 		&i.ToNumber,
 		&i.ToUserID,
-		&i.ToEmail,
 	)
 	return i, err
 }
@@ -254,11 +223,12 @@ func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransfer
 
 const listStalledTransfers = `-- name: ListStalledTransfers :many
 SELECT id, kind, initiated_by, from_account_id, to_account_id, amount, currency, description, status, failure_code, failure_reason, workflow_id, created_at, updated_at, completed_at FROM transfers
-WHERE status = 'pending' AND created_at < $1 AND created_at > $2
-ORDER BY created_at LIMIT $3
+WHERE status = $1 AND created_at < $2 AND created_at > $3
+ORDER BY created_at LIMIT $4
 `
 
 type ListStalledTransfersParams struct {
+	Pending   domain.TransferStatus
 	OlderThan time.Time
 	NewerThan time.Time
 	MaxRows   int32
@@ -267,7 +237,12 @@ type ListStalledTransfersParams struct {
 // Pending transfers older than a moment: normally their workflow is running; if it never started
 // (the API stopped between recording and starting it), the worker starts it.
 func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTransfersParams) ([]Transfer, error) {
-	rows, err := q.db.Query(ctx, listStalledTransfers, arg.OlderThan, arg.NewerThan, arg.MaxRows)
+	rows, err := q.db.Query(ctx, listStalledTransfers,
+		arg.Pending,
+		arg.OlderThan,
+		arg.NewerThan,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -405,18 +380,26 @@ func (q *Queries) NotifyTransferFinished(ctx context.Context, transferID string)
 const sumOutgoingSince = `-- name: SumOutgoingSince :one
 SELECT COALESCE(sum(amount), 0)::bigint FROM transfers
 WHERE from_account_id = $1 AND created_at >= $2 AND id <> $3
-  AND status IN ('pending', 'completed')
+  AND status IN ($4, $5)
 `
 
 type SumOutgoingSinceParams struct {
 	AccountID uuid.UUID
 	Since     time.Time
 	ExcludeID uuid.UUID
+	Pending   domain.TransferStatus
+	Completed domain.TransferStatus
 }
 
 // Money sent from an account since a moment by transfers that did not fail, this one excluded.
 func (q *Queries) SumOutgoingSince(ctx context.Context, arg SumOutgoingSinceParams) (int64, error) {
-	row := q.db.QueryRow(ctx, sumOutgoingSince, arg.AccountID, arg.Since, arg.ExcludeID)
+	row := q.db.QueryRow(ctx, sumOutgoingSince,
+		arg.AccountID,
+		arg.Since,
+		arg.ExcludeID,
+		arg.Pending,
+		arg.Completed,
+	)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err

@@ -6,14 +6,13 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/domain"
 )
 
-// ErrEmailTaken is returned when a registration's email already belongs to another user.
-var ErrEmailTaken = errors.New("email already registered")
-
-// CreateUserFromRegistration creates the pending user of a registration. Running it again returns the
-// user the first run created.
-func (s *Store) CreateUserFromRegistration(ctx context.Context, registrationID string) (User, error) {
+// CreateUserFromRegistrationTx creates the pending user of a registration, or refuses with
+// domain.ErrEmailTaken. Running it again returns the user the first run created.
+func (s *Store) CreateUserFromRegistrationTx(ctx context.Context, registrationID string) (User, error) {
 	u, err := s.Queries.CreateUserFromRegistration(ctx, CreateUserFromRegistrationParams{
 		ID:             uuid.New(),
 		RegistrationID: registrationID,
@@ -22,7 +21,7 @@ func (s *Store) CreateUserFromRegistration(ctx context.Context, registrationID s
 	case err == nil:
 		return u, nil
 	case IsUniqueViolation(err, "users_email_key"):
-		return User{}, ErrEmailTaken
+		return User{}, domain.ErrEmailTaken
 	}
 	if err = NotFound(err); !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -35,9 +34,9 @@ func (s *Store) CreateUserFromRegistration(ctx context.Context, registrationID s
 	return u, nil
 }
 
-// OpenAccount opens a customer account for userID, keyed by openedBy (an operation id and step):
+// OpenAccountTx opens a customer account for userID, keyed by openedBy (an operation id and step):
 // running it again with the same key returns the account the first run opened.
-func (s *Store) OpenAccount(ctx context.Context, userID uuid.UUID, currency, openedBy string) (Account, error) {
+func (s *Store) OpenAccountTx(ctx context.Context, userID uuid.UUID, currency, openedBy string) (Account, error) {
 	seq, err := s.NextAccountNumber(ctx)
 	if err != nil {
 		return Account{}, fmt.Errorf("next account number: %w", err)
@@ -62,8 +61,8 @@ func (s *Store) OpenAccount(ctx context.Context, userID uuid.UUID, currency, ope
 	return a, nil
 }
 
-// CompleteRegistration activates the user and forgets the registration's copy of the password hash.
-func (s *Store) CompleteRegistration(ctx context.Context, registrationID string, userID uuid.UUID) error {
+// CompleteRegistrationTx activates the user and forgets the registration's copy of the password hash.
+func (s *Store) CompleteRegistrationTx(ctx context.Context, registrationID string, userID uuid.UUID) error {
 	return s.InTx(ctx, func(q *Queries) error {
 		if _, err := q.ActivateUser(ctx, userID); err != nil {
 			return fmt.Errorf("activate user: %w", err)
@@ -75,14 +74,14 @@ func (s *Store) CompleteRegistration(ctx context.Context, registrationID string,
 	})
 }
 
-// AbandonRegistration undoes a registration that cannot finish: the pending user and the accounts
+// AbandonRegistrationTx undoes a registration that cannot finish: the pending user and the accounts
 // opened for it are deleted (they never held money), and so is the registration.
-func (s *Store) AbandonRegistration(ctx context.Context, registrationID string) error {
+func (s *Store) AbandonRegistrationTx(ctx context.Context, registrationID string) error {
 	return s.InTx(ctx, func(q *Queries) error {
 		u, err := q.GetUserByRegistrationID(ctx, &registrationID)
 		switch err = NotFound(err); {
 		case err == nil:
-			if u.Status == "pending" {
+			if u.Status == domain.UserPending {
 				if _, err := q.DeleteEmptyAccountsOfUser(ctx, &u.ID); err != nil {
 					return fmt.Errorf("delete accounts: %w", err)
 				}

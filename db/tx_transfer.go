@@ -7,44 +7,34 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/bankforge/bank/db/internal/ledgersql"
+	"github.com/bankforge/bank/domain"
 )
 
-// Business refusals of the ledger. They are final: retrying cannot change them.
-var (
-	ErrInsufficientFunds = errors.New("insufficient available balance")
-	ErrAccountNotActive  = errors.New("account is not active")
-	ErrHoldNotActive     = errors.New("hold is no longer active")
-	ErrLimitExceeded     = errors.New("daily transfer limit exceeded")
-	// ErrTransferEnded guards against moving money for a transfer that already ended.
-	ErrTransferEnded = errors.New("transfer has already ended")
-)
+// The ledger's transactions. They are the only callers of the ledger's writes (ledgersql): each
+// locks the accounts it touches in ascending id order, and each is keyed so that running it twice
+// has the effect of once. A hold is placed (PlaceHoldTx), then captured as the transfer posts
+// (PostTransferTx) or voided (VoidHoldTx, ExpireHoldTx).
 
-// Transfer statuses and hold statuses as stored.
-const (
-	TransferPending     = "pending"
-	TransferCompleted   = "completed"
-	TransferFailed      = "failed"
-	TransferCompensated = "compensated"
+// ErrTransferEnded guards against moving money for a transfer that already ended. It is no
+// refusal: reaching it means a step ran out of order.
+var ErrTransferEnded = errors.New("transfer has already ended")
 
-	HoldCaptured = "captured"
-	HoldVoided   = "voided"
-	HoldExpired  = "expired"
-)
-
-// HoldLimits bounds what one account may send: dailyMax is the most its transfers may add up to
-// since dayStart (zero means no limit).
+// HoldLimits bounds what one account may send: DailyMax is the most its transfers may add up to
+// since DayStart (zero means no limit).
 type HoldLimits struct {
 	DailyMax int64
 	DayStart time.Time
 }
 
-// PlaceHold reserves the transfer's amount on its source account, which must be active, have that
+// PlaceHoldTx places the transfer's hold on its source account, which must be active, have that
 // much available and stay within limits. Running it again for the same transfer changes nothing
-// and succeeds while the hold stands.
-func (s *Store) PlaceHold(ctx context.Context, t Transfer, expiresAt time.Time, limits HoldLimits) (Hold, error) {
-	var hold Hold
-	err := s.InTx(ctx, func(q *Queries) error {
-		// The account lock serialises this account's reservations, so the daily sum below is exact.
+// and succeeds while the hold stands (or was captured); it refuses with domain.ErrHoldExpired once
+// the hold was voided.
+func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time, limits HoldLimits) error {
+	return s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
+		// The account lock serialises this account's holds, so the daily sum below is exact.
 		accounts, err := q.LockAccounts(ctx, []uuid.UUID{t.FromAccountID})
 		if err != nil {
 			return fmt.Errorf("lock account: %w", err)
@@ -55,71 +45,63 @@ func (s *Store) PlaceHold(ctx context.Context, t Transfer, expiresAt time.Time, 
 		h, err := q.GetHoldByTransfer(ctx, t.ID)
 		switch err = NotFound(err); {
 		case err == nil: // placed by an earlier run
-			if h.Status != "active" && h.Status != HoldCaptured {
-				return ErrHoldNotActive
+			if h.Status == domain.HoldVoided {
+				return domain.ErrHoldExpired
 			}
-			hold = h
 			return nil
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("get hold: %w", err)
 		}
-		if accounts[0].Status != "active" {
-			return ErrAccountNotActive
+		if accounts[0].Status != domain.AccountActive {
+			return domain.ErrAccountNotActive
 		}
 		if limits.DailyMax > 0 {
 			sent, err := q.SumOutgoingSince(ctx, SumOutgoingSinceParams{
 				AccountID: t.FromAccountID, Since: limits.DayStart, ExcludeID: t.ID,
+				Pending: domain.TransferPending, Completed: domain.TransferCompleted,
 			})
 			if err != nil {
 				return fmt.Errorf("sum outgoing: %w", err)
 			}
 			if sent > limits.DailyMax-t.Amount {
-				return ErrLimitExceeded
+				return domain.ErrLimitExceeded
 			}
 		}
-		n, err := q.ReserveFunds(ctx, ReserveFundsParams{ID: t.FromAccountID, Amount: t.Amount})
+		n, err := w.PlaceAccountHold(ctx, ledgersql.PlaceAccountHoldParams{ID: t.FromAccountID, Amount: t.Amount})
 		if err != nil {
-			return fmt.Errorf("reserve funds: %w", err)
+			return fmt.Errorf("place hold on account: %w", err)
 		}
 		if n == 0 {
-			return ErrInsufficientFunds
+			return domain.ErrInsufficientFunds
 		}
-		h, err = q.CreateHold(ctx, CreateHoldParams{
+		if _, err := w.InsertHold(ctx, ledgersql.InsertHoldParams{
 			ID:         uuid.New(),
 			TransferID: t.ID,
 			AccountID:  t.FromAccountID,
 			Amount:     t.Amount,
 			ExpiresAt:  expiresAt,
-		})
-		if err != nil {
-			return fmt.Errorf("create hold: %w", err)
+		}); err != nil {
+			return fmt.Errorf("insert hold: %w", err)
 		}
-		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: "reserved", Status: "ok"}); err != nil {
-			return fmt.Errorf("add step: %w", err)
-		}
-		hold = h
-		return nil
+		return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: domain.StepHoldPlaced, Status: domain.StepOK})
 	})
-	return hold, err
 }
 
-// PostTransfer moves the money of a transfer whose hold stands: in one transaction it debits the
+// PostTransferTx moves the money of a transfer whose hold stands: in one transaction it debits the
 // source, credits the destination, captures the hold and completes the transfer. operationID keys
 // the ledger transaction, so running it again posts nothing more.
-func (s *Store) PostTransfer(ctx context.Context, t Transfer, operationID string) (LedgerTransaction, error) {
-	var out LedgerTransaction
-	err := s.InTx(ctx, func(q *Queries) error {
-		lt, err := q.CreateLedgerTransaction(ctx, CreateLedgerTransactionParams{
+func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID string) error {
+	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
+		txID, err := w.InsertLedgerTransaction(ctx, ledgersql.InsertLedgerTransactionParams{
 			ID:          uuid.New(),
 			OperationID: operationID,
 			TransferID:  &t.ID,
 			Description: t.Description,
 		})
 		if err = NotFound(err); errors.Is(err, ErrNotFound) {
-			out, err = q.GetLedgerTransactionByOperation(ctx, operationID)
-			return err
+			return nil // posted by an earlier run
 		} else if err != nil {
-			return fmt.Errorf("create ledger transaction: %w", err)
+			return fmt.Errorf("insert ledger transaction: %w", err)
 		}
 		accounts, err := q.LockAccounts(ctx, []uuid.UUID{t.FromAccountID, t.ToAccountID})
 		if err != nil {
@@ -129,29 +111,30 @@ func (s *Store) PostTransfer(ctx context.Context, t Transfer, operationID string
 			return fmt.Errorf("lock accounts: found %d of 2", len(accounts))
 		}
 		for _, a := range accounts {
-			if a.Status != "active" {
-				return ErrAccountNotActive
+			if a.Status != domain.AccountActive {
+				return domain.ErrAccountNotActive
 			}
 		}
-		if _, err := q.ReleaseHold(ctx, ReleaseHoldParams{TransferID: t.ID, Status: HoldCaptured}); err != nil {
-			if err = NotFound(err); errors.Is(err, ErrNotFound) {
-				return ErrHoldNotActive
-			}
+		n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: t.ID, Status: domain.HoldCaptured})
+		if err != nil {
 			return fmt.Errorf("capture hold: %w", err)
 		}
-		if err := q.AddHeld(ctx, AddHeldParams{ID: t.FromAccountID, Delta: -t.Amount}); err != nil {
-			return fmt.Errorf("release held amount: %w", err)
+		if n == 0 {
+			return domain.ErrHoldExpired
+		}
+		if err := w.EndAccountHold(ctx, ledgersql.EndAccountHoldParams{ID: t.FromAccountID, Amount: t.Amount}); err != nil {
+			return fmt.Errorf("end hold on account: %w", err)
 		}
 		for _, leg := range []struct {
 			account uuid.UUID
 			amount  int64
 		}{{t.FromAccountID, -t.Amount}, {t.ToAccountID, t.Amount}} {
-			balance, err := q.AddToBalance(ctx, AddToBalanceParams{ID: leg.account, Delta: leg.amount})
+			balance, err := w.AddToBalance(ctx, ledgersql.AddToBalanceParams{ID: leg.account, Delta: leg.amount})
 			if err != nil {
 				return fmt.Errorf("update balance: %w", err)
 			}
-			if err := q.InsertPosting(ctx, InsertPostingParams{
-				TransactionID: lt.ID,
+			if err := w.InsertPosting(ctx, ledgersql.InsertPostingParams{
+				TransactionID: txID,
 				AccountID:     leg.account,
 				Amount:        leg.amount,
 				Currency:      t.Currency,
@@ -160,124 +143,142 @@ func (s *Store) PostTransfer(ctx context.Context, t Transfer, operationID string
 				return fmt.Errorf("insert posting: %w", err)
 			}
 		}
-		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: "posted", Status: "ok"}); err != nil {
+		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: domain.StepPosted, Status: domain.StepOK}); err != nil {
 			return fmt.Errorf("add step: %w", err)
 		}
-		n, err := q.FinishTransfer(ctx, FinishTransferParams{ID: t.ID, Status: TransferCompleted})
+		n, err = w.EndTransfer(ctx, ledgersql.EndTransferParams{ID: t.ID, Status: domain.TransferCompleted, Pending: domain.TransferPending})
 		if err != nil {
 			return fmt.Errorf("complete transfer: %w", err)
 		}
 		if n == 0 {
 			return ErrTransferEnded
 		}
-		if err := q.NotifyTransferFinished(ctx, t.ID.String()); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		out = lt
-		return nil
+		return q.NotifyTransferFinished(ctx, t.ID.String())
 	})
 	if IsCheckViolation(err, "accounts_customer_balance_non_negative", "accounts_customer_available_non_negative") {
 		// The hold guarantees the money; reaching this means the ledger was changed behind its back.
-		return LedgerTransaction{}, ErrInsufficientFunds
+		return domain.ErrInsufficientFunds
 	}
-	return out, err
+	return err
 }
 
-// ReleaseReservation ends the transfer's active hold without moving money (status voided or expired) and
-// gives the amount back to the available balance. It reports whether there was a hold to release.
-func (s *Store) ReleaseReservation(ctx context.Context, transferID uuid.UUID, status string) (bool, error) {
-	released := false
-	err := s.InTx(ctx, func(q *Queries) error {
-		h, err := q.GetHoldByTransfer(ctx, transferID)
-		if err = NotFound(err); errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("get hold: %w", err)
+// VoidHoldTx ends the transfer's active hold without moving money and gives the amount back to the
+// available balance: the saga's compensation. It reports whether there was a hold to void.
+func (s *Store) VoidHoldTx(ctx context.Context, transferID uuid.UUID) (bool, error) {
+	voided := false
+	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
+		var err error
+		voided, err = voidHold(ctx, q, w, transferID)
+		if err != nil || !voided {
+			return err
 		}
-		if h.Status != "active" {
-			return nil
-		}
-		// Same lock order as PostTransfer: the account first, then the hold.
-		if _, err := q.LockAccounts(ctx, []uuid.UUID{h.AccountID}); err != nil {
-			return fmt.Errorf("lock account: %w", err)
-		}
-		if _, err := q.ReleaseHold(ctx, ReleaseHoldParams{TransferID: transferID, Status: status}); err != nil {
-			if err = NotFound(err); errors.Is(err, ErrNotFound) {
-				return nil // captured or released meanwhile
-			}
-			return fmt.Errorf("release hold: %w", err)
-		}
-		if err := q.AddHeld(ctx, AddHeldParams{ID: h.AccountID, Delta: -h.Amount}); err != nil {
-			return fmt.Errorf("release held amount: %w", err)
-		}
-		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: status, Status: "ok"}); err != nil {
-			return fmt.Errorf("add step: %w", err)
-		}
-		released = true
-		return nil
+		return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: domain.StepHoldVoided, Status: domain.StepOK})
 	})
-	return released, err
+	return voided, err
 }
 
-// FailTransfer records the end of a transfer that did not move money: compensated when a hold had
-// been placed and released, failed otherwise.
-func (s *Store) FailTransfer(ctx context.Context, transferID uuid.UUID, step, code, reason string) error {
-	return s.InTx(ctx, func(q *Queries) error {
-		status := TransferFailed
+// voidHold voids the transfer's hold if it is active, inside the caller's transaction.
+func voidHold(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID uuid.UUID) (bool, error) {
+	h, err := q.GetHoldByTransfer(ctx, transferID)
+	if err = NotFound(err); errors.Is(err, ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("get hold: %w", err)
+	}
+	if h.Status != domain.HoldActive {
+		return false, nil
+	}
+	// Same lock order as PostTransferTx: the account first, then the hold.
+	if _, err := q.LockAccounts(ctx, []uuid.UUID{h.AccountID}); err != nil {
+		return false, fmt.Errorf("lock account: %w", err)
+	}
+	n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: transferID, Status: domain.HoldVoided})
+	if err != nil {
+		return false, fmt.Errorf("void hold: %w", err)
+	}
+	if n == 0 {
+		return false, nil // captured or voided meanwhile
+	}
+	if err := w.EndAccountHold(ctx, ledgersql.EndAccountHoldParams{ID: h.AccountID, Amount: h.Amount}); err != nil {
+		return false, fmt.Errorf("end hold on account: %w", err)
+	}
+	return true, nil
+}
+
+// FailTransferTx records the end of a transfer that did not move money, refused with code at step:
+// compensated when a hold had been placed and voided, failed when none was placed. It returns the
+// transfer's final status, which is completed when the money had in fact moved (a posting that
+// committed but whose report was lost), and leaves a transfer that already ended as it is.
+func (s *Store) FailTransferTx(ctx context.Context, transferID uuid.UUID, step domain.TransferStep, code domain.Code) (domain.TransferStatus, error) {
+	var status domain.TransferStatus
+	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
+		t, err := q.GetTransfer(ctx, transferID)
+		if err != nil {
+			return fmt.Errorf("get transfer: %w", NotFound(err))
+		}
+		if t.Status.Ended() {
+			status = t.Status
+			return nil
+		}
+		status = domain.TransferFailed
 		h, err := q.GetHoldByTransfer(ctx, transferID)
 		switch err = NotFound(err); {
-		case err == nil && h.Status == HoldCaptured:
+		case err == nil && h.Status == domain.HoldCaptured:
 			return fmt.Errorf("transfer %s was posted and cannot fail", transferID)
-		case err == nil && h.Status == "active":
+		case err == nil && h.Status == domain.HoldActive:
 			return fmt.Errorf("transfer %s still holds funds", transferID)
 		case err == nil:
-			status = TransferCompensated
+			status = domain.TransferCompensated
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("get hold: %w", err)
 		}
-		if step != "" {
-			if err := q.AddTransferStep(ctx, AddTransferStepParams{
-				TransferID: transferID, Name: step, Status: "failed", Detail: reason,
-			}); err != nil {
-				return fmt.Errorf("add step: %w", err)
-			}
-		}
-		if _, err := q.FinishTransfer(ctx, FinishTransferParams{
-			ID: transferID, Status: status, FailureCode: &code, FailureReason: &reason,
-		}); err != nil {
-			return fmt.Errorf("finish transfer: %w", err)
-		}
-		return q.NotifyTransferFinished(ctx, transferID.String())
+		return endUnposted(ctx, q, w, transferID, status, step, code)
 	})
+	return status, err
 }
 
-// ExpireHolds releases up to limit holds past their expiry and ends their transfers as compensated
-// with the given reason, unless the transfer already ended. A transfer workflow still running finds
-// the hold gone and ends the same way. It returns how many holds it released.
-func (s *Store) ExpireHolds(ctx context.Context, limit int32, code, reason string) (int, error) {
-	holds, err := s.ListExpiredHolds(ctx, limit)
-	if err != nil {
-		return 0, fmt.Errorf("list expired holds: %w", err)
+// endUnposted ends a pending transfer that moved no money, with its failed step, inside the
+// caller's transaction.
+func endUnposted(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID uuid.UUID, status domain.TransferStatus, step domain.TransferStep, code domain.Code) error {
+	reason := code.Message()
+	if err := q.AddTransferStep(ctx, AddTransferStepParams{
+		TransferID: transferID, Name: step, Status: domain.StepFailed, Detail: reason,
+	}); err != nil {
+		return fmt.Errorf("add step: %w", err)
 	}
-	n := 0
-	for _, h := range holds {
-		released, err := s.ReleaseReservation(ctx, h.TransferID, HoldExpired)
-		if err != nil {
-			return n, err
-		}
-		if !released {
-			continue
-		}
-		n++
-		t, err := s.GetTransfer(ctx, h.TransferID)
-		if err != nil {
-			return n, fmt.Errorf("get transfer: %w", err)
-		}
-		if t.Status == TransferPending {
-			if err := s.FailTransfer(ctx, t.ID, "expired", code, reason); err != nil {
-				return n, err
-			}
-		}
+	if _, err := w.EndTransfer(ctx, ledgersql.EndTransferParams{
+		ID: transferID, Status: status, FailureCode: &code, FailureReason: &reason, Pending: domain.TransferPending,
+	}); err != nil {
+		return fmt.Errorf("end transfer: %w", err)
 	}
-	return n, nil
+	return q.NotifyTransferFinished(ctx, transferID.String())
+}
+
+// ExpireHoldTx voids the transfer's hold if it is active and past its expiry and, in the same
+// transaction, ends the transfer as compensated with domain.CodeHoldExpired unless it already
+// ended. A transfer workflow still running finds the hold gone and ends the same way. It reports
+// whether it voided a hold.
+func (s *Store) ExpireHoldTx(ctx context.Context, transferID uuid.UUID, now time.Time) (bool, error) {
+	expired := false
+	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
+		h, err := q.GetHoldByTransfer(ctx, transferID)
+		if err != nil {
+			return fmt.Errorf("get hold: %w", NotFound(err))
+		}
+		if h.Status != domain.HoldActive || h.ExpiresAt.After(now) {
+			return nil
+		}
+		if expired, err = voidHold(ctx, q, w, transferID); err != nil || !expired {
+			return err
+		}
+		t, err := q.GetTransfer(ctx, transferID)
+		if err != nil {
+			return fmt.Errorf("get transfer: %w", err)
+		}
+		if t.Status.Ended() {
+			return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: domain.StepHoldExpired, Status: domain.StepOK})
+		}
+		return endUnposted(ctx, q, w, transferID, domain.TransferCompensated, domain.StepHoldExpired, domain.CodeHoldExpired)
+	})
+	return expired, err
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -48,7 +49,7 @@ type CreateActiveUserParams struct {
 	PasswordHash string
 	FullName     string
 	Phone        *string
-	Role         string
+	Role         domain.Role
 }
 
 func (q *Queries) CreateActiveUser(ctx context.Context, arg CreateActiveUserParams) (User, error) {

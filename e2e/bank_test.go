@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"github.com/bankforge/bank/domain"
 	"net/http"
 	"sort"
 	"strings"
@@ -36,7 +37,7 @@ func register(t *testing.T, currency string) customer {
 		t.Fatalf("register: %v", err)
 	}
 	op, err := sys.API.WaitOperation(ctx, opID)
-	if err != nil || op.Status != "completed" {
+	if err != nil || op.Status != domain.OperationCompleted {
 		t.Fatalf("registration ended %s (%s): %v", op.Status, op.Error, err)
 	}
 	tok, err := sys.API.Login(ctx, email, pw)
@@ -69,7 +70,7 @@ func depositTo(t *testing.T, a bankclient.Account, amount int64) {
 	if err != nil {
 		t.Fatalf("deposit: %v", err)
 	}
-	if got, err := adm.WaitTransfer(ctx, tr.ID, 5*time.Second); err != nil || got.Status != "completed" {
+	if got, err := adm.WaitTransfer(ctx, tr.ID, 5*time.Second); err != nil || got.Status != domain.TransferCompleted {
 		t.Fatalf("deposit ended %s: %v", got.Status, err)
 	}
 }
@@ -155,11 +156,11 @@ func TestRegistration_ConcurrentSameEmailMakesOneUser(t *testing.T) {
 				results <- "error"
 				return
 			}
-			if op.Status == "failed" && !strings.Contains(string(op.Error), "email_taken") {
+			if op.Status == domain.OperationFailed && !strings.Contains(string(op.Error), "email_taken") {
 				results <- "failed-other:" + string(op.Error)
 				return
 			}
-			results <- op.Status
+			results <- string(op.Status)
 		}()
 	}
 	wg.Wait()
@@ -194,14 +195,14 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 		t.Fatalf("transfer: %v", err)
 	}
 	done := waitTransfer(t, alice.c, tr.ID)
-	if done.Status != "completed" {
+	if done.Status != domain.TransferCompleted {
 		t.Fatalf("transfer ended %s (%v)", done.Status, done.FailureReason)
 	}
 	var names []string
 	for _, s := range done.Steps {
-		names = append(names, s.Name)
+		names = append(names, string(s.Name))
 	}
-	if strings.Join(names, ",") != "accepted,validated,reserved,posted" {
+	if strings.Join(names, ",") != "accepted,validated,hold_placed,posted" {
 		t.Fatalf("timeline %v", names)
 	}
 	// The same request retried with its key moves the money once.
@@ -215,7 +216,7 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 		t.Fatal(err)
 	}
 	late, resp, err := alice.c.Transfer(ctx, alice.account.ID, bob.account.ID, 25_50, "USD", key)
-	if err != nil || late.ID != tr.ID || late.Status != "completed" || resp.Status != http.StatusAccepted {
+	if err != nil || late.ID != tr.ID || late.Status != domain.TransferCompleted || resp.Status != http.StatusAccepted {
 		t.Fatalf("late retry: %+v %v", late, err)
 	}
 	runs, err := sys.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
@@ -282,16 +283,16 @@ func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
 		name, to   string
 		amount     int64
 		prepare    func()
-		wantCode   string
+		wantCode   domain.Code
 		wantReason string
 	}{
-		{"other currency", euro.account.ID, 10_00, nil, "CurrencyMismatch", "same currency"},
-		{"insufficient funds", bob.account.ID, 80_00, nil, "InsufficientFunds", "enough available balance"},
+		{"other currency", euro.account.ID, 10_00, nil, domain.CodeCurrencyMismatch, "same currency"},
+		{"insufficient funds", bob.account.ID, 80_00, nil, domain.CodeInsufficientFunds, "enough available balance"},
 		{"frozen destination", bob.account.ID, 10_00, func() {
 			if _, err := sys.Store.Pool().Exec(ctx, "UPDATE accounts SET status = 'frozen' WHERE id = $1", bob.account.ID); err != nil {
 				t.Fatal(err)
 			}
-		}, "AccountNotActive", "frozen"},
+		}, domain.CodeAccountNotActive, "frozen"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -303,7 +304,7 @@ func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
 				t.Fatalf("transfer: %v", err)
 			}
 			done := waitTransfer(t, alice.c, tr.ID)
-			if done.Status != "failed" && done.Status != "compensated" {
+			if done.Status != domain.TransferFailed && done.Status != domain.TransferCompensated {
 				t.Fatalf("ended %s; want failed", done.Status)
 			}
 			if done.FailureCode == nil || *done.FailureCode != c.wantCode || !strings.Contains(*done.FailureReason, c.wantReason) {
@@ -383,8 +384,8 @@ func TestWithdrawal_DebitsToCashAndRefusesOverdraft(t *testing.T) {
 	path := "/v1/admin/accounts/" + alice.account.ID + "/withdrawals"
 	for _, c := range []struct {
 		amount any
-		want   string
-	}{{"600000.00", "failed"}, {"150000.50", "completed"}} {
+		want   domain.TransferStatus
+	}{{"600000.00", domain.TransferFailed}, {"150000.50", domain.TransferCompleted}} {
 		var tr bankclient.Transfer
 		if _, err := adm.JSON(ctx, "POST", path, map[string]any{"amount": c.amount, "currency": "COP", "description": "cash out"},
 			http.Header{"Idempotency-Key": {"wd-" + uuid.NewString()}}, &tr); err != nil {
@@ -438,7 +439,7 @@ func TestTransfer_RecordedButNotStartedIsResumed(t *testing.T) {
 		id, owner, alice.account.ID, bob.account.ID, workflows.TransferWorkflowID(id.String())); err != nil {
 		t.Fatal(err)
 	}
-	if got := waitTransfer(t, alice.c, id.String()); got.Status != "completed" {
+	if got := waitTransfer(t, alice.c, id.String()); got.Status != domain.TransferCompleted {
 		t.Fatalf("stalled transfer ended %s", got.Status)
 	}
 	if b := balanceOf(t, bob.c, bob.account.ID); b.Balance != 4_00 {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/bankforge/bank/domain"
 	"testing"
 	"time"
 
@@ -28,8 +29,8 @@ func TestEagerStart_TransfersBehaveTheSame(t *testing.T) {
 	depositTo(t, alice.account, 20_00)
 	for _, c := range []struct {
 		amount int64
-		want   string
-	}{{5_00, "completed"}, {50_00, "failed"}} {
+		want   domain.TransferStatus
+	}{{5_00, domain.TransferCompleted}, {50_00, domain.TransferFailed}} {
 		tr, _, err := alice.c.Transfer(ctx, alice.account.ID, bob.account.ID, c.amount, "USD", "eager-"+uuid.NewString())
 		if err != nil {
 			t.Fatal(err)

@@ -27,7 +27,7 @@ SELECT * FROM accounts WHERE id = @id AND user_id = @user_id;
 SELECT * FROM accounts WHERE user_id = $1 ORDER BY created_at, id;
 
 -- name: GetCashAccount :one
-SELECT * FROM accounts WHERE kind = 'cash' AND currency = $1;
+SELECT * FROM accounts WHERE kind = @kind AND currency = @currency;
 
 -- name: LockAccounts :many
 -- Locks the accounts in ascending id order, the one order every writer uses, so that two transfers
@@ -35,26 +35,13 @@ SELECT * FROM accounts WHERE kind = 'cash' AND currency = $1;
 -- foreign-key checks of concurrent inserts referencing these accounts through.
 SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id FOR NO KEY UPDATE;
 
--- name: AddToBalance :one
-UPDATE accounts SET balance = balance + @delta, updated_at = now()
-WHERE id = @id
-RETURNING balance;
-
--- name: AddHeld :exec
-UPDATE accounts SET held = held + @delta, updated_at = now() WHERE id = @id;
-
--- name: ReserveFunds :execrows
--- Adds a hold only while the account is active and its available balance covers it.
-UPDATE accounts SET held = held + @amount, updated_at = now()
-WHERE id = @id AND status = 'active' AND (kind = 'cash' OR balance - held >= @amount);
-
 -- name: SetAccountStatus :one
 UPDATE accounts SET status = @status, updated_at = now() WHERE id = @id RETURNING *;
 
 -- name: DeleteEmptyAccountsOfUser :execrows
 -- Removes the accounts of a registration that did not finish; they never held money.
 DELETE FROM accounts a
-WHERE a.user_id = $1 AND a.balance = 0 AND a.held = 0
+WHERE a.user_id = $1 AND a.balance = 0 AND a.on_hold = 0
   AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.account_id = a.id)
   AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.from_account_id = a.id OR t.to_account_id = a.id);
 

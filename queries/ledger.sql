@@ -1,14 +1,3 @@
--- name: CreateLedgerTransaction :one
--- Idempotent by operation id: a second run inserts nothing and returns no row.
-INSERT INTO ledger_transactions (id, operation_id, transfer_id, description)
-VALUES (@id, @operation_id, @transfer_id, @description)
-ON CONFLICT (operation_id) DO NOTHING
-RETURNING *;
-
--- name: InsertPosting :exec
-INSERT INTO postings (transaction_id, account_id, amount, currency, balance_after)
-VALUES (@transaction_id, @account_id, @amount, @currency, @balance_after);
-
 -- name: ListAccountHistory :many
 -- An account's postings, newest first, keyset-paginated on (created_at, id), with the other leg.
 SELECT p.id, p.amount, p.currency, p.balance_after, p.created_at,
@@ -44,18 +33,18 @@ LEFT JOIN (SELECT account_id, sum(amount) AS total FROM postings GROUP BY accoun
        ON p.account_id = a.id
 WHERE a.balance <> COALESCE(p.total, 0);
 
--- name: CheckHeldMatchesHolds :many
--- Every account's held amount equals the sum of its active holds.
-SELECT a.id, a.number, a.held, COALESCE(h.total, 0)::bigint AS holds_total
+-- name: CheckOnHoldMatchesHolds :many
+-- Every account's on_hold amount equals the sum of its active holds.
+SELECT a.id, a.number, a.on_hold, COALESCE(h.total, 0)::bigint AS holds_total
 FROM accounts a
 LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
        ON h.account_id = a.id
-WHERE a.held <> COALESCE(h.total, 0);
+WHERE a.on_hold <> COALESCE(h.total, 0);
 
 -- name: CheckNegativeCustomerBalances :many
 -- INV-2: no customer account below zero, in balance or in available balance.
-SELECT id, number, balance, held FROM accounts
-WHERE kind = 'customer' AND (balance < 0 OR balance - held < 0);
+SELECT id, number, balance, on_hold FROM accounts
+WHERE kind = 'customer' AND (balance < 0 OR balance - on_hold < 0);
 
 -- name: CheckUnbalancedTransactions :many
 -- Double entry: every transaction's postings sum to zero per currency.

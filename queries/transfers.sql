@@ -29,13 +29,6 @@ WHERE (t.initiated_by = @user_id
 ORDER BY t.created_at DESC, t.id DESC
 LIMIT @page_size;
 
--- name: FinishTransfer :execrows
--- Moves a pending transfer to its end state; a finished transfer never changes again.
-UPDATE transfers
-SET status = @status, failure_code = @failure_code, failure_reason = @failure_reason,
-    updated_at = now(), completed_at = now()
-WHERE id = @id AND status = 'pending';
-
 -- name: AddTransferStep :exec
 INSERT INTO transfer_steps (transfer_id, name, status, detail)
 VALUES (@transfer_id, @name, @status, @detail)
@@ -48,13 +41,13 @@ SELECT * FROM transfer_steps WHERE transfer_id = $1 ORDER BY at, name;
 -- Money sent from an account since a moment by transfers that did not fail, this one excluded.
 SELECT COALESCE(sum(amount), 0)::bigint FROM transfers
 WHERE from_account_id = @account_id AND created_at >= @since AND id <> @exclude_id
-  AND status IN ('pending', 'completed');
+  AND status IN (@pending, @completed);
 
 -- name: ListStalledTransfers :many
 -- Pending transfers older than a moment: normally their workflow is running; if it never started
 -- (the API stopped between recording and starting it), the worker starts it.
 SELECT * FROM transfers
-WHERE status = 'pending' AND created_at < @older_than AND created_at > @newer_than
+WHERE status = @pending AND created_at < @older_than AND created_at > @newer_than
 ORDER BY created_at LIMIT @max_rows;
 
 -- name: NotifyTransferFinished :exec
@@ -65,8 +58,8 @@ SELECT pg_notify('transfer_finished', @transfer_id::text);
 -- A transfer with what its notifications need: both account numbers, their owners (none for the
 -- cash account) and the currency's number of decimals.
 SELECT t.*, c.exponent,
-       fa.number AS from_number, fu.id AS from_user_id, fu.email AS from_email,
-       ta.number AS to_number, tu.id AS to_user_id, tu.email AS to_email
+       fa.number AS from_number, fu.id AS from_user_id,
+       ta.number AS to_number, tu.id AS to_user_id
 FROM transfers t
 JOIN currencies c ON c.code = t.currency
 JOIN accounts fa ON fa.id = t.from_account_id

@@ -1,5 +1,5 @@
-// Command worker runs the bank's Temporal workflows and activities, and the sweeps that release
-// expired holds and forget old idempotency keys.
+// Command worker runs the bank's Temporal workflows and activities, and makes sure the schedule
+// that runs the bank's chores (workflows.Maintenance) exists, once per cluster.
 package main
 
 import (
@@ -13,14 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/envconfig"
@@ -28,23 +28,23 @@ import (
 )
 
 type config struct {
-	Backends      backends.Config
-	TaskQueue     string
-	Worker        bankworker.Settings
-	SweepInterval time.Duration
-	HealthAddr    string
-	LogLevel      slog.Level
+	Backends            backends.Config
+	TaskQueue           string
+	Worker              bankworker.Settings
+	MaintenanceInterval time.Duration
+	HealthAddr          string
+	LogLevel            slog.Level
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	e := envconfig.New(lookup)
 	c := config{
-		Backends:      backends.Read(e),
-		TaskQueue:     e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
-		Worker:        bankworker.ReadSettings(e),
-		SweepInterval: e.Duration("SWEEP_INTERVAL", 30*time.Second, time.Second, time.Hour),
-		HealthAddr:    e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
-		LogLevel:      e.LogLevel("LOG_LEVEL"),
+		Backends:            backends.Read(e),
+		TaskQueue:           e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
+		Worker:              bankworker.ReadSettings(e),
+		MaintenanceInterval: e.Duration("MAINTENANCE_INTERVAL", workflows.MaintenanceInterval, time.Second, time.Hour),
+		HealthAddr:          e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
+		LogLevel:            e.LogLevel("LOG_LEVEL"),
 	}
 	return c, e.Err()
 }
@@ -79,15 +79,21 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err := auditStore.EnsureIndexes(ctx); err != nil {
 		logger.Warn("audit indexes not created", "error", err)
 	}
+	if err := b.Inbox.EnsureIndexes(ctx); err != nil {
+		logger.Warn("inbox indexes not created", "error", err)
+	}
 	if err := ensureNamespace(ctx, tc, cfg.Backends.TemporalNamespace, logger); err != nil {
 		return err
 	}
 
-	w := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, logger)
+	w := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	if err := ensureMaintenanceSchedule(ctx, tc, cfg.TaskQueue, cfg.MaintenanceInterval, logger); err != nil {
+		return err
+	}
 	logger.Info("worker running")
 
 	// A liveness endpoint for container healthchecks: the process is up and its worker started.
@@ -106,18 +112,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}()
 	defer func() { _ = health.Close() }()
 
-	ticker := time.NewTicker(cfg.SweepInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			logger.Info("worker stopping")
-			return nil
-		case <-ticker.C:
-			sweep(ctx, store, logger)
-			resumeStalledTransfers(ctx, store, tc, cfg.TaskQueue, logger)
-		}
-	}
+	<-ctx.Done()
+	logger.Info("worker stopping")
+	return nil
 }
 
 func healthcheck() int {
@@ -128,50 +125,39 @@ func healthcheck() int {
 	return backends.Probe("http://" + addr + "/healthz")
 }
 
-// sweep releases expired holds (ending their transfers) and forgets idempotency keys older than 48h.
-func sweep(ctx context.Context, store *db.Store, logger *slog.Logger) {
-	n, err := store.ExpireHolds(ctx, 100, domain.ErrTypeHoldNotActive, domain.CustomerMessage(domain.ErrTypeHoldNotActive))
-	if err != nil {
-		logger.Error("expiring holds failed", "error", err)
-	} else if n > 0 {
-		logger.Warn("expired holds released", "count", n)
+// ensureMaintenanceSchedule creates the schedule that runs the Maintenance workflow every interval,
+// or sets the interval of the one that exists. Every worker replica calls it; the schedule is one
+// per namespace, and a run still going when the next is due makes that one skip.
+func ensureMaintenanceSchedule(ctx context.Context, tc client.Client, taskQueue string, every time.Duration, logger *slog.Logger) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:      workflows.MaintenanceScheduleID,
+		Spec:    spec,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Action: &client.ScheduleWorkflowAction{
+			ID:                       workflows.MaintenanceScheduleID,
+			Workflow:                 workflows.Maintenance,
+			TaskQueue:                taskQueue,
+			WorkflowExecutionTimeout: 10 * time.Minute,
+		},
+	})
+	if err == nil {
+		logger.Info("created maintenance schedule", "schedule_id", workflows.MaintenanceScheduleID, "every", every.String())
+		return nil
 	}
-	if _, err := store.DeleteIdempotencyKeysBefore(ctx, time.Now().Add(-48*time.Hour)); err != nil {
-		logger.Error("deleting old idempotency keys failed", "error", err)
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create maintenance schedule: %w", err)
 	}
-}
-
-// resumeStalledTransfers starts the workflow of any transfer recorded between a minute and a day ago
-// that has none (its API process stopped between recording and starting it), so no transfer stays
-// pending.
-// The workflow id derives from the transfer, so a workflow that exists is never started twice.
-func resumeStalledTransfers(ctx context.Context, store *db.Store, tc client.Client, taskQueue string, logger *slog.Logger) {
-	now := time.Now()
-	stalled, err := store.ListStalledTransfers(ctx, db.ListStalledTransfersParams{
-		OlderThan: now.Add(-time.Minute), NewerThan: now.Add(-24 * time.Hour), MaxRows: 100,
+	err = tc.ScheduleClient().GetHandle(ctx, workflows.MaintenanceScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			in.Description.Schedule.Spec = &spec
+			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
+		},
 	})
 	if err != nil {
-		logger.Error("listing stalled transfers failed", "error", err)
-		return
+		return fmt.Errorf("update maintenance schedule: %w", err)
 	}
-	for _, t := range stalled {
-		_, err := tc.DescribeWorkflowExecution(ctx, t.WorkflowID, "")
-		var notFound *serviceerror.NotFound
-		if !errors.As(err, &notFound) {
-			continue // running (or Temporal unreachable: try again next sweep)
-		}
-		in := workflows.TransferInput{
-			TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
-			ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
-		}
-		_, err = tc.ExecuteWorkflow(ctx, workflows.TransferStartOptions(in, taskQueue), workflows.Transfer, in)
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if err != nil && !errors.As(err, &started) {
-			logger.Error("resuming stalled transfer failed", "transfer_id", t.ID.String(), "error", err)
-			continue
-		}
-		logger.Warn("resumed stalled transfer", "transfer_id", t.ID.String())
-	}
+	return nil
 }
 
 // ensureNamespace registers the namespace when missing and adds the search attributes the

@@ -4,6 +4,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/activities"
+	"github.com/bankforge/bank/domain"
 )
 
 // RegisterInput starts a registration. The credentials stay in PostgreSQL under RegistrationID:
@@ -21,34 +22,39 @@ type RegisterResult struct {
 	Currency      string `json:"currency"`
 }
 
-// Register creates the user and their first account, records the registration in the audit log,
-// lets the user log in and welcomes them. If a step fails for good before the user can log in,
-// the registration is abandoned: nothing half-created remains.
+// Register creates the user and their first account, records the registration in the audit log and
+// the user's inbox, lets the user log in and welcomes them by email. If a step fails for good before
+// the user can log in, the saga abandons the registration: nothing half-created remains.
 func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
 	opID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	lctx := workflow.WithLocalActivityOptions(ctx, checkStep)
 
-	abandon := func(step string, cause error) (RegisterResult, error) {
-		errType := errorType(cause)
-		logger.Warn("registration failed", "step", step, "error_type", errType, "error", cause)
-		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		dctx = workflow.WithLocalActivityOptions(dctx, mustFinishStep)
-		err := workflow.ExecuteLocalActivity(dctx, a.AbandonRegistration, activities.AbandonRegistrationInput{
+	var s saga
+	var failure domain.Code // why the registration failed, set before the saga compensates
+	// Abandoning is keyed by the registration and removes whatever exists of it, so it is the
+	// compensation of every step before the user can log in.
+	s.add(func(ctx workflow.Context) error {
+		return workflow.ExecuteLocalActivity(ctx, a.AbandonRegistration, activities.AbandonRegistrationInput{
 			RegistrationID: in.RegistrationID,
-			Reason:         errType,
-		}).Get(dctx, nil)
-		if err != nil {
+			Code:           failure,
+		}).Get(ctx, nil)
+	})
+	fail := func(step string, cause error) (RegisterResult, error) {
+		code := codeOf(cause)
+		failure = code
+		logger.Warn("registration failed", "step", step, "code", string(code), "error", cause)
+		if err := s.compensate(ctx); err != nil {
 			logger.Error("abandoning registration failed", "error", err)
 		}
-		return RegisterResult{}, refusal(errType, cause)
+		return RegisterResult{}, refusal(code, cause)
 	}
 
 	var user activities.CreateUserResult
 	ref := activities.RegistrationRef{RegistrationID: in.RegistrationID}
 	if err := workflow.ExecuteLocalActivity(lctx, a.CreateUser, ref).Get(lctx, &user); err != nil {
-		return abandon("create_user", err)
+		return fail("create_user", err)
 	}
 	ref.UserID = user.UserID
 
@@ -58,7 +64,7 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		Currency:    in.Currency,
 		OperationID: opID + "/open-account",
 	}).Get(lctx, &account); err != nil {
-		return abandon("open_account", err)
+		return fail("open_account", err)
 	}
 
 	record := activities.RecordRegistrationInput{
@@ -67,17 +73,16 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		AccountNumber:  account.Number,
 		Currency:       in.Currency,
 	}
-	if err := workflow.ExecuteLocalActivity(lctx, a.RecordRegistration, record).Get(lctx, nil); err != nil {
-		return abandon("record", err)
+	var emails activities.Emails
+	if err := workflow.ExecuteLocalActivity(lctx, a.RecordRegistration, record).Get(lctx, &emails); err != nil {
+		return fail("record", err)
 	}
 	if err := workflow.ExecuteLocalActivity(lctx, a.CompleteRegistration, ref).Get(lctx, nil); err != nil {
-		return abandon("complete", err)
+		return fail("complete", err)
 	}
 
-	// The user exists and can log in: a welcome email that cannot be sent is logged, not undone.
-	if err := workflow.ExecuteLocalActivity(lctx, a.SendWelcomeEmail, record).Get(lctx, nil); err != nil {
-		logger.Error("welcome email not sent", "user_id", user.UserID, "error", err)
-	}
+	// The user exists and can log in: from here nothing is undone.
+	sendEmails(ctx, emails)
 	return RegisterResult{
 		UserID:        user.UserID,
 		AccountID:     account.AccountID,

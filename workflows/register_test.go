@@ -41,9 +41,14 @@ func runRegister(t *testing.T, failAt string, failure error) (*registerRun, work
 		require.Contains(t, in.OperationID, "/open-account", "the account is keyed by the workflow and step")
 		return activities.OpenAccountResult{AccountID: "a-1", Number: "100000017"}, open()
 	})
-	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RecordRegistrationInput) error { return record() })
+	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RecordRegistrationInput) (activities.Emails, error) {
+		return activities.Emails{NotificationIDs: []string{"welcome"}}, record()
+	})
 	env.OnActivity(a.CompleteRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RegistrationRef) error { return complete() })
-	env.OnActivity(a.SendWelcomeEmail, mock.Anything, mock.Anything).Return(func(context.Context, activities.RecordRegistrationInput) error { return email() })
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EmailInput) error {
+		require.Equal(t, "welcome", in.NotificationID)
+		return email()
+	})
 	env.OnActivity(a.AbandonRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.AbandonRegistrationInput) error {
 		run.abandon++
 		return nil
@@ -66,10 +71,10 @@ func TestRegister_Completes(t *testing.T) {
 }
 
 func TestRegister_EmailTakenIsAbandoned(t *testing.T) {
-	run, _, err := runRegister(t, "create", temporal.NewNonRetryableApplicationError("taken", domain.ErrTypeEmailTaken, nil))
+	run, _, err := runRegister(t, "create", temporal.NewNonRetryableApplicationError("taken", string(domain.CodeEmailTaken), nil))
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
-	require.Equal(t, domain.ErrTypeEmailTaken, appErr.Type())
+	require.Equal(t, string(domain.CodeEmailTaken), appErr.Type())
 	require.Equal(t, 1, run.abandon)
 	require.Zero(t, run.open+run.complete)
 }
@@ -78,7 +83,7 @@ func TestRegister_EmailTakenIsAbandoned(t *testing.T) {
 func TestRegister_PermanentFailureBeforeLoginAbandons(t *testing.T) {
 	for _, step := range []string{"open", "record", "complete"} {
 		t.Run(step, func(t *testing.T) {
-			run, _, err := runRegister(t, step, temporal.NewNonRetryableApplicationError("broken", domain.ErrTypeInternal, nil))
+			run, _, err := runRegister(t, step, temporal.NewNonRetryableApplicationError("broken", string(domain.CodeInternal), nil))
 			require.Error(t, err)
 			require.Equal(t, 1, run.abandon)
 			require.Zero(t, run.email, "no welcome for an abandoned registration")
@@ -97,16 +102,15 @@ func TestRegister_RetryableFailureRetries(t *testing.T) {
 		return activities.CreateUserResult{UserID: "u-1"}, nil
 	})
 	env.OnActivity(a.OpenAccount, mock.Anything, mock.Anything).Return(activities.OpenAccountResult{AccountID: "a-1"}, nil)
-	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(activities.Emails{}, nil)
 	env.OnActivity(a.CompleteRegistration, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(a.SendWelcomeEmail, mock.Anything, mock.Anything).Return(nil)
 	env.ExecuteWorkflow(workflows.Register, workflows.RegisterInput{RegistrationID: "r-1", Currency: "USD"})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 2, calls)
 }
 
 func TestRegister_EmailFailureKeepsTheUser(t *testing.T) {
-	run, res, err := runRegister(t, "email", temporal.NewNonRetryableApplicationError("smtp down", domain.ErrTypeInternal, nil))
+	run, res, err := runRegister(t, "email", temporal.NewNonRetryableApplicationError("smtp down", string(domain.CodeInternal), nil))
 	require.NoError(t, err)
 	require.Equal(t, "u-1", res.UserID)
 	require.Zero(t, run.abandon)

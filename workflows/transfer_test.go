@@ -36,7 +36,7 @@ func (o outcome) String() string {
 }
 
 // behave returns an activity body that acts as o, counting its calls.
-func behave(o outcome, errType string, calls *int) func(context.Context, activities.TransferRef) error {
+func behave(o outcome, code domain.Code, calls *int) func(context.Context, activities.TransferRef) error {
 	return func(context.Context, activities.TransferRef) error {
 		*calls++
 		switch {
@@ -45,18 +45,19 @@ func behave(o outcome, errType string, calls *int) func(context.Context, activit
 		case o == timeout && *calls == 1:
 			return temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, nil)
 		case o == nonRetryable:
-			return temporal.NewNonRetryableApplicationError(domain.CustomerMessage(errType), errType, nil)
+			return temporal.NewNonRetryableApplicationError(code.Message(), string(code), nil)
 		}
 		return nil
 	}
 }
 
 type transferRun struct {
-	validate, reserve, post, void, fail, record int
-	failedWith                                  activities.FailTransferInput
+	validate, reserve, post, void, fail, record, email int
+	failedWith                                         activities.FailTransferInput
 }
 
-// mocks replaces the default behaviour of activities, by name: "post", "void", "fail", "record".
+// mocks replaces the default behaviour of activities, by name: "post", "void", "fail", "record",
+// "email".
 type mocks map[string]any
 
 func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*testsuite.TestWorkflowEnvironment, *transferRun) mocks) (*transferRun, workflows.TransferResult, error) {
@@ -64,30 +65,38 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 	env := newEnv()
 	run := &transferRun{}
 	m := mocks{
-		"post": behave(post, domain.ErrTypeAccountNotActive, &run.post),
+		"post": behave(post, domain.CodeAccountNotActive, &run.post),
 		"void": behave(ok, "", &run.void),
 		"fail": func(_ context.Context, in activities.FailTransferInput) (activities.FailTransferResult, error) {
 			run.fail++
 			run.failedWith = in
 			if run.void > 0 {
-				return activities.FailTransferResult{Status: workflows.StatusCompensated}, nil
+				return activities.FailTransferResult{Status: domain.TransferCompensated}, nil
 			}
-			return activities.FailTransferResult{Status: workflows.StatusFailed}, nil
+			return activities.FailTransferResult{Status: domain.TransferFailed}, nil
 		},
-		"record": behave(ok, "", &run.record),
+		"record": func(context.Context, activities.TransferRef) (activities.Emails, error) {
+			run.record++
+			return activities.Emails{NotificationIDs: []string{"sender", "receiver"}}, nil
+		},
+		"email": func(context.Context, activities.EmailInput) error {
+			run.email++
+			return nil
+		},
 	}
 	if setup != nil {
 		for k, v := range setup(env, run) {
 			m[k] = v
 		}
 	}
-	env.OnActivity(a.ValidateTransfer, mock.Anything, mock.Anything).Return(behave(validate, domain.ErrTypeCurrencyMismatch, &run.validate))
-	env.OnActivity(a.ReserveFunds, mock.Anything, mock.Anything).Return(behave(reserve, domain.ErrTypeInsufficientFunds, &run.reserve))
+	env.OnActivity(a.ValidateTransfer, mock.Anything, mock.Anything).Return(behave(validate, domain.CodeCurrencyMismatch, &run.validate))
+	env.OnActivity(a.PlaceHold, mock.Anything, mock.Anything).Return(behave(reserve, domain.CodeInsufficientFunds, &run.reserve))
 	env.OnActivity(a.PostTransfer, mock.Anything, mock.Anything).Return(m["post"])
 	env.OnActivity(a.VoidHold, mock.Anything, mock.Anything).Return(m["void"])
 	env.OnActivity(a.FailTransfer, mock.Anything, mock.Anything).Return(m["fail"])
 	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(m["record"])
-	env.ExecuteWorkflow(workflows.Transfer, workflows.TransferInput{TransferID: "t-1", Kind: "transfer", Amount: 10, Currency: "USD"})
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(m["email"])
+	env.ExecuteWorkflow(workflows.Transfer, workflows.TransferInput{TransferID: "t-1", Kind: domain.KindTransfer, Amount: 10, Currency: "USD"})
 	require.True(t, env.IsWorkflowCompleted())
 	var res workflows.TransferResult
 	err := env.GetWorkflowError()
@@ -99,37 +108,38 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 
 // Every activity position crossed with every outcome ends fully posted or fully compensated.
 func TestTransfer_EveryFailurePoint(t *testing.T) {
-	for _, step := range []string{"validate", "reserve", "post"} {
+	for _, step := range []domain.TransferStep{domain.StepValidate, domain.StepPlaceHold, domain.StepPost} {
 		for _, o := range []outcome{ok, retryable, nonRetryable, timeout} {
-			t.Run(step+"/"+o.String(), func(t *testing.T) {
-				outcomes := map[string]outcome{"validate": ok, "reserve": ok, "post": ok}
+			t.Run(string(step)+"/"+o.String(), func(t *testing.T) {
+				outcomes := map[domain.TransferStep]outcome{domain.StepValidate: ok, domain.StepPlaceHold: ok, domain.StepPost: ok}
 				outcomes[step] = o
-				run, res, err := runTransfer(t, outcomes["validate"], outcomes["reserve"], outcomes["post"], nil)
+				run, res, err := runTransfer(t, outcomes[domain.StepValidate], outcomes[domain.StepPlaceHold], outcomes[domain.StepPost], nil)
 
 				if o != nonRetryable {
 					require.NoError(t, err)
-					require.Equal(t, workflows.StatusCompleted, res.Status)
-					require.Equal(t, 1+boolInt(o != ok && step == "post"), run.post, "post calls")
+					require.Equal(t, domain.TransferCompleted, res.Status)
+					require.Equal(t, 1+boolInt(o != ok && step == domain.StepPost), run.post, "post calls")
 					require.Zero(t, run.void, "a completed transfer voids nothing")
 					require.Zero(t, run.fail)
 					require.Equal(t, 1, run.record)
+					require.Equal(t, 2, run.email, "each party is emailed by its own activity")
 					return
 				}
 				var appErr *temporal.ApplicationError
 				require.ErrorAs(t, err, &appErr)
 				require.Equal(t, 1, run.fail, "the failure is recorded once")
 				require.Equal(t, step, run.failedWith.Step)
-				require.Equal(t, appErr.Type(), run.failedWith.ErrType)
+				require.Equal(t, appErr.Type(), string(run.failedWith.Code))
 				require.Equal(t, 1, run.record, "the outcome is recorded")
 				switch step {
-				case "validate":
-					require.Equal(t, domain.ErrTypeCurrencyMismatch, appErr.Type())
+				case domain.StepValidate:
+					require.Equal(t, string(domain.CodeCurrencyMismatch), appErr.Type())
 					require.Zero(t, run.reserve+run.post+run.void, "nothing after a failed validation")
-				case "reserve":
-					require.Equal(t, domain.ErrTypeInsufficientFunds, appErr.Type())
+				case domain.StepPlaceHold:
+					require.Equal(t, string(domain.CodeInsufficientFunds), appErr.Type())
 					require.Zero(t, run.post+run.void, "no hold, nothing to void")
-				case "post":
-					require.Equal(t, domain.ErrTypeAccountNotActive, appErr.Type())
+				case domain.StepPost:
+					require.Equal(t, string(domain.CodeAccountNotActive), appErr.Type())
 					require.Equal(t, 1, run.void, "the hold is voided")
 				}
 			})
@@ -142,18 +152,18 @@ func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
 		run, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 			m := mocks{"post": func(context.Context, activities.TransferRef) error {
 				run.post++
-				return temporal.NewNonRetryableApplicationError("lost", domain.ErrTypeInternal, nil)
+				return temporal.NewNonRetryableApplicationError("lost", string(domain.CodeInternal), nil)
 			}}
 			if committed {
 				m["fail"] = func(context.Context, activities.FailTransferInput) (activities.FailTransferResult, error) {
-					return activities.FailTransferResult{Status: workflows.StatusCompleted}, nil
+					return activities.FailTransferResult{Status: domain.TransferCompleted}, nil
 				}
 			}
 			return m
 		})
 		if committed {
 			require.NoError(t, err, "a posting that committed stands")
-			require.Equal(t, workflows.StatusCompleted, res.Status)
+			require.Equal(t, domain.TransferCompleted, res.Status)
 		} else {
 			require.Error(t, err)
 			require.Equal(t, 1, run.void)
@@ -179,30 +189,30 @@ func TestTransfer_CancellationCompensates(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, 1, run.void, "cancellation voids the hold")
 	require.Equal(t, 1, run.fail)
-	require.Equal(t, domain.ErrTypeCanceled, run.failedWith.ErrType)
+	require.Equal(t, domain.CodeCanceled, run.failedWith.Code)
 }
 
 func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
 	run, _, err := runTransfer(t, ok, ok, nonRetryable, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		return mocks{"void": func(context.Context, activities.TransferRef) error {
 			run.void++
-			return temporal.NewNonRetryableApplicationError("database gone", domain.ErrTypeInternal, nil)
+			return temporal.NewNonRetryableApplicationError("database gone", string(domain.CodeInternal), nil)
 		}}
 	})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
-	require.Equal(t, domain.ErrTypeAccountNotActive, appErr.Type(), "the workflow fails with the original cause")
+	require.Equal(t, string(domain.CodeAccountNotActive), appErr.Type(), "the workflow fails with the original cause")
 	require.Zero(t, run.fail, "not declared failed while the hold stands; the expiry sweep ends it")
 }
 
 func TestTransfer_RecordingFailureDoesNotUndoMoney(t *testing.T) {
 	_, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
-		return mocks{"record": func(context.Context, activities.TransferRef) error {
-			return temporal.NewNonRetryableApplicationError("mongo down", domain.ErrTypeInternal, nil)
+		return mocks{"record": func(context.Context, activities.TransferRef) (activities.Emails, error) {
+			return activities.Emails{}, temporal.NewNonRetryableApplicationError("mongo down", string(domain.CodeInternal), nil)
 		}}
 	})
 	require.NoError(t, err)
-	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, domain.TransferCompleted, res.Status)
 }
 
 func newEnv() *testsuite.TestWorkflowEnvironment {

@@ -7,9 +7,11 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/bankforge/bank/activities"
 	"github.com/bankforge/bank/domain"
 )
 
@@ -35,6 +37,16 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 
 // RegisterWorkflowID is the workflow id of the registration operation opID.
 func RegisterWorkflowID(opID string) string { return "register-" + opID }
+
+// RegisterStartOptions are the options the API starts a registration with.
+func RegisterStartOptions(opID, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       RegisterWorkflowID(opID),
+		TaskQueue:                taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowExecutionTimeout: 24 * time.Hour,
+	}
+}
 
 // TransferWorkflowID is the workflow id of a transfer (deposits and withdrawals included).
 func TransferWorkflowID(transferID string) string { return "transfer-" + transferID }
@@ -65,22 +77,75 @@ var (
 	}
 )
 
-// errorType is the domain error type behind err: a business refusal raised by an activity,
-// Canceled for a cancellation, and Internal for anything else (timeouts and exhausted retries).
-func errorType(err error) string {
+// emailStep sends email through an outside server that may be down for a while: a regular
+// activity, so each attempt and its error show in the Temporal UI, retried with backoff for a day.
+var emailStep = workflow.ActivityOptions{
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: 24 * time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    10 * time.Minute,
+	},
+}
+
+// codeOf is the code behind an activity's error: a refusal's own code, canceled for a
+// cancellation, and internal_error for anything else (timeouts, exhausted retries).
+func codeOf(err error) domain.Code {
 	var appErr *temporal.ApplicationError
 	switch {
 	case temporal.IsCanceledError(err):
-		return domain.ErrTypeCanceled
-	case errors.As(err, &appErr) && appErr.Type() != "":
-		return appErr.Type()
+		return domain.CodeCanceled
+	case errors.As(err, &appErr) && domain.Code(appErr.Type()).Known():
+		return domain.Code(appErr.Type())
 	default:
-		return domain.ErrTypeInternal
+		return domain.CodeInternal
 	}
 }
 
-// refusal is the error a workflow ends with: typed and non-retryable, worded for the customer, with
-// the cause kept for operators.
-func refusal(errType string, cause error) error {
-	return temporal.NewNonRetryableApplicationError(domain.CustomerMessage(errType), errType, cause)
+// refusal is the error a workflow ends with: typed by its code and non-retryable, worded for the
+// customer, with the cause kept for operators.
+func refusal(code domain.Code, cause error) error {
+	return temporal.NewNonRetryableApplicationError(code.Message(), string(code), cause)
+}
+
+// saga keeps the compensations of the steps done so far, each added right after its step
+// succeeded, and runs them in reverse when a later step fails or the workflow is canceled.
+type saga struct {
+	compensations []func(ctx workflow.Context) error
+}
+
+func (s *saga) add(compensate func(ctx workflow.Context) error) {
+	s.compensations = append(s.compensations, compensate)
+}
+
+// compensate runs every compensation, in reverse order, on a context that survives cancellation,
+// and returns their joined errors.
+func (s *saga) compensate(ctx workflow.Context) error {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	dctx = workflow.WithLocalActivityOptions(dctx, mustFinishStep)
+	var errs error
+	for i := len(s.compensations) - 1; i >= 0; i-- {
+		errs = errors.Join(errs, s.compensations[i](dctx))
+	}
+	return errs
+}
+
+// sendEmails emails each notification with its own retries. The money or the registration has
+// already been done: an email that cannot be sent is logged, never undone.
+func sendEmails(ctx workflow.Context, emails activities.Emails) {
+	var a *activities.Activities
+	if len(emails.NotificationIDs) == 0 {
+		return
+	}
+	ectx := workflow.WithActivityOptions(ctx, emailStep)
+	futures := make([]workflow.Future, 0, len(emails.NotificationIDs))
+	for _, id := range emails.NotificationIDs {
+		futures = append(futures, workflow.ExecuteActivity(ectx, a.SendEmail, activities.EmailInput{NotificationID: id}))
+	}
+	for i, f := range futures {
+		if err := f.Get(ectx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("email not sent", "notification_id", emails.NotificationIDs[i], "error", err)
+		}
+	}
 }

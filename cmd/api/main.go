@@ -112,7 +112,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	if cfg.API.EagerStart {
 		// Eager start hands a transfer's first workflow task to a worker in the starting process.
-		w := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, logger)
+		w := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start eager worker: %w", err)
 		}
@@ -129,6 +129,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Store:            store,
 		Workflows:        tc,
 		Audit:            auditStore,
+		Inbox:            b.Inbox,
 		Hasher:           hasher,
 		Logger:           logger,
 		Ready: map[string]func(context.Context) error{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -41,7 +42,7 @@ func seedDemo(ctx context.Context, c *bankclient.Client, adminEmail, adminPasswo
 		if err != nil {
 			return fmt.Errorf("register %s: %w", u.email, err)
 		}
-		if op, err := c.WaitOperation(ctx, opID); err != nil || op.Status != "completed" {
+		if op, err := c.WaitOperation(ctx, opID); err != nil || op.Status != domain.OperationCompleted {
 			return fmt.Errorf("register %s: %s %v", u.email, op.Status, err)
 		}
 		tok, err := c.Login(ctx, u.email, demoPassword)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"io"
 	"net/http"
 	"time"
@@ -107,11 +108,11 @@ func (c *Client) JSON(ctx context.Context, method, path string, body any, header
 
 // Operation is a long-running operation.
 type Operation struct {
-	ID     string          `json:"id"`
-	Kind   string          `json:"kind"`
-	Status string          `json:"status"`
-	Result json.RawMessage `json:"result"`
-	Error  json.RawMessage `json:"error"`
+	ID     string                 `json:"id"`
+	Kind   domain.OperationKind   `json:"kind"`
+	Status domain.OperationStatus `json:"status"`
+	Result json.RawMessage        `json:"result"`
+	Error  json.RawMessage        `json:"error"`
 }
 
 // Tokens are a login's tokens.
@@ -124,29 +125,29 @@ type Tokens struct {
 
 // Account is a bank account as the API shows it.
 type Account struct {
-	ID               string `json:"id"`
-	Number           string `json:"number"`
-	Currency         string `json:"currency"`
-	Status           string `json:"status"`
-	Balance          int64  `json:"balance"`
-	AvailableBalance int64  `json:"available_balance"`
+	ID               string               `json:"id"`
+	Number           string               `json:"number"`
+	Currency         string               `json:"currency"`
+	Status           domain.AccountStatus `json:"status"`
+	Balance          int64                `json:"balance"`
+	AvailableBalance int64                `json:"available_balance"`
 }
 
 // Transfer is a transfer as the API shows it.
 type Transfer struct {
-	ID            string  `json:"id"`
-	Kind          string  `json:"kind"`
-	Status        string  `json:"status"`
-	FromAccountID string  `json:"from_account_id"`
-	ToAccountID   string  `json:"to_account_id"`
-	Amount        int64   `json:"amount"`
-	Currency      string  `json:"currency"`
-	FailureCode   *string `json:"failure_code"`
-	FailureReason *string `json:"failure_reason"`
+	ID            string                `json:"id"`
+	Kind          domain.TransferKind   `json:"kind"`
+	Status        domain.TransferStatus `json:"status"`
+	FromAccountID string                `json:"from_account_id"`
+	ToAccountID   string                `json:"to_account_id"`
+	Amount        int64                 `json:"amount"`
+	Currency      string                `json:"currency"`
+	FailureCode   *domain.Code          `json:"failure_code"`
+	FailureReason *string               `json:"failure_reason"`
 	Steps         []struct {
-		Name   string    `json:"name"`
-		Status string    `json:"status"`
-		At     time.Time `json:"at"`
+		Name   domain.TransferStep `json:"name"`
+		Status domain.StepStatus   `json:"status"`
+		At     time.Time           `json:"at"`
 	} `json:"steps"`
 }
 
@@ -170,7 +171,7 @@ func (c *Client) WaitOperation(ctx context.Context, id string) (Operation, error
 		if _, err := c.JSON(ctx, http.MethodGet, "/v1/operations/"+id+"?wait=5s", nil, nil, &op); err != nil {
 			return op, err
 		}
-		if op.Status != "running" {
+		if op.Status != domain.OperationRunning {
 			return op, nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -233,7 +234,7 @@ func (c *Client) WaitTransfer(ctx context.Context, id string, wait time.Duration
 	for {
 		var t Transfer
 		_, err := c.JSON(ctx, http.MethodGet, "/v1/transfers/"+id+"?wait="+wait.String(), nil, nil, &t)
-		if err != nil || t.Status != "pending" {
+		if err != nil || t.Status != domain.TransferPending {
 			return t, err
 		}
 		if err := ctx.Err(); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/envconfig"
 )
 
@@ -50,6 +51,7 @@ func (c Config) LogAttrs() []any {
 type Backends struct {
 	Store    *db.Store
 	Audit    *audit.Store
+	Inbox    *inbox.Store
 	Mongo    *mongo.Client
 	Temporal client.Client
 }
@@ -96,6 +98,7 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 	return &Backends{
 		Store:    db.NewStore(pool),
 		Audit:    audit.NewStore(mongoClient.Database(c.MongoDatabase)),
+		Inbox:    inbox.NewStore(mongoClient.Database(c.MongoDatabase)),
 		Mongo:    mongoClient,
 		Temporal: tc,
 	}, closeAll, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/bankforge/bank/activities"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/mail"
 	"github.com/bankforge/bank/workflows"
@@ -50,7 +51,7 @@ func ReadSettings(e *envconfig.Reader) Settings {
 }
 
 // New returns a worker on taskQueue with every workflow and activity of the bank registered.
-func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, logger *slog.Logger) worker.Worker {
+func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, notifications *inbox.Store, logger *slog.Logger) worker.Worker {
 	var mailer activities.Mailer = mail.LogMailer{Logger: logger}
 	if s.MailMode == "smtp" {
 		mailer = mail.SMTPMailer{Addr: s.SMTPAddr, From: s.MailFrom, Username: s.SMTPUsername, Password: s.SMTPPassword}
@@ -61,9 +62,11 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 	})
 	w.RegisterWorkflow(workflows.Register)
 	w.RegisterWorkflow(workflows.Transfer)
+	w.RegisterWorkflow(workflows.Maintenance)
 	w.RegisterActivity(&activities.Activities{
 		Store:   store,
 		Audit:   auditLog,
+		Inbox:   notifications,
 		Mailer:  mailer,
 		Limits:  s.Limits,
 		HoldTTL: s.HoldTTL,

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"strings"
 
 	"github.com/google/uuid"
@@ -33,7 +34,7 @@ func EnsureAdmin(ctx context.Context, store *db.Store, hasher *password.Hasher, 
 		return false, err
 	}
 	_, err = store.CreateActiveUser(ctx, db.CreateActiveUserParams{
-		ID: uuid.New(), Email: email, PasswordHash: hash, FullName: "Administrator", Role: "admin",
+		ID: uuid.New(), Email: email, PasswordHash: hash, FullName: "Administrator", Role: domain.RoleAdmin,
 	})
 	if db.IsUniqueViolation(err) {
 		return false, nil // created meanwhile by another process

@@ -1,0 +1,47 @@
+-- One vocabulary from the SQL to the JSON (domain/states.go and domain/codes.go spell every value):
+-- a hold is placed, then captured or voided; an account's on_hold is the sum of its active holds;
+-- failure codes are snake_case.
+
+ALTER TABLE accounts RENAME COLUMN held TO on_hold;
+
+-- An expired hold is a voided one; the transfer's timeline says it expired.
+ALTER TABLE holds DROP CONSTRAINT holds_status_check;
+UPDATE holds SET status = 'voided' WHERE status = 'expired';
+ALTER TABLE holds ADD CONSTRAINT holds_status_check CHECK (status IN ('active', 'captured', 'voided'));
+CREATE INDEX holds_active_account_idx ON holds (account_id) WHERE status = 'active';
+
+UPDATE transfer_steps SET name = CASE name
+    WHEN 'reserved' THEN 'hold_placed'
+    WHEN 'reserve'  THEN 'place_hold'
+    WHEN 'voided'   THEN 'hold_voided'
+    WHEN 'expired'  THEN 'hold_expired'
+    ELSE name END
+WHERE name IN ('reserved', 'reserve', 'voided', 'expired');
+ALTER TABLE transfer_steps ADD CONSTRAINT transfer_steps_name_check CHECK (name IN (
+    'validated', 'hold_placed', 'posted', 'hold_voided', 'hold_expired', 'validate', 'place_hold', 'post'));
+
+UPDATE transfers SET failure_code = CASE failure_code
+    WHEN 'EmailTaken'        THEN 'email_taken'
+    WHEN 'AccountNotFound'   THEN 'account_not_found'
+    WHEN 'AccountNotActive'  THEN 'account_not_active'
+    WHEN 'CurrencyMismatch'  THEN 'currency_mismatch'
+    WHEN 'NotOwner'          THEN 'not_owner'
+    WHEN 'InsufficientFunds' THEN 'insufficient_funds'
+    WHEN 'LimitExceeded'     THEN 'limit_exceeded'
+    WHEN 'HoldNotActive'     THEN 'hold_expired'
+    WHEN 'Canceled'          THEN 'canceled'
+    ELSE 'internal_error' END
+WHERE failure_code IS NOT NULL;
+ALTER TABLE transfers ADD CONSTRAINT transfers_failure_code_snake_case
+    CHECK (failure_code ~ '^[a-z][a-z_]*$');
+ALTER TABLE transfers ADD CONSTRAINT transfers_failure_only_when_not_completed
+    CHECK ((status IN ('failed', 'compensated')) = (failure_code IS NOT NULL));
+
+ALTER TABLE operations ADD CONSTRAINT operations_kind_check CHECK (kind IN ('registration', 'transfer'));
+
+-- Every email the bank sent, by its id (the notification it carries): a retried send checks here
+-- first, so a mail the server accepted is never sent again.
+CREATE TABLE sent_emails (
+    id       text PRIMARY KEY,
+    sent_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,129 @@
+package domain
+
+import "errors"
+
+// Code names why a request or an operation did not succeed. Each has one snake_case spelling, used
+// alike as the `code` of an API problem, a transfer's `failure_code`, the type of the Temporal
+// application error that carries a refusal through a workflow, and an enum in api/openapi.yaml.
+// The API maps each code to its HTTP status in one table (api/errors.go).
+type Code string
+
+// Refusals: business rules that said no. They are final; retrying cannot change them.
+const (
+	CodeEmailTaken        Code = "email_taken"
+	CodeAccountNotFound   Code = "account_not_found"
+	CodeAccountNotActive  Code = "account_not_active"
+	CodeCurrencyMismatch  Code = "currency_mismatch"
+	CodeNotOwner          Code = "not_owner"
+	CodeInsufficientFunds Code = "insufficient_funds"
+	CodeLimitExceeded     Code = "limit_exceeded"
+	CodeHoldExpired       Code = "hold_expired"
+	CodeCanceled          Code = "canceled"
+)
+
+// Request problems, answered by the API before anything runs.
+const (
+	CodeInvalidJSON         Code = "invalid_json"
+	CodeValidation          Code = "validation_failed"
+	CodeUnsupportedMedia    Code = "unsupported_media_type"
+	CodeBodyTooLarge        Code = "body_too_large"
+	CodeUnauthorized        Code = "unauthorized"
+	CodeInvalidCredentials  Code = "invalid_credentials"
+	CodeInvalidRefreshToken Code = "invalid_refresh_token"
+	CodeForbidden           Code = "forbidden"
+	CodeNotFound            Code = "not_found"
+	CodeMethodNotAllowed    Code = "method_not_allowed"
+	CodeRateLimited         Code = "rate_limited"
+	CodeIdempotencyKey      Code = "idempotency_key_invalid"
+	CodeIdempotencyReused   Code = "idempotency_key_reused"
+	CodeIdempotencyInFlight Code = "idempotency_request_in_progress"
+)
+
+// Failures on the bank's side.
+const (
+	CodeUnavailable Code = "service_unavailable"
+	CodeInternal    Code = "internal_error"
+)
+
+// Codes lists every code, in the order the OpenAPI document lists them.
+var Codes = []Code{
+	CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
+	CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeCanceled,
+	CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
+	CodeInvalidCredentials, CodeInvalidRefreshToken, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
+	CodeRateLimited, CodeIdempotencyKey, CodeIdempotencyReused, CodeIdempotencyInFlight,
+	CodeUnavailable, CodeInternal,
+}
+
+// Message is what a customer reads when an operation ends with code c.
+func (c Code) Message() string {
+	switch c {
+	case CodeEmailTaken:
+		return "An account with this email address already exists."
+	case CodeAccountNotFound:
+		return "One of the accounts does not exist."
+	case CodeAccountNotActive:
+		return "One of the accounts is frozen or closed, so no money can move."
+	case CodeCurrencyMismatch:
+		return "Both accounts and the transfer must be in the same currency."
+	case CodeNotOwner:
+		return "You can only send money from your own accounts."
+	case CodeInsufficientFunds:
+		return "The account does not have enough available balance."
+	case CodeLimitExceeded:
+		return "The amount is above the transfer limit for this account."
+	case CodeHoldExpired:
+		return "The reserved funds expired before the transfer could complete; nothing was moved."
+	case CodeCanceled:
+		return "The operation was canceled; nothing was moved."
+	default:
+		return "The operation could not be completed because of a problem on our side; nothing was moved."
+	}
+}
+
+// Refusal is a business rule's final no, created where the rule lives (the ledger's transactions,
+// the transfer's validation) and carried to the customer with its code.
+type Refusal struct {
+	Code Code
+}
+
+func (r *Refusal) Error() string { return "refused: " + string(r.Code) }
+
+// Is makes every refusal of the same code match, so callers test with errors.Is(err, ErrX).
+func (r *Refusal) Is(target error) bool {
+	t, ok := target.(*Refusal)
+	return ok && t.Code == r.Code
+}
+
+// Refusals, one per code that a rule can give.
+var (
+	ErrEmailTaken        = &Refusal{Code: CodeEmailTaken}
+	ErrAccountNotFound   = &Refusal{Code: CodeAccountNotFound}
+	ErrAccountNotActive  = &Refusal{Code: CodeAccountNotActive}
+	ErrCurrencyMismatch  = &Refusal{Code: CodeCurrencyMismatch}
+	ErrNotOwner          = &Refusal{Code: CodeNotOwner}
+	ErrInsufficientFunds = &Refusal{Code: CodeInsufficientFunds}
+	ErrLimitExceeded     = &Refusal{Code: CodeLimitExceeded}
+	ErrHoldExpired       = &Refusal{Code: CodeHoldExpired}
+)
+
+// RefusalCode returns the code of the refusal in err's chain and true, or false when err is no
+// refusal.
+func RefusalCode(err error) (Code, bool) {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r.Code, true
+	}
+	return "", false
+}
+
+// Known reports whether c is one of the bank's codes (and not, say, the type name of an unexpected
+// Go error that Temporal carried as an application error).
+func (c Code) Known() bool {
+	for _, k := range Codes {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+package domain
+
+// Role is what a user may do: customers are clients; staff are support or admin.
+type Role string
+
+const (
+	RoleClient  Role = "client"
+	RoleSupport Role = "support"
+	RoleAdmin   Role = "admin"
+)
+
+// Roles lists every role, for validation and documentation.
+var Roles = []Role{RoleClient, RoleSupport, RoleAdmin}
+
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool { return r == RoleClient || r == RoleSupport || r == RoleAdmin }
+
+// IsStaff reports whether r is a staff role.
+func (r Role) IsStaff() bool { return r == RoleSupport || r == RoleAdmin }
+
+// UserStatus is where a user stands: pending while their registration runs, then active, or
+// disabled by staff.
+type UserStatus string
+
+const (
+	UserPending  UserStatus = "pending"
+	UserActive   UserStatus = "active"
+	UserDisabled UserStatus = "disabled"
+)
+
+// AccountKind separates customers' accounts from the bank's cash account of each currency, where
+// deposits come from and withdrawals go to.
+type AccountKind string
+
+const (
+	AccountCustomer AccountKind = "customer"
+	AccountCash     AccountKind = "cash"
+)
+
+// AccountStatus says whether money may move on an account.
+type AccountStatus string
+
+const (
+	AccountActive AccountStatus = "active"
+	AccountFrozen AccountStatus = "frozen"
+	AccountClosed AccountStatus = "closed"
+)
+
+// TransferKind is what a transfer is for: between two customer accounts, or a deposit or
+// withdrawal against the cash account.
+type TransferKind string
+
+const (
+	KindTransfer   TransferKind = "transfer"
+	KindDeposit    TransferKind = "deposit"
+	KindWithdrawal TransferKind = "withdrawal"
+)
+
+// TransferStatus is a transfer's state. Pending is the only state that changes: to completed when
+// the money moved, to failed when it was refused before a hold was placed, and to compensated when a
+// hold was placed and then voided. Nothing moved in a failed or compensated transfer.
+type TransferStatus string
+
+const (
+	TransferPending     TransferStatus = "pending"
+	TransferCompleted   TransferStatus = "completed"
+	TransferFailed      TransferStatus = "failed"
+	TransferCompensated TransferStatus = "compensated"
+)
+
+// Ended reports whether s is a final status.
+func (s TransferStatus) Ended() bool { return s != TransferPending }
+
+// HoldStatus is a hold's state. A hold reserves a transfer's amount on its source account: it is
+// placed (active), then either captured when the transfer posts or voided when it does not (by the
+// saga's compensation, or by the sweep once the hold expires).
+type HoldStatus string
+
+const (
+	HoldActive   HoldStatus = "active"
+	HoldCaptured HoldStatus = "captured"
+	HoldVoided   HoldStatus = "voided"
+)
+
+// TransferStep names one entry of a transfer's timeline. Steps that succeed are named for what
+// happened, steps that fail for what was attempted.
+type TransferStep string
+
+const (
+	StepAccepted    TransferStep = "accepted"     // the API recorded the transfer
+	StepValidated   TransferStep = "validated"    // accounts, ownership, currency and limits checked
+	StepHoldPlaced  TransferStep = "hold_placed"  // the amount is reserved on the source account
+	StepPosted      TransferStep = "posted"       // debit, credit and capture in one transaction
+	StepHoldVoided  TransferStep = "hold_voided"  // the saga gave the reserved amount back
+	StepHoldExpired TransferStep = "hold_expired" // the hold outlived its expiry and was voided
+
+	StepValidate  TransferStep = "validate"
+	StepPlaceHold TransferStep = "place_hold"
+	StepPost      TransferStep = "post"
+)
+
+// StepStatus is how a step ended.
+type StepStatus string
+
+const (
+	StepOK     StepStatus = "ok"
+	StepFailed StepStatus = "failed"
+)
+
+// OperationStatus is the state of a long-running operation (a registration, a transfer) that a
+// client polls.
+type OperationStatus string
+
+const (
+	OperationRunning   OperationStatus = "running"
+	OperationCompleted OperationStatus = "completed"
+	OperationFailed    OperationStatus = "failed"
+)
+
+// OperationKind is what a long-running operation does.
+type OperationKind string
+
+const (
+	OperationRegistration OperationKind = "registration"
+	OperationTransfer     OperationKind = "transfer"
+)

@@ -1,0 +1,95 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/bankforge/bank/activities"
+)
+
+// MaintenanceScheduleID is the Temporal schedule that runs Maintenance once per cluster, however
+// many workers run. Operators see each run under Schedules in the Temporal web UI.
+const MaintenanceScheduleID = "bank-maintenance"
+
+// MaintenanceResult is what one run of the chores did.
+type MaintenanceResult struct {
+	HoldsExpired      int   `json:"holds_expired"`
+	HoldsFailed       int   `json:"holds_failed"`
+	TransfersStarted  int   `json:"transfers_started"`
+	IdempotencyPurged int64 `json:"idempotency_keys_purged"`
+}
+
+// Maintenance runs the bank's chores: it voids holds past their expiry and records the outcome of
+// the transfers that ends, starts the workflow of any transfer recorded but never started, and
+// forgets old Idempotency-Keys. Each chore is independent: one failing does not stop the others.
+func Maintenance(ctx workflow.Context) (MaintenanceResult, error) {
+	var a *activities.Activities
+	logger := workflow.GetLogger(ctx)
+	lctx := workflow.WithLocalActivityOptions(ctx, checkStep)
+	var res MaintenanceResult
+	var errs error
+
+	var expired activities.ExpireHoldsResult
+	if err := workflow.ExecuteLocalActivity(lctx, a.ExpireHolds).Get(lctx, &expired); err != nil {
+		errs = errors.Join(errs, err)
+	}
+	res.HoldsExpired, res.HoldsFailed = len(expired.TransferIDs), expired.Failed
+	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
+	for _, id := range expired.TransferIDs {
+		var emails activities.Emails
+		if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, activities.TransferRef{TransferID: id}).Get(rctx, &emails); err != nil {
+			logger.Error("recording expired transfer failed", "transfer_id", id, "error", err)
+			errs = errors.Join(errs, err)
+			continue
+		}
+		sendEmails(ctx, emails)
+	}
+
+	var stalled []activities.StalledTransfer
+	if err := workflow.ExecuteLocalActivity(lctx, a.ListStalledTransfers).Get(lctx, &stalled); err != nil {
+		errs = errors.Join(errs, err)
+	}
+	for _, t := range stalled {
+		if startStalledTransfer(ctx, t) {
+			res.TransfersStarted++
+		}
+	}
+
+	if err := workflow.ExecuteLocalActivity(lctx, a.PurgeIdempotencyKeys).Get(lctx, &res.IdempotencyPurged); err != nil {
+		errs = errors.Join(errs, err)
+	}
+	return res, errs
+}
+
+// startStalledTransfer starts the transfer's workflow as an abandoned child: it outlives this run.
+// A transfer whose workflow exists (running or closed) is refused by its id and left alone. It
+// reports whether it started one.
+func startStalledTransfer(ctx workflow.Context, t activities.StalledTransfer) bool {
+	in := TransferInput{
+		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID,
+		ToAccountID: t.ToAccountID, Amount: t.Amount, Currency: t.Currency,
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            TransferWorkflowID(in.TransferID),
+		TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		TypedSearchAttributes: transferSearchAttributes(in),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, Transfer, in)
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			workflow.GetLogger(ctx).Error("starting stalled transfer failed", "transfer_id", t.TransferID, "error", err)
+		}
+		return false
+	}
+	workflow.GetLogger(ctx).Warn("started stalled transfer", "transfer_id", t.TransferID)
+	return true
+}
+
+// MaintenanceInterval is how often the schedule runs Maintenance unless configured otherwise.
+const MaintenanceInterval = time.Minute
