@@ -272,7 +272,7 @@ type customer struct {
 func newCustomer(t *testing.T, s *db.Store, currency string) customer {
 	t.Helper()
 	id := uuid.New()
-	u, err := s.CreateActiveUser(context.Background(), db.CreateActiveUserParams{ID: id, Email: id.String() + "@example.com", PasswordHash: "h", FullName: "C", Role: domain.RoleClient})
+	u, err := s.InsertUser(context.Background(), db.InsertUserParams{Status: domain.UserActive, ID: id, Email: id.String() + "@example.com", PasswordHash: "h", FullName: "C", Role: domain.RoleClient})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,5 +308,47 @@ func deposit(t *testing.T, f *fixture, to customer, amount int64) {
 		if _, err := f.env.ExecuteActivity(step, ref); err != nil {
 			t.Fatalf("deposit step: %v", err)
 		}
+	}
+}
+
+// A hold past its expiry is voided with its transfer in one pass; a second pass finds nothing, and
+// recording the outcome twice writes one event and one notification.
+func TestExpireHolds_VoidsOnceAndEndsTheTransfer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
+	deposit(t, f, alice, 1000)
+	tr := newTransfer(t, f.store, alice, bob.account, 300)
+	if err := f.store.PlaceHoldTx(ctx, tr, time.Now().Add(-time.Second), db.HoldLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	var runs [2]activities.ExpireHoldsResult
+	for i := range runs {
+		v, err := f.env.ExecuteActivity(f.acts.ExpireHolds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Get(&runs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(runs[0].TransferIDs) != 1 || runs[0].TransferIDs[0] != tr.ID.String() || len(runs[1].TransferIDs) != 0 {
+		t.Fatalf("passes %+v; want the transfer once", runs)
+	}
+	got, _ := f.store.GetTransfer(ctx, tr.ID)
+	if got.Status != domain.TransferCompensated || got.FailureCode == nil || *got.FailureCode != domain.CodeHoldExpired {
+		t.Fatalf("transfer %s %v; want compensated with hold_expired", got.Status, got.FailureCode)
+	}
+	if a, _ := f.store.GetAccount(ctx, alice.account.ID); a.Balance != 1000 || a.OnHold != 0 {
+		t.Fatalf("balance %d on hold %d; want 1000 and 0", a.Balance, a.OnHold)
+	}
+	if err := f.twice(f.acts.RecordTransferOutcome, activities.TransferRef{TransferID: tr.ID.String()}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("audit_events", bson.D{{Key: "subject", Value: tr.ID.String()}, {Key: "type", Value: audit.EventTransferFailed}}); n != 1 {
+		t.Fatalf("%d failure events; want 1", n)
+	}
+	if n := f.count("notifications", bson.D{{Key: "user_id", Value: alice.user.ID.String()}, {Key: "title", Value: "Transfer not completed"}}); n != 1 {
+		t.Fatalf("%d failure notifications; want 1", n)
 	}
 }

@@ -26,7 +26,7 @@ type ExpireHoldsResult struct {
 // logged and skipped: it does not stop the others.
 func (a *Activities) ExpireHolds(ctx context.Context) (ExpireHoldsResult, error) {
 	logger := activity.GetLogger(ctx)
-	holds, err := a.Store.ListExpiredHolds(ctx, 100)
+	holds, err := a.Store.ListExpiredHolds(ctx, db.ListExpiredHoldsParams{Active: domain.HoldActive, MaxRows: 100})
 	if err != nil {
 		return ExpireHoldsResult{}, fmt.Errorf("list expired holds: %w", err)
 	}

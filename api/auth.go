@@ -118,7 +118,7 @@ func (s *server) principalOf(r *http.Request) (principal, error) {
 	if err1 != nil || err2 != nil {
 		return unauthorized("The access token is not valid.")
 	}
-	row, err := s.store.GetSessionPrincipal(r.Context(), db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID})
+	row, err := s.store.GetSessionPrincipal(r.Context(), db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID, Active: domain.UserActive})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return unauthorized("The session has ended; log in again.")
 	} else if err != nil {

@@ -276,7 +276,7 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return internalError(fmt.Errorf("rotate refresh token: %w", err))
 	}
-	p, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: used.SessionID, UserID: used.UserID})
+	p, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: used.SessionID, UserID: used.UserID, Active: domain.UserActive})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return newError(domain.CodeInvalidRefreshToken, "Log in again.")
 	} else if err != nil {

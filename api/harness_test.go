@@ -229,7 +229,7 @@ func (h *harness) user(role domain.Role) user {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	u, err := h.store.CreateActiveUser(context.Background(), db.CreateActiveUserParams{
+	u, err := h.store.InsertUser(context.Background(), db.InsertUserParams{Status: domain.UserActive,
 		ID: uuid.New(), Email: uuid.NewString()[:8] + "@example.com", PasswordHash: hash, FullName: "Test " + string(role), Role: role,
 	})
 	if err != nil {

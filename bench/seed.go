@@ -62,7 +62,7 @@ func seed(ctx context.Context, logger *slog.Logger, b *bank, httpClient *http.Cl
 	customers := make([]customer, n)
 	err = forEach(ctx, n, 8, func(ctx context.Context, i int) error {
 		email := fmt.Sprintf("bench-%s-%d@bench.example", runID, i)
-		u, err := b.store.CreateActiveUser(ctx, db.CreateActiveUserParams{
+		u, err := b.store.InsertUser(ctx, db.InsertUserParams{Status: domain.UserActive,
 			ID: uuid.New(), Email: email, PasswordHash: hash, FullName: fmt.Sprintf("Bench Customer %d", i), Role: domain.RoleClient,
 		})
 		if err != nil {

@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"fmt"
+
+	"github.com/bankforge/bank/domain"
 )
 
 // LedgerReport lists every violation of the ledger's invariants found in one consistent snapshot.
@@ -33,7 +35,7 @@ func (s *Store) CheckLedger(ctx context.Context) (LedgerReport, error) {
 	for _, r := range totals {
 		add("INV-1 conservation: %s accounts sum to %d, not 0", r.Currency, r.Total)
 	}
-	negative, err := q.CheckNegativeCustomerBalances(ctx)
+	negative, err := q.CheckNegativeCustomerBalances(ctx, domain.AccountCustomer)
 	if err != nil {
 		return report, fmt.Errorf("check negative balances: %w", err)
 	}
@@ -47,7 +49,7 @@ func (s *Store) CheckLedger(ctx context.Context) (LedgerReport, error) {
 	for _, r := range mismatched {
 		add("INV-3 ledger = balance: account %s has balance %d but postings sum to %d", r.Number, r.Balance, r.PostingsTotal)
 	}
-	held, err := q.CheckOnHoldMatchesHolds(ctx)
+	held, err := q.CheckOnHoldMatchesHolds(ctx, domain.HoldActive)
 	if err != nil {
 		return report, fmt.Errorf("check holds: %w", err)
 	}
@@ -61,7 +63,7 @@ func (s *Store) CheckLedger(ctx context.Context) (LedgerReport, error) {
 	for _, r := range unbalanced {
 		add("double entry: transaction %s sums to %d %s", r.TransactionID, r.Total, r.Currency)
 	}
-	posted, err := q.CheckTransfersPostedOnce(ctx)
+	posted, err := q.CheckTransfersPostedOnce(ctx, domain.TransferCompleted)
 	if err != nil {
 		return report, fmt.Errorf("check postings per transfer: %w", err)
 	}

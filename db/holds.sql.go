@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
@@ -32,11 +33,16 @@ func (q *Queries) GetHoldByTransfer(ctx context.Context, transferID uuid.UUID) (
 }
 
 const listExpiredHolds = `-- name: ListExpiredHolds :many
-SELECT id, transfer_id, account_id, amount, status, expires_at, created_at, released_at FROM holds WHERE status = 'active' AND expires_at < now() ORDER BY expires_at LIMIT $1
+SELECT id, transfer_id, account_id, amount, status, expires_at, created_at, released_at FROM holds WHERE status = $1 AND expires_at < now() ORDER BY expires_at LIMIT $2
 `
 
-func (q *Queries) ListExpiredHolds(ctx context.Context, limit int32) ([]Hold, error) {
-	rows, err := q.db.Query(ctx, listExpiredHolds, limit)
+type ListExpiredHoldsParams struct {
+	Active  domain.HoldStatus
+	MaxRows int32
+}
+
+func (q *Queries) ListExpiredHolds(ctx context.Context, arg ListExpiredHoldsParams) ([]Hold, error) {
+	rows, err := q.db.Query(ctx, listExpiredHolds, arg.Active, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ func (q *Queries) CheckConservation(ctx context.Context) ([]CheckConservationRow
 
 const checkNegativeCustomerBalances = `-- name: CheckNegativeCustomerBalances :many
 SELECT id, number, balance, on_hold FROM accounts
-WHERE kind = 'customer' AND (balance < 0 OR balance - on_hold < 0)
+WHERE kind = $1 AND (balance < 0 OR balance - on_hold < 0)
 `
 
 type CheckNegativeCustomerBalancesRow struct {
@@ -97,8 +97,8 @@ type CheckNegativeCustomerBalancesRow struct {
 }
 
 // INV-2: no customer account below zero, in balance or in available balance.
-func (q *Queries) CheckNegativeCustomerBalances(ctx context.Context) ([]CheckNegativeCustomerBalancesRow, error) {
-	rows, err := q.db.Query(ctx, checkNegativeCustomerBalances)
+func (q *Queries) CheckNegativeCustomerBalances(ctx context.Context, customer domain.AccountKind) ([]CheckNegativeCustomerBalancesRow, error) {
+	rows, err := q.db.Query(ctx, checkNegativeCustomerBalances, customer)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (q *Queries) CheckNegativeCustomerBalances(ctx context.Context) ([]CheckNeg
 const checkOnHoldMatchesHolds = `-- name: CheckOnHoldMatchesHolds :many
 SELECT a.id, a.number, a.on_hold, COALESCE(h.total, 0)::bigint AS holds_total
 FROM accounts a
-LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
+LEFT JOIN (SELECT hh.account_id, sum(hh.amount) AS total FROM holds hh WHERE hh.status = $1 GROUP BY hh.account_id) h
        ON h.account_id = a.id
 WHERE a.on_hold <> COALESCE(h.total, 0)
 `
@@ -138,8 +138,8 @@ type CheckOnHoldMatchesHoldsRow struct {
 }
 
 // Every account's on_hold amount equals the sum of its active holds.
-func (q *Queries) CheckOnHoldMatchesHolds(ctx context.Context) ([]CheckOnHoldMatchesHoldsRow, error) {
-	rows, err := q.db.Query(ctx, checkOnHoldMatchesHolds)
+func (q *Queries) CheckOnHoldMatchesHolds(ctx context.Context, active domain.HoldStatus) ([]CheckOnHoldMatchesHoldsRow, error) {
+	rows, err := q.db.Query(ctx, checkOnHoldMatchesHolds, active)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ const checkTransfersPostedOnce = `-- name: CheckTransfersPostedOnce :many
 SELECT t.id, t.status, count(lt.id)::bigint AS transactions
 FROM transfers t LEFT JOIN ledger_transactions lt ON lt.transfer_id = t.id
 GROUP BY t.id, t.status
-HAVING count(lt.id) > 1 OR (t.status = 'completed') <> (count(lt.id) = 1)
+HAVING count(lt.id) > 1 OR (t.status = $1) <> (count(lt.id) = 1)
 `
 
 type CheckTransfersPostedOnceRow struct {
@@ -177,8 +177,8 @@ type CheckTransfersPostedOnceRow struct {
 }
 
 // INV-4: a transfer has at most one ledger transaction, and a completed one has exactly one.
-func (q *Queries) CheckTransfersPostedOnce(ctx context.Context) ([]CheckTransfersPostedOnceRow, error) {
-	rows, err := q.db.Query(ctx, checkTransfersPostedOnce)
+func (q *Queries) CheckTransfersPostedOnce(ctx context.Context, completed domain.TransferStatus) ([]CheckTransfersPostedOnceRow, error) {
+	rows, err := q.db.Query(ctx, checkTransfersPostedOnce, completed)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 func newUser(t *testing.T, s *db.Store) db.User {
 	t.Helper()
 	id := uuid.New()
-	u, err := s.CreateActiveUser(context.Background(), db.CreateActiveUserParams{
+	u, err := s.InsertUser(context.Background(), db.InsertUserParams{Status: domain.UserActive,
 		ID: id, Email: id.String() + "@example.com", PasswordHash: "x", FullName: "Test", Role: domain.RoleClient,
 	})
 	if err != nil {

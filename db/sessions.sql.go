@@ -101,12 +101,13 @@ WHERE s.id = $1
   AND s.user_id = $2
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
-  AND u.status = 'active'
+  AND u.status = $3
 `
 
 type GetSessionPrincipalParams struct {
 	SessionID uuid.UUID
 	UserID    uuid.UUID
+	Active    domain.UserStatus
 }
 
 type GetSessionPrincipalRow struct {
@@ -118,7 +119,7 @@ type GetSessionPrincipalRow struct {
 
 // The principal behind an access token: a live session of an active user.
 func (q *Queries) GetSessionPrincipal(ctx context.Context, arg GetSessionPrincipalParams) (GetSessionPrincipalRow, error) {
-	row := q.db.QueryRow(ctx, getSessionPrincipal, arg.SessionID, arg.UserID)
+	row := q.db.QueryRow(ctx, getSessionPrincipal, arg.SessionID, arg.UserID, arg.Active)
 	var i GetSessionPrincipalRow
 	err := row.Scan(
 		&i.UserID,

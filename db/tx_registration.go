@@ -64,7 +64,7 @@ func (s *Store) OpenAccountTx(ctx context.Context, userID uuid.UUID, currency, o
 // CompleteRegistrationTx activates the user and forgets the registration's copy of the password hash.
 func (s *Store) CompleteRegistrationTx(ctx context.Context, registrationID string, userID uuid.UUID) error {
 	return s.InTx(ctx, func(q *Queries) error {
-		if _, err := q.ActivateUser(ctx, userID); err != nil {
+		if _, err := q.ActivateUser(ctx, ActivateUserParams{ID: userID, Active: domain.UserActive, Pending: domain.UserPending}); err != nil {
 			return fmt.Errorf("activate user: %w", err)
 		}
 		if err := q.DeleteRegistration(ctx, registrationID); err != nil {
@@ -85,7 +85,7 @@ func (s *Store) AbandonRegistrationTx(ctx context.Context, registrationID string
 				if _, err := q.DeleteEmptyAccountsOfUser(ctx, &u.ID); err != nil {
 					return fmt.Errorf("delete accounts: %w", err)
 				}
-				if _, err := q.DeletePendingUser(ctx, u.ID); err != nil {
+				if _, err := q.DeletePendingUser(ctx, DeletePendingUserParams{ID: u.ID, Pending: domain.UserPending}); err != nil {
 					return fmt.Errorf("delete user: %w", err)
 				}
 			}

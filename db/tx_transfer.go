@@ -67,7 +67,7 @@ func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time
 				return domain.ErrLimitExceeded
 			}
 		}
-		n, err := w.PlaceAccountHold(ctx, ledgersql.PlaceAccountHoldParams{ID: t.FromAccountID, Amount: t.Amount})
+		n, err := w.PlaceAccountHold(ctx, ledgersql.PlaceAccountHoldParams{ID: t.FromAccountID, Amount: t.Amount, Active: domain.AccountActive, Cash: domain.AccountCash})
 		if err != nil {
 			return fmt.Errorf("place hold on account: %w", err)
 		}
@@ -115,7 +115,7 @@ func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID stri
 				return domain.ErrAccountNotActive
 			}
 		}
-		n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: t.ID, Status: domain.HoldCaptured})
+		n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: t.ID, Status: domain.HoldCaptured, Active: domain.HoldActive})
 		if err != nil {
 			return fmt.Errorf("capture hold: %w", err)
 		}
@@ -192,7 +192,7 @@ func voidHold(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID 
 	if _, err := q.LockAccounts(ctx, []uuid.UUID{h.AccountID}); err != nil {
 		return false, fmt.Errorf("lock account: %w", err)
 	}
-	n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: transferID, Status: domain.HoldVoided})
+	n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: transferID, Status: domain.HoldVoided, Active: domain.HoldActive})
 	if err != nil {
 		return false, fmt.Errorf("void hold: %w", err)
 	}

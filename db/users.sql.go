@@ -14,69 +14,22 @@ import (
 )
 
 const activateUser = `-- name: ActivateUser :execrows
-UPDATE users SET status = 'active', updated_at = now()
-WHERE id = $1 AND status = 'pending'
+UPDATE users SET status = $1, updated_at = now()
+WHERE id = $2 AND status = $3
 `
 
-func (q *Queries) ActivateUser(ctx context.Context, id uuid.UUID) (int64, error) {
-	result, err := q.db.Exec(ctx, activateUser, id)
+type ActivateUserParams struct {
+	Active  domain.UserStatus
+	ID      uuid.UUID
+	Pending domain.UserStatus
+}
+
+func (q *Queries) ActivateUser(ctx context.Context, arg ActivateUserParams) (int64, error) {
+	result, err := q.db.Exec(ctx, activateUser, arg.Active, arg.ID, arg.Pending)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const adminExists = `-- name: AdminExists :one
-SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')
-`
-
-func (q *Queries) AdminExists(ctx context.Context) (bool, error) {
-	row := q.db.QueryRow(ctx, adminExists)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
-const createActiveUser = `-- name: CreateActiveUser :one
-INSERT INTO users (id, email, password_hash, full_name, phone, role, status)
-VALUES ($1, $2, $3, $4, $5, $6, 'active')
-RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
-`
-
-type CreateActiveUserParams struct {
-	ID           uuid.UUID
-	Email        string
-	PasswordHash string
-	FullName     string
-	Phone        *string
-	Role         domain.Role
-}
-
-func (q *Queries) CreateActiveUser(ctx context.Context, arg CreateActiveUserParams) (User, error) {
-	row := q.db.QueryRow(ctx, createActiveUser,
-		arg.ID,
-		arg.Email,
-		arg.PasswordHash,
-		arg.FullName,
-		arg.Phone,
-		arg.Role,
-	)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.Email,
-		&i.PasswordHash,
-		&i.FullName,
-		&i.Phone,
-		&i.Role,
-		&i.Status,
-		&i.FailedLogins,
-		&i.LockedUntil,
-		&i.RegistrationID,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
 }
 
 const createUserFromRegistration = `-- name: CreateUserFromRegistration :one
@@ -115,11 +68,16 @@ func (q *Queries) CreateUserFromRegistration(ctx context.Context, arg CreateUser
 }
 
 const deletePendingUser = `-- name: DeletePendingUser :execrows
-DELETE FROM users WHERE id = $1 AND status = 'pending'
+DELETE FROM users WHERE id = $1 AND status = $2
 `
 
-func (q *Queries) DeletePendingUser(ctx context.Context, id uuid.UUID) (int64, error) {
-	result, err := q.db.Exec(ctx, deletePendingUser, id)
+type DeletePendingUserParams struct {
+	ID      uuid.UUID
+	Pending domain.UserStatus
+}
+
+func (q *Queries) DeletePendingUser(ctx context.Context, arg DeletePendingUserParams) (int64, error) {
+	result, err := q.db.Exec(ctx, deletePendingUser, arg.ID, arg.Pending)
 	if err != nil {
 		return 0, err
 	}
@@ -209,6 +167,50 @@ func (q *Queries) GetUserByRegistrationID(ctx context.Context, registrationID *s
 	return i, err
 }
 
+const insertUser = `-- name: InsertUser :one
+INSERT INTO users (id, email, password_hash, full_name, phone, role, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+`
+
+type InsertUserParams struct {
+	ID           uuid.UUID
+	Email        string
+	PasswordHash string
+	FullName     string
+	Phone        *string
+	Role         domain.Role
+	Status       domain.UserStatus
+}
+
+func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, insertUser,
+		arg.ID,
+		arg.Email,
+		arg.PasswordHash,
+		arg.FullName,
+		arg.Phone,
+		arg.Role,
+		arg.Status,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const lockLogin = `-- name: LockLogin :exec
 UPDATE users SET locked_until = $1, updated_at = now() WHERE id = $2
 `
@@ -244,6 +246,17 @@ WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)
 func (q *Queries) ResetFailedLogins(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, resetFailedLogins, id)
 	return err
+}
+
+const roleExists = `-- name: RoleExists :one
+SELECT EXISTS (SELECT 1 FROM users WHERE role = $1)
+`
+
+func (q *Queries) RoleExists(ctx context.Context, role domain.Role) (bool, error) {
+	row := q.db.QueryRow(ctx, roleExists, role)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const updatePasswordHash = `-- name: UpdatePasswordHash :exec

@@ -32,6 +32,7 @@ func register(t *testing.T, currency string) customer {
 	defer cancel()
 	email := "c-" + uuid.NewString()[:8] + "@example.com"
 	pw := "a-Long-passphrase-" + uuid.NewString()[:6]
+	addSecret(pw)
 	opID, err := sys.API.Register(ctx, email, pw, "Customer "+email, currency)
 	if err != nil {
 		t.Fatalf("register: %v", err)

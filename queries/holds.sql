@@ -2,4 +2,4 @@
 SELECT * FROM holds WHERE transfer_id = $1;
 
 -- name: ListExpiredHolds :many
-SELECT * FROM holds WHERE status = 'active' AND expires_at < now() ORDER BY expires_at LIMIT $1;
+SELECT * FROM holds WHERE status = @active AND expires_at < now() ORDER BY expires_at LIMIT @max_rows;

@@ -37,14 +37,14 @@ WHERE a.balance <> COALESCE(p.total, 0);
 -- Every account's on_hold amount equals the sum of its active holds.
 SELECT a.id, a.number, a.on_hold, COALESCE(h.total, 0)::bigint AS holds_total
 FROM accounts a
-LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
+LEFT JOIN (SELECT hh.account_id, sum(hh.amount) AS total FROM holds hh WHERE hh.status = @active GROUP BY hh.account_id) h
        ON h.account_id = a.id
 WHERE a.on_hold <> COALESCE(h.total, 0);
 
 -- name: CheckNegativeCustomerBalances :many
 -- INV-2: no customer account below zero, in balance or in available balance.
 SELECT id, number, balance, on_hold FROM accounts
-WHERE kind = 'customer' AND (balance < 0 OR balance - on_hold < 0);
+WHERE kind = @customer AND (balance < 0 OR balance - on_hold < 0);
 
 -- name: CheckUnbalancedTransactions :many
 -- Double entry: every transaction's postings sum to zero per currency.
@@ -56,7 +56,7 @@ GROUP BY transaction_id, currency HAVING sum(amount) <> 0;
 SELECT t.id, t.status, count(lt.id)::bigint AS transactions
 FROM transfers t LEFT JOIN ledger_transactions lt ON lt.transfer_id = t.id
 GROUP BY t.id, t.status
-HAVING count(lt.id) > 1 OR (t.status = 'completed') <> (count(lt.id) = 1);
+HAVING count(lt.id) > 1 OR (t.status = @completed) <> (count(lt.id) = 1);
 
 -- name: GetLedgerTransactionByOperation :one
 SELECT * FROM ledger_transactions WHERE operation_id = $1;

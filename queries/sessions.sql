@@ -12,7 +12,7 @@ WHERE s.id = @session_id
   AND s.user_id = @user_id
   AND s.revoked_at IS NULL
   AND s.expires_at > now()
-  AND u.status = 'active';
+  AND u.status = @active;
 
 -- name: RevokeSession :execrows
 UPDATE sessions SET revoked_at = now(), revoke_reason = @reason

@@ -7,9 +7,9 @@ WHERE r.id = @registration_id
 ON CONFLICT (registration_id) DO NOTHING
 RETURNING *;
 
--- name: CreateActiveUser :one
+-- name: InsertUser :one
 INSERT INTO users (id, email, password_hash, full_name, phone, role, status)
-VALUES (@id, @email, @password_hash, @full_name, @phone, @role, 'active')
+VALUES (@id, @email, @password_hash, @full_name, @phone, @role, @status)
 RETURNING *;
 
 -- name: GetUser :one
@@ -24,15 +24,15 @@ SELECT * FROM users WHERE registration_id = $1;
 -- name: EmailExists :one
 SELECT EXISTS (SELECT 1 FROM users WHERE email = $1);
 
--- name: AdminExists :one
-SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin');
+-- name: RoleExists :one
+SELECT EXISTS (SELECT 1 FROM users WHERE role = $1);
 
 -- name: ActivateUser :execrows
-UPDATE users SET status = 'active', updated_at = now()
-WHERE id = $1 AND status = 'pending';
+UPDATE users SET status = @active, updated_at = now()
+WHERE id = @id AND status = @pending;
 
 -- name: DeletePendingUser :execrows
-DELETE FROM users WHERE id = $1 AND status = 'pending';
+DELETE FROM users WHERE id = @id AND status = @pending;
 
 -- name: UpdateProfile :one
 UPDATE users

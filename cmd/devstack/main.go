@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/bankforge/bank/domain"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -141,7 +142,7 @@ func generatedAdmin(ctx context.Context, store *db.Store, dir string) (string, s
 		email, pw, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
 		return email, pw, nil
 	}
-	exists, err := store.AdminExists(ctx)
+	exists, err := store.RoleExists(ctx, domain.RoleAdmin)
 	if err != nil {
 		return "", "", fmt.Errorf("look up admin: %w", err)
 	}

@@ -33,7 +33,7 @@ func EnsureAdmin(ctx context.Context, store *db.Store, hasher *password.Hasher, 
 	if err != nil {
 		return false, err
 	}
-	_, err = store.CreateActiveUser(ctx, db.CreateActiveUserParams{
+	_, err = store.InsertUser(ctx, db.InsertUserParams{Status: domain.UserActive,
 		ID: uuid.New(), Email: email, PasswordHash: hash, FullName: "Administrator", Role: domain.RoleAdmin,
 	})
 	if db.IsUniqueViolation(err) {

@@ -7,7 +7,7 @@
 -- Adds a hold's amount to the account's on_hold, only while the account is active and its
 -- available balance (balance - on_hold) covers it; the bank's cash account may go below zero.
 UPDATE accounts SET on_hold = on_hold + @amount, updated_at = now()
-WHERE id = @id AND status = 'active' AND (kind = 'cash' OR balance - on_hold >= @amount);
+WHERE id = @id AND status = @active AND (kind = @cash OR balance - on_hold >= @amount);
 
 -- name: EndAccountHold :exec
 -- Takes a captured or voided hold's amount off the account's on_hold.
@@ -27,7 +27,7 @@ ON CONFLICT (transfer_id) DO NOTHING;
 -- name: EndHold :execrows
 -- Ends an active hold as captured (the transfer posted) or voided (it did not).
 UPDATE holds SET status = @status, released_at = now()
-WHERE transfer_id = @transfer_id AND status = 'active';
+WHERE transfer_id = @transfer_id AND status = @active;
 
 -- name: InsertLedgerTransaction :one
 -- Idempotent by operation id: a second run inserts nothing and returns no row.

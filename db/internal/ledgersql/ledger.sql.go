@@ -48,17 +48,18 @@ func (q *Queries) EndAccountHold(ctx context.Context, arg EndAccountHoldParams) 
 
 const endHold = `-- name: EndHold :execrows
 UPDATE holds SET status = $1, released_at = now()
-WHERE transfer_id = $2 AND status = 'active'
+WHERE transfer_id = $2 AND status = $3
 `
 
 type EndHoldParams struct {
 	Status     domain.HoldStatus
 	TransferID uuid.UUID
+	Active     domain.HoldStatus
 }
 
 // Ends an active hold as captured (the transfer posted) or voided (it did not).
 func (q *Queries) EndHold(ctx context.Context, arg EndHoldParams) (int64, error) {
-	result, err := q.db.Exec(ctx, endHold, arg.Status, arg.TransferID)
+	result, err := q.db.Exec(ctx, endHold, arg.Status, arg.TransferID, arg.Active)
 	if err != nil {
 		return 0, err
 	}
@@ -178,12 +179,14 @@ func (q *Queries) InsertPosting(ctx context.Context, arg InsertPostingParams) er
 const placeAccountHold = `-- name: PlaceAccountHold :execrows
 
 UPDATE accounts SET on_hold = on_hold + $1, updated_at = now()
-WHERE id = $2 AND status = 'active' AND (kind = 'cash' OR balance - on_hold >= $1)
+WHERE id = $2 AND status = $3 AND (kind = $4 OR balance - on_hold >= $1)
 `
 
 type PlaceAccountHoldParams struct {
 	Amount int64
 	ID     uuid.UUID
+	Active domain.AccountStatus
+	Cash   domain.AccountKind
 }
 
 // The ledger's writes: balances, holds, ledger transactions, postings and a transfer's end. They
@@ -193,7 +196,12 @@ type PlaceAccountHoldParams struct {
 // Adds a hold's amount to the account's on_hold, only while the account is active and its
 // available balance (balance - on_hold) covers it; the bank's cash account may go below zero.
 func (q *Queries) PlaceAccountHold(ctx context.Context, arg PlaceAccountHoldParams) (int64, error) {
-	result, err := q.db.Exec(ctx, placeAccountHold, arg.Amount, arg.ID)
+	result, err := q.db.Exec(ctx, placeAccountHold,
+		arg.Amount,
+		arg.ID,
+		arg.Active,
+		arg.Cash,
+	)
 	if err != nil {
 		return 0, err
 	}

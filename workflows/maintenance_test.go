@@ -1,0 +1,68 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/bankforge/bank/activities"
+	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/workflows"
+)
+
+// A run voids expired holds and records each transfer it ended (emailing its notifications),
+// starts the workflow of a stalled transfer as a child, and purges old keys; a chore that fails
+// does not stop the others.
+func TestMaintenance_RunsEveryChore(t *testing.T) {
+	env := newEnv()
+	env.RegisterWorkflow(workflows.Transfer)
+	recorded, emailed := 0, 0
+	env.OnActivity(a.ExpireHolds, mock.Anything).Return(activities.ExpireHoldsResult{TransferIDs: []string{"t-expired"}, Failed: 1}, nil)
+	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.TransferRef) (activities.Emails, error) {
+		recorded++
+		require.Equal(t, "t-expired", ref.TransferID)
+		return activities.Emails{NotificationIDs: []string{"n-1"}}, nil
+	})
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(func(context.Context, activities.EmailInput) error {
+		emailed++
+		return nil
+	})
+	env.OnActivity(a.ListStalledTransfers, mock.Anything).Return([]activities.StalledTransfer{
+		{TransferID: "t-stalled", Kind: domain.KindTransfer, FromAccountID: "a", ToAccountID: "b", Amount: 1, Currency: "USD"},
+	}, nil)
+	var started []string
+	env.OnWorkflow(workflows.Transfer, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in workflows.TransferInput) (workflows.TransferResult, error) {
+		started = append(started, workflow.GetInfo(ctx).WorkflowExecution.ID)
+		return workflows.TransferResult{TransferID: in.TransferID, Status: domain.TransferCompleted}, nil
+	})
+	env.OnActivity(a.PurgeIdempotencyKeys, mock.Anything).Return(int64(7), nil)
+
+	env.ExecuteWorkflow(workflows.Maintenance)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res workflows.MaintenanceResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, workflows.MaintenanceResult{HoldsExpired: 1, HoldsFailed: 1, TransfersStarted: 1, IdempotencyPurged: 7}, res)
+	require.Equal(t, 1, recorded)
+	require.Equal(t, 1, emailed)
+	require.Equal(t, []string{workflows.TransferWorkflowID("t-stalled")}, started)
+}
+
+func TestMaintenance_AFailingChoreDoesNotStopTheOthers(t *testing.T) {
+	env := newEnv()
+	env.OnActivity(a.ExpireHolds, mock.Anything).Return(activities.ExpireHoldsResult{}, temporal.NewNonRetryableApplicationError("db down", string(domain.CodeInternal), nil))
+	env.OnActivity(a.ListStalledTransfers, mock.Anything).Return([]activities.StalledTransfer{}, nil)
+	purged := false
+	env.OnActivity(a.PurgeIdempotencyKeys, mock.Anything).Return(func(context.Context) (int64, error) {
+		purged = true
+		return 0, nil
+	})
+	env.ExecuteWorkflow(workflows.Maintenance)
+	require.True(t, env.IsWorkflowCompleted())
+	require.Error(t, env.GetWorkflowError(), "the run shows as failed in the schedule's history")
+	require.True(t, purged)
+}
