@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
@@ -83,11 +82,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(err)
 	}
-	_, err = s.workflows.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowExecutionTimeout: 24 * time.Hour,
-	}, workflows.Register, workflows.RegisterInput{RegistrationID: opID, Currency: currency})
+	_, err = s.workflows.ExecuteWorkflow(r.Context(), workflows.RegisterStartOptions(opID, s.cfg.TaskQueue),
+		workflows.Register, workflows.RegisterInput{RegistrationID: opID, Currency: currency})
 	if err != nil {
 		// Nothing will run this registration: forget it so the email stays free.
 		if derr := s.store.DeleteRegistration(context.WithoutCancel(r.Context()), opID); derr != nil {

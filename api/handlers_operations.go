@@ -67,18 +67,17 @@ func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time
 		_ = run.Get(wctx, nil) // only waits; the outcome is read below
 		cancel()
 	}
-	desc, err := s.workflows.DescribeWorkflowExecution(ctx, op.WorkflowID, "")
+	desc, err := s.workflows.DescribeWorkflow(ctx, op.WorkflowID, "")
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return resp, nil // accepted, not yet visible
 	} else if err != nil {
 		return resp, &apiError{code: domain.CodeUnavailable, detail: "The operation's status is not available right now.", cause: fmt.Errorf("describe workflow: %w", err)}
 	}
-	info := desc.GetWorkflowExecutionInfo()
-	if t := info.GetCloseTime(); t != nil && t.IsValid() {
-		resp.UpdatedAt = t.AsTime().UTC()
+	if t := desc.WorkflowCloseTime; t != nil {
+		resp.UpdatedAt = t.UTC()
 	}
-	switch info.GetStatus() {
+	switch desc.Status {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
 		return resp, nil
 	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:

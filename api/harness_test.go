@@ -15,8 +15,6 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
-	workflowpb "go.temporal.io/api/workflow/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/api"
@@ -52,8 +50,8 @@ func (f *fakeWorkflows) ExecuteWorkflow(ctx context.Context, o client.StartWorkf
 	return fakeRun{id: o.ID}, nil
 }
 
-func (f *fakeWorkflows) DescribeWorkflowExecution(ctx context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
-	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+func (f *fakeWorkflows) DescribeWorkflow(ctx context.Context, id, _ string) (*client.WorkflowExecutionDescription, error) {
+	return &client.WorkflowExecutionDescription{WorkflowExecutionMetadata: client.WorkflowExecutionMetadata{
 		Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
 	}}, nil
 }

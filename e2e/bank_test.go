@@ -254,9 +254,9 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 	}
 	// Operators find the workflow by transfer id in Temporal's visibility.
 	wf := workflows.TransferWorkflowID(tr.ID)
-	desc, err := sys.Temporal.DescribeWorkflowExecution(ctx, wf, "")
-	if err != nil || desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		t.Fatalf("workflow %s: %v %v", wf, desc.GetWorkflowExecutionInfo().GetStatus(), err)
+	desc, err := sys.Temporal.DescribeWorkflow(ctx, wf, "")
+	if err != nil || desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("workflow %s: %v", wf, err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -445,5 +445,31 @@ func TestTransfer_RecordedButNotStartedIsResumed(t *testing.T) {
 	}
 	if b := balanceOf(t, bob.c, bob.account.ID); b.Balance != 4_00 {
 		t.Fatalf("bob %d; want 400", b.Balance)
+	}
+}
+
+// The chores run from one Temporal schedule, whatever the number of workers, and each run is a
+// workflow operators can open in the web UI.
+func TestMaintenance_RunsOnOneSchedule(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := sys.Temporal.ScheduleClient().GetHandle(ctx, workflows.MaintenanceScheduleID)
+	for {
+		desc, err := h.Describe(ctx)
+		if err != nil {
+			t.Fatalf("describe schedule %s: %v", workflows.MaintenanceScheduleID, err)
+		}
+		if n := len(desc.Info.RecentActions); n > 0 {
+			run := desc.Info.RecentActions[n-1].StartWorkflowResult
+			if _, err := sys.Temporal.DescribeWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID); err != nil {
+				t.Fatalf("the schedule's run %s: %v", run.WorkflowID, err)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the maintenance schedule has not run")
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }

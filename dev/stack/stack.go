@@ -101,6 +101,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		// poller (sync match) instead of being forwarded between partitions.
 		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
 		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+		// Eager activities: an activity scheduled by a workflow task (a transfer's emails) is
+		// handed back to the same worker with that task's completion, saving a poll round trip.
+		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
 	}
 	if !o.TemporalInMemory {
 		temporalArgs = append(temporalArgs, "--db-filename", filepath.Join(o.Dir, "temporal.db"))
