@@ -83,7 +83,7 @@ func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) erro
 	if from.Status != domain.AccountActive || to.Status != domain.AccountActive {
 		return refuse(domain.ErrAccountNotActive)
 	}
-	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidated, Status: domain.StepOK})
+	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidate, Status: domain.StepOK})
 }
 
 // PlaceHold reserves the transfer's amount on its source account.

@@ -56,7 +56,7 @@ func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse
 		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: []stepResponse{},
 		CreatedAt: t.CreatedAt.UTC(),
 	}
-	out.Steps = append(out.Steps, stepResponse{Name: domain.StepAccepted, Status: domain.StepOK, At: t.CreatedAt.UTC()})
+	out.Steps = append(out.Steps, stepResponse{Name: domain.StepAccept, Status: domain.StepOK, At: t.CreatedAt.UTC()})
 	for _, st := range steps {
 		out.Steps = append(out.Steps, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
 	}

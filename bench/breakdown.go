@@ -97,7 +97,7 @@ func traceOne(ctx context.Context, tc client.Client, store *db.Store, id string)
 			closed = when
 		}
 	}
-	marks := []time.Time{t.CreatedAt, started, taskStarted, at["validated"], at["reserved"], at["posted"], closed}
+	marks := []time.Time{t.CreatedAt, started, taskStarted, at[domain.StepValidate], at[domain.StepPlaceHold], at[domain.StepPost], closed}
 	for _, m := range marks {
 		if m.IsZero() {
 			return nil, fmt.Errorf("transfer %s lacks a milestone (steps %v)", id, steps)

@@ -83,7 +83,7 @@ func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time
 		}); err != nil {
 			return fmt.Errorf("insert hold: %w", err)
 		}
-		return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: domain.StepHoldPlaced, Status: domain.StepOK})
+		return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: domain.StepPlaceHold, Status: domain.StepOK})
 	})
 }
 
@@ -143,7 +143,7 @@ func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID stri
 				return fmt.Errorf("insert posting: %w", err)
 			}
 		}
-		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: domain.StepPosted, Status: domain.StepOK}); err != nil {
+		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: t.ID, Name: domain.StepPost, Status: domain.StepOK}); err != nil {
 			return fmt.Errorf("add step: %w", err)
 		}
 		n, err = w.EndTransfer(ctx, ledgersql.EndTransferParams{ID: t.ID, Status: domain.TransferCompleted, Pending: domain.TransferPending})
@@ -172,7 +172,7 @@ func (s *Store) VoidHoldTx(ctx context.Context, transferID uuid.UUID) (bool, err
 		if err != nil || !voided {
 			return err
 		}
-		return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: domain.StepHoldVoided, Status: domain.StepOK})
+		return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: domain.StepVoidHold, Status: domain.StepOK})
 	})
 	return voided, err
 }
@@ -237,14 +237,16 @@ func (s *Store) FailTransferTx(ctx context.Context, transferID uuid.UUID, step d
 	return status, err
 }
 
-// endUnposted ends a pending transfer that moved no money, with its failed step, inside the
-// caller's transaction.
-func endUnposted(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID uuid.UUID, status domain.TransferStatus, step domain.TransferStep, code domain.Code) error {
+// endUnposted ends a pending transfer that moved no money, with the step that failed (if one did),
+// inside the caller's transaction.
+func endUnposted(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID uuid.UUID, status domain.TransferStatus, failed domain.TransferStep, code domain.Code) error {
 	reason := code.Message()
-	if err := q.AddTransferStep(ctx, AddTransferStepParams{
-		TransferID: transferID, Name: step, Status: domain.StepFailed, Detail: reason,
-	}); err != nil {
-		return fmt.Errorf("add step: %w", err)
+	if failed != "" {
+		if err := q.AddTransferStep(ctx, AddTransferStepParams{
+			TransferID: transferID, Name: failed, Status: domain.StepFailed, Detail: reason,
+		}); err != nil {
+			return fmt.Errorf("add step: %w", err)
+		}
 	}
 	if _, err := w.EndTransfer(ctx, ledgersql.EndTransferParams{
 		ID: transferID, Status: status, FailureCode: &code, FailureReason: &reason, Pending: domain.TransferPending,
@@ -275,10 +277,13 @@ func (s *Store) ExpireHoldTx(ctx context.Context, transferID uuid.UUID, now time
 		if err != nil {
 			return fmt.Errorf("get transfer: %w", err)
 		}
-		if t.Status.Ended() {
-			return q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: domain.StepHoldExpired, Status: domain.StepOK})
+		if err := q.AddTransferStep(ctx, AddTransferStepParams{TransferID: transferID, Name: domain.StepExpireHold, Status: domain.StepOK}); err != nil {
+			return fmt.Errorf("add step: %w", err)
 		}
-		return endUnposted(ctx, q, w, transferID, domain.TransferCompensated, domain.StepHoldExpired, domain.CodeHoldExpired)
+		if t.Status.Ended() {
+			return nil
+		}
+		return endUnposted(ctx, q, w, transferID, domain.TransferCompensated, "", domain.CodeHoldExpired)
 	})
 	return expired, err
 }

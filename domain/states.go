@@ -82,21 +82,17 @@ const (
 	HoldVoided   HoldStatus = "voided"
 )
 
-// TransferStep names one entry of a transfer's timeline. Steps that succeed are named for what
-// happened, steps that fail for what was attempted.
+// TransferStep names one entry of a transfer's timeline: what was done, with a StepStatus saying
+// whether it worked. A step that failed ended the transfer, whose failure_code says why.
 type TransferStep string
 
 const (
-	StepAccepted    TransferStep = "accepted"     // the API recorded the transfer
-	StepValidated   TransferStep = "validated"    // accounts, ownership, currency and limits checked
-	StepHoldPlaced  TransferStep = "hold_placed"  // the amount is reserved on the source account
-	StepPosted      TransferStep = "posted"       // debit, credit and capture in one transaction
-	StepHoldVoided  TransferStep = "hold_voided"  // the saga gave the reserved amount back
-	StepHoldExpired TransferStep = "hold_expired" // the hold outlived its expiry and was voided
-
-	StepValidate  TransferStep = "validate"
-	StepPlaceHold TransferStep = "place_hold"
-	StepPost      TransferStep = "post"
+	StepAccept     TransferStep = "accept"      // the API recorded the transfer
+	StepValidate   TransferStep = "validate"    // accounts, ownership, currency and limits
+	StepPlaceHold  TransferStep = "place_hold"  // the amount reserved on the source account
+	StepPost       TransferStep = "post"        // debit, credit and capture in one transaction
+	StepVoidHold   TransferStep = "void_hold"   // the saga gave the reserved amount back
+	StepExpireHold TransferStep = "expire_hold" // the hold outlived its expiry and was voided
 )
 
 // StepStatus is how a step ended.

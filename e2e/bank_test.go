@@ -203,7 +203,7 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 	for _, s := range done.Steps {
 		names = append(names, string(s.Name))
 	}
-	if strings.Join(names, ",") != "accepted,validated,hold_placed,posted" {
+	if strings.Join(names, ",") != "accept,validate,place_hold,post" {
 		t.Fatalf("timeline %v", names)
 	}
 	// The same request retried with its key moves the money once.

@@ -10,15 +10,17 @@ UPDATE holds SET status = 'voided' WHERE status = 'expired';
 ALTER TABLE holds ADD CONSTRAINT holds_status_check CHECK (status IN ('active', 'captured', 'voided'));
 CREATE INDEX holds_active_account_idx ON holds (account_id) WHERE status = 'active';
 
+-- A transfer's timeline names each step by what was done, whether it worked or not.
 UPDATE transfer_steps SET name = CASE name
-    WHEN 'reserved' THEN 'hold_placed'
-    WHEN 'reserve'  THEN 'place_hold'
-    WHEN 'voided'   THEN 'hold_voided'
-    WHEN 'expired'  THEN 'hold_expired'
-    ELSE name END
-WHERE name IN ('reserved', 'reserve', 'voided', 'expired');
-ALTER TABLE transfer_steps ADD CONSTRAINT transfer_steps_name_check CHECK (name IN (
-    'validated', 'hold_placed', 'posted', 'hold_voided', 'hold_expired', 'validate', 'place_hold', 'post'));
+    WHEN 'validated' THEN 'validate'
+    WHEN 'reserved'  THEN 'place_hold'
+    WHEN 'reserve'   THEN 'place_hold'
+    WHEN 'posted'    THEN 'post'
+    WHEN 'voided'    THEN 'void_hold'
+    WHEN 'expired'   THEN 'expire_hold'
+    ELSE name END;
+ALTER TABLE transfer_steps ADD CONSTRAINT transfer_steps_name_check
+    CHECK (name IN ('validate', 'place_hold', 'post', 'void_hold', 'expire_hold'));
 
 UPDATE transfers SET failure_code = CASE failure_code
     WHEN 'EmailTaken'        THEN 'email_taken'
