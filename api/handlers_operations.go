@@ -85,6 +85,15 @@ func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time
 		if err := run.Get(ctx, &result); err != nil {
 			return resp, internalError(fmt.Errorf("get workflow result: %w", err))
 		}
+		// A refused operation completes its workflow with the refusal's code.
+		var refused struct {
+			FailureCode domain.Code `json:"failure_code"`
+		}
+		if err := json.Unmarshal(result, &refused); err == nil && refused.FailureCode != "" {
+			p := newProblem(refused.FailureCode, refused.FailureCode.Message(), nil)
+			resp.Status, resp.Error = domain.OperationFailed, &p
+			return resp, nil
+		}
 		resp.Status, resp.Result = domain.OperationCompleted, result
 		return resp, nil
 	default:

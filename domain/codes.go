@@ -117,6 +117,17 @@ func RefusalCode(err error) (Code, bool) {
 	return "", false
 }
 
+// IsRefusal reports whether c is a business rule's final no (and not a request problem or a failure
+// on the bank's side). A cancellation is no refusal: someone stopped the operation.
+func (c Code) IsRefusal() bool {
+	switch c {
+	case CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
+		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired:
+		return true
+	}
+	return false
+}
+
 // Known reports whether c is one of the bank's codes (and not, say, the type name of an unexpected
 // Go error that Temporal carried as an application error).
 func (c Code) Known() bool {

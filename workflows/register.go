@@ -14,17 +14,20 @@ type RegisterInput struct {
 	Currency       string
 }
 
-// RegisterResult is what a completed registration created.
+// RegisterResult is what a completed registration created, or, when a rule refused it (the email
+// is taken), the refusal's code and nothing else.
 type RegisterResult struct {
-	UserID        string `json:"user_id"`
-	AccountID     string `json:"account_id"`
-	AccountNumber string `json:"account_number"`
-	Currency      string `json:"currency"`
+	UserID        string      `json:"user_id,omitempty"`
+	AccountID     string      `json:"account_id,omitempty"`
+	AccountNumber string      `json:"account_number,omitempty"`
+	Currency      string      `json:"currency,omitempty"`
+	FailureCode   domain.Code `json:"failure_code,omitempty"`
 }
 
 // Register creates the user and their first account, records the registration in the audit log and
 // the user's inbox, lets the user log in and welcomes them by email. If a step fails for good before
-// the user can log in, the saga abandons the registration: nothing half-created remains.
+// the user can log in, the saga abandons the registration: nothing half-created remains. A refusal
+// completes the workflow with its code; only a failure an operator must look at fails it.
 func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
@@ -47,6 +50,10 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		logger.Warn("registration failed", "step", step, "code", string(code), "error", cause)
 		if err := s.compensate(ctx); err != nil {
 			logger.Error("abandoning registration failed", "error", err)
+			return RegisterResult{}, refusal(code, cause)
+		}
+		if isRefusal(cause) {
+			return RegisterResult{FailureCode: code}, nil
 		}
 		return RegisterResult{}, refusal(code, cause)
 	}

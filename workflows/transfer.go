@@ -21,10 +21,13 @@ type TransferInput struct {
 	Currency      string
 }
 
-// TransferResult is how a transfer ended.
+// TransferResult is how a transfer ended: completed, or failed or compensated with the code of the
+// refusal. A refused transfer is a workflow that completed (the bank did its job); only a failure
+// an operator must look at fails the workflow.
 type TransferResult struct {
-	TransferID string                `json:"transfer_id"`
-	Status     domain.TransferStatus `json:"status"`
+	TransferID  string                `json:"transfer_id"`
+	Status      domain.TransferStatus `json:"status"`
+	FailureCode domain.Code           `json:"failure_code,omitempty"`
 }
 
 // Transfer moves money as a saga: validate, place a hold on the source, post (debit, credit and
@@ -62,8 +65,9 @@ type transfer struct {
 	saga saga
 }
 
-// fail compensates what was done, then records the failure. The workflow fails with the original
-// cause, not with a compensation's error.
+// fail compensates what was done, then records the failure. A refusal completes the workflow with
+// the failed or compensated result; anything else (exhausted retries, a cancellation, a
+// compensation that failed) fails it with the original cause, not with a compensation's error.
 func (t *transfer) fail(ctx workflow.Context, step domain.TransferStep, cause error) (TransferResult, error) {
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
@@ -89,9 +93,13 @@ func (t *transfer) fail(ctx workflow.Context, step domain.TransferStep, cause er
 		// The posting had committed; only its report was lost. The transfer stands.
 		return t.end(dctx, domain.TransferCompleted), nil
 	}
-	t.end(dctx, res.Status)
-	logger.Info("transfer failed", "transfer_id", t.in.TransferID, "step", string(step), "code", string(code))
-	return TransferResult{}, refusal(code, cause)
+	out := t.end(dctx, res.Status)
+	logger.Info("transfer refused", "transfer_id", t.in.TransferID, "step", string(step), "code", string(code))
+	if !isRefusal(cause) {
+		return TransferResult{}, refusal(code, cause)
+	}
+	out.FailureCode = code
+	return out, nil
 }
 
 // end tags the workflow with its status, records the outcome in the audit log and the customers'

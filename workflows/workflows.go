@@ -103,6 +103,16 @@ func codeOf(err error) domain.Code {
 	}
 }
 
+// isRefusal reports whether err carries a business refusal: an application error typed with one of
+// the refusal codes, which is final and no operator's business.
+func isRefusal(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return false
+	}
+	return domain.Code(appErr.Type()).IsRefusal()
+}
+
 // refusal is the error a workflow ends with: typed by its code and non-retryable, worded for the
 // customer, with the cause kept for operators.
 func refusal(code domain.Code, cause error) error {
