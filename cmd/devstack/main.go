@@ -91,6 +91,10 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if os.Getenv("MAIL_MODE") == "" {
 		env = append(env, "MAIL_MODE=log")
 	}
+	if os.Getenv("MAIL_LOG_BODIES") == "" {
+		// Development only: the worker's log shows each email whole, so a developer can read it.
+		env = append(env, "MAIL_LOG_BODIES=true")
+	}
 
 	s, err := stack.Start(ctx, stack.Options{
 		Dir:          *dir,

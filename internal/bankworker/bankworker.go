@@ -22,6 +22,7 @@ import (
 // Settings configure the activities and the worker's concurrency.
 type Settings struct {
 	MailMode        string
+	MailLogBodies   bool
 	SMTPAddr        string
 	SMTPUsername    string
 	SMTPPassword    string
@@ -35,11 +36,12 @@ type Settings struct {
 // ReadSettings reads the settings from the environment (see the README).
 func ReadSettings(e *envconfig.Reader) Settings {
 	return Settings{
-		MailMode:     e.OneOf("MAIL_MODE", "log", "log", "smtp"),
-		SMTPAddr:     e.String("SMTP_ADDR", "127.0.0.1:1025"),
-		SMTPUsername: e.String("SMTP_USERNAME", ""),
-		SMTPPassword: e.String("SMTP_PASSWORD", ""),
-		MailFrom:     e.String("MAIL_FROM", "bank@localhost"),
+		MailMode:      e.OneOf("MAIL_MODE", "log", "log", "smtp"),
+		MailLogBodies: e.Bool("MAIL_LOG_BODIES", false),
+		SMTPAddr:      e.String("SMTP_ADDR", "127.0.0.1:1025"),
+		SMTPUsername:  e.String("SMTP_USERNAME", ""),
+		SMTPPassword:  e.String("SMTP_PASSWORD", ""),
+		MailFrom:      e.String("MAIL_FROM", "bank@localhost"),
 		Limits: activities.Limits{
 			MaxTransfer: e.Int64("TRANSFER_MAX_AMOUNT", 100_000_000),
 			DailyMax:    e.Int64("TRANSFER_DAILY_MAX_AMOUNT", 500_000_000),
@@ -52,7 +54,7 @@ func ReadSettings(e *envconfig.Reader) Settings {
 
 // New returns a worker on taskQueue with every workflow and activity of the bank registered.
 func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, notifications *inbox.Store, logger *slog.Logger) worker.Worker {
-	var mailer activities.Mailer = mail.LogMailer{Logger: logger}
+	var mailer activities.Mailer = mail.LogMailer{Logger: logger, Bodies: s.MailLogBodies}
 	if s.MailMode == "smtp" {
 		mailer = mail.SMTPMailer{Addr: s.SMTPAddr, From: s.MailFrom, Username: s.SMTPUsername, Password: s.SMTPPassword}
 	}
