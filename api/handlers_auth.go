@@ -275,6 +275,7 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return internalError(fmt.Errorf("rotate refresh token: %w", err))
 	}
+	//lint:ignore S1016 a query's row and another query's parameters only happen to have the same fields
 	p, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: used.SessionID, UserID: used.UserID})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return newError(codeInvalidRefreshToken, "Log in again.")

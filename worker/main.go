@@ -155,7 +155,7 @@ func resumeStalledTransfers(ctx context.Context, store *db.Store, tc client.Clie
 		return
 	}
 	for _, t := range stalled {
-		_, err := tc.DescribeWorkflowExecution(ctx, t.WorkflowID, "")
+		_, err := tc.DescribeWorkflow(ctx, t.WorkflowID, "")
 		var notFound *serviceerror.NotFound
 		if !errors.As(err, &notFound) {
 			continue // running (or Temporal unreachable: try again next sweep)
