@@ -79,6 +79,7 @@ func (f *fixture) count(collection string, filter bson.D) int64 {
 }
 
 func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	const reg = "reg-twice"
@@ -139,6 +140,7 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 }
 
 func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, id := range []string{"reg-a", "reg-b"} {
@@ -160,6 +162,7 @@ func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
 }
 
 func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
@@ -190,6 +193,7 @@ func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
 }
 
 func TestTransferSteps_RefusalsAreTypedAndFinal(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
 	euro := newCustomer(t, f.store, "EUR")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.do("POST", "/v1/auth/register", "", `{"email":"  Ana.Lopez@Example.COM ","password":"blue-Giraffe-runs-42","full_name":"Ana López","phone":"+573001234567","currency":"COP"}`)
 	if r.status != http.StatusAccepted {
@@ -51,6 +52,7 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 }
 
 func TestRegister_EmailTaken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user("client")
 	before := h.counts()
@@ -62,6 +64,7 @@ func TestRegister_EmailTaken(t *testing.T) {
 }
 
 func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user("client")
 	unknown := h.do("POST", "/v1/auth/login", "", `{"email":"nobody@example.com","password":"whatever-password"}`)
@@ -83,6 +86,7 @@ func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 }
 
 func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user("client")
 	for range 5 {
@@ -98,6 +102,7 @@ func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
 }
 
 func TestAuthRoutes_RateLimitedPerIP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *api.Config) { c.AuthRateLimit = 3 })
 	for range 3 {
 		h.do("POST", "/v1/auth/login", "", `{"email":"a@example.com","password":"x"}`)
@@ -110,6 +115,7 @@ func TestAuthRoutes_RateLimitedPerIP(t *testing.T) {
 }
 
 func TestTokens_RevokedAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user("client")
 	if r := h.do("GET", "/v1/me", u.token, ""); r.status != http.StatusOK {
@@ -172,6 +178,7 @@ func TestTokens_RevokedAtOnce(t *testing.T) {
 }
 
 func TestJWT_Attacks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user("client")
 	sid := sessionOf(t, u.token)
@@ -233,6 +240,7 @@ func TestJWT_Attacks(t *testing.T) {
 }
 
 func TestMe_PatchChangesOnlyProfileFields(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user("client")
 	before := h.counts()

@@ -23,6 +23,7 @@ type transferBody struct {
 }
 
 func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user("client"), h.user("client")
 	src := h.account(alice, "USD", 10_000)
@@ -69,6 +70,7 @@ func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
 }
 
 func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user("client"), h.user("client")
 	src := h.account(alice, "USD", 10_000)
@@ -100,6 +102,7 @@ func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
 }
 
 func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user("client"), h.user("client")
 	src := h.account(alice, "USD", 10_000)
@@ -119,6 +122,7 @@ func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
 }
 
 func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user("client"), h.user("client")
 	src := h.account(alice, "USD", 10_000)
@@ -131,6 +135,7 @@ func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
 }
 
 func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user("client"), h.user("client")
 	src := h.account(alice, "USD", 10_000)
@@ -151,6 +156,7 @@ func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
 }
 
 func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, alice := h.user("admin"), h.user("client")
 	acc := h.account(alice, "COP", 0)
@@ -176,6 +182,7 @@ func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
 }
 
 func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice := h.user("client")
 	r := h.do("POST", "/v1/accounts", alice.token, `{"currency":"EUR"}`, "Idempotency-Key", "open-eur-account")
@@ -233,6 +240,7 @@ func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
 }
 
 func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *api.Config) { c.MaxWait = 10 * time.Second })
 	alice, bob := h.user("client"), h.user("client")
 	src := h.account(alice, "USD", 10_000)

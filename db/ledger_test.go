@@ -99,6 +99,7 @@ func requireLedgerOK(t *testing.T, s *db.Store) {
 }
 
 func TestMigrate_SecondRunAppliesNothing(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	applied, err := db.Migrate(context.Background(), s.Pool())
 	if err != nil || len(applied) != 0 {
@@ -107,6 +108,7 @@ func TestMigrate_SecondRunAppliesNothing(t *testing.T) {
 }
 
 func TestLedger_FiftyConcurrentDebitsOfTenFromHundred(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 100)
@@ -142,6 +144,7 @@ func TestLedger_FiftyConcurrentDebitsOfTenFromHundred(t *testing.T) {
 }
 
 func TestLedger_OppositeTransfersDoNotDeadlock(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	ua, ub := newUser(t, s), newUser(t, s)
@@ -172,6 +175,7 @@ func TestLedger_OppositeTransfersDoNotDeadlock(t *testing.T) {
 }
 
 func TestLedger_StepsRunTwiceHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
@@ -208,6 +212,7 @@ func TestLedger_StepsRunTwiceHaveOneEffect(t *testing.T) {
 }
 
 func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
@@ -251,6 +256,7 @@ func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
 }
 
 func TestLedger_ExpiredHoldsAreReleased(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
@@ -276,6 +282,7 @@ func TestLedger_ExpiredHoldsAreReleased(t *testing.T) {
 }
 
 func TestLedger_DailyLimit(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 1000)
@@ -291,6 +298,7 @@ func TestLedger_DailyLimit(t *testing.T) {
 }
 
 func TestLedger_DatabaseRefusesNegativeBalance(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	a := newAccount(t, s, newUser(t, s), "USD")
@@ -301,6 +309,7 @@ func TestLedger_DatabaseRefusesNegativeBalance(t *testing.T) {
 
 // The checker must be able to fail: corrupt a balance behind the ledger's back and expect it caught.
 func TestCheckLedger_DetectsCorruption(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u := newUser(t, s)
@@ -319,6 +328,7 @@ func TestCheckLedger_DetectsCorruption(t *testing.T) {
 }
 
 func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u := newUser(t, s)
@@ -344,6 +354,7 @@ func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
 }
 
 func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	const email = "same@example.com"
@@ -384,6 +395,7 @@ func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 }
 
 func TestRegistration_AbandonLeavesNothing(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	if err := s.CreateRegistration(ctx, db.CreateRegistrationParams{ID: "reg-x", Email: "x@example.com", PasswordHash: "h", FullName: "X", Currency: "USD"}); err != nil {
@@ -410,6 +422,7 @@ func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 }
 
 func TestAccountNumber(t *testing.T) {
+	t.Parallel()
 	for seq := int64(10000001); seq < 10000100; seq++ {
 		n := db.AccountNumber(seq)
 		if !db.ValidAccountNumber(n) {

@@ -16,12 +16,14 @@ import (
 // workflows (non-determinism) fails here. Record a new history with
 // `bin/temporal workflow show -w <workflow id> -o json > workflows/testdata/<name>.json`.
 func TestReplay_StoredHistories(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no stored histories: %v", err)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.Register)
 			r.RegisterWorkflow(workflows.Transfer)
@@ -34,6 +36,7 @@ func TestReplay_StoredHistories(t *testing.T) {
 
 // No workflow history carries a password or its hash.
 func TestReplay_HistoriesCarryNoSecrets(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

@@ -99,9 +99,11 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 
 // Every activity position crossed with every outcome ends fully posted or fully compensated.
 func TestTransfer_EveryFailurePoint(t *testing.T) {
+	t.Parallel()
 	for _, step := range []string{"validate", "reserve", "post"} {
 		for _, o := range []outcome{ok, retryable, nonRetryable, timeout} {
 			t.Run(step+"/"+o.String(), func(t *testing.T) {
+				t.Parallel()
 				outcomes := map[string]outcome{"validate": ok, "reserve": ok, "post": ok}
 				outcomes[step] = o
 				run, res, err := runTransfer(t, outcomes["validate"], outcomes["reserve"], outcomes["post"], nil)
@@ -138,6 +140,7 @@ func TestTransfer_EveryFailurePoint(t *testing.T) {
 }
 
 func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
+	t.Parallel()
 	for _, committed := range []bool{false, true} {
 		run, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 			m := mocks{"post": func(context.Context, activities.TransferRef) error {
@@ -162,6 +165,7 @@ func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
 }
 
 func TestTransfer_CancellationCompensates(t *testing.T) {
+	t.Parallel()
 	run, _, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		// Cancel while the posting runs, once the hold is in place.
 		posting := make(chan struct{})
@@ -183,6 +187,7 @@ func TestTransfer_CancellationCompensates(t *testing.T) {
 }
 
 func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
+	t.Parallel()
 	run, _, err := runTransfer(t, ok, ok, nonRetryable, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		return mocks{"void": func(context.Context, activities.TransferRef) error {
 			run.void++
@@ -196,6 +201,7 @@ func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
 }
 
 func TestTransfer_RecordingFailureDoesNotUndoMoney(t *testing.T) {
+	t.Parallel()
 	_, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		return mocks{"record": func(context.Context, activities.TransferRef) error {
 			return temporal.NewNonRetryableApplicationError("mongo down", domain.ErrTypeInternal, nil)
