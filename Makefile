@@ -6,19 +6,26 @@ export GOBIN
 TEMPORAL_CLI_VERSION := v1.5.1
 SQLC_VERSION         := v1.31.1
 WORKFLOWCHECK_VERSION := v0.6.0
+STATICCHECK_VERSION   := v0.8.2
 
 .PHONY: dev test tools build generate check-generated migrate ledger-check bench lint
 
 dev: tools build
 	go run ./cmd/devstack $(DEVFLAGS)
 
-test: tools
-	go vet ./...
-	$(GOBIN)/workflowcheck ./workflows/...
-	$(GOBIN)/sqlc diff
+test: tools lint check-generated
 	go test -race -count=1 -timeout 30m ./...
 
-tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire $(GOBIN)/workflowcheck
+# Static checks: vet (also for macOS, where `make dev` runs too), a tidy go.mod, staticcheck, and no
+# non-deterministic calls in workflows.
+lint: $(GOBIN)/staticcheck $(GOBIN)/workflowcheck
+	go vet ./...
+	GOOS=darwin go vet ./...
+	go mod tidy -diff
+	$(GOBIN)/staticcheck ./...
+	$(GOBIN)/workflowcheck ./workflows/...
+
+tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire $(GOBIN)/workflowcheck $(GOBIN)/staticcheck
 
 $(GOBIN)/temporal:
 	go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
@@ -28,6 +35,9 @@ $(GOBIN)/sqlc:
 
 $(GOBIN)/workflowcheck:
 	go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+$(GOBIN)/staticcheck:
+	go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 $(GOBIN)/mongowire: tools/mongowire/go.mod tools/mongowire/main.go
 	cd tools/mongowire && go build -o $(GOBIN)/mongowire .

@@ -89,6 +89,7 @@ func (f *fixture) count(collection string, filter bson.D) int64 {
 }
 
 func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	const reg = "reg-twice"
@@ -182,6 +183,7 @@ func TestSendEmail_RetryAfterAFailedSendSendsOnce(t *testing.T) {
 }
 
 func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	for _, id := range []string{"reg-a", "reg-b"} {
@@ -203,6 +205,7 @@ func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
 }
 
 func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
@@ -233,6 +236,7 @@ func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
 }
 
 func TestTransferSteps_RefusalsAreTypedAndFinal(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
 	euro := newCustomer(t, f.store, "EUR")

@@ -16,6 +16,7 @@ import (
 )
 
 func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.do("POST", "/v1/auth/register", "", `{"email":"  Ana.Lopez@Example.COM ","password":"blue-Giraffe-runs-42","full_name":"Ana López","phone":"+573001234567","currency":"COP"}`)
 	if r.status != http.StatusAccepted {
@@ -52,6 +53,7 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 }
 
 func TestRegister_EmailTaken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
 	before := h.counts()
@@ -63,6 +65,7 @@ func TestRegister_EmailTaken(t *testing.T) {
 }
 
 func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
 	unknown := h.do("POST", "/v1/auth/login", "", `{"email":"nobody@example.com","password":"whatever-password"}`)
@@ -84,6 +87,7 @@ func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 }
 
 func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
 	for range 5 {
@@ -99,6 +103,7 @@ func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
 }
 
 func TestAuthRoutes_RateLimitedPerIP(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *api.Config) { c.AuthRateLimit = 3 })
 	for range 3 {
 		h.do("POST", "/v1/auth/login", "", `{"email":"a@example.com","password":"x"}`)
@@ -111,6 +116,7 @@ func TestAuthRoutes_RateLimitedPerIP(t *testing.T) {
 }
 
 func TestTokens_RevokedAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
 	if r := h.do("GET", "/v1/me", u.token, ""); r.status != http.StatusOK {
@@ -173,6 +179,7 @@ func TestTokens_RevokedAtOnce(t *testing.T) {
 }
 
 func TestJWT_Attacks(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
 	sid := sessionOf(t, u.token)
@@ -234,6 +241,7 @@ func TestJWT_Attacks(t *testing.T) {
 }
 
 func TestMe_PatchChangesOnlyProfileFields(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
 	before := h.counts()

@@ -45,6 +45,7 @@ func (d openAPIDoc) operations() map[string][]string {
 
 // The router and the OpenAPI document describe the same routes, in both directions.
 func TestContract_RouterMatchesOpenAPI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	routes, err := api.Routes(h.handler)
 	if err != nil {
@@ -76,6 +77,7 @@ func TestContract_RouterMatchesOpenAPI(t *testing.T) {
 // Every route, generated from the router and its documented roles, is called as each role: a role
 // that is not listed is refused (401 anonymous, 403 otherwise) and a listed one is let through.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	routes, err := api.Routes(h.handler)
 	if err != nil {

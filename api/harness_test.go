@@ -125,7 +125,6 @@ type harness struct {
 	audit     *memAudit
 	hasher    *password.Hasher
 	cfg       api.Config
-	now       time.Time
 }
 
 func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {

@@ -9,6 +9,7 @@ import (
 // Bad input on every route that takes some gets a 4xx problem naming what is wrong, never a 5xx,
 // and changes nothing.
 func TestBadInput_EveryRoute(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	client := h.user(domain.RoleClient)
 	admin := h.user(domain.RoleAdmin)

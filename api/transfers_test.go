@@ -24,6 +24,7 @@ type transferBody struct {
 }
 
 func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
@@ -70,6 +71,7 @@ func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
 }
 
 func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
@@ -101,6 +103,7 @@ func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {
 }
 
 func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
@@ -120,6 +123,7 @@ func TestTransfer_KeyInFlightIsConflict(t *testing.T) {
 }
 
 func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
@@ -132,6 +136,7 @@ func TestTransfer_RejectedRequestDoesNotUseItsKey(t *testing.T) {
 }
 
 func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
@@ -152,6 +157,7 @@ func TestTransfer_StartFailureIsRetryableWithTheSameKey(t *testing.T) {
 }
 
 func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin, alice := h.user(domain.RoleAdmin), h.user(domain.RoleClient)
 	acc := h.account(alice, "COP", 0)
@@ -177,6 +183,7 @@ func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
 }
 
 func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alice := h.user(domain.RoleClient)
 	r := h.do("POST", "/v1/accounts", alice.token, `{"currency":"EUR"}`, "Idempotency-Key", "open-eur-account")
@@ -234,6 +241,7 @@ func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
 }
 
 func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(c *api.Config) { c.MaxWait = 10 * time.Second })
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)

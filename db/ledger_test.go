@@ -100,6 +100,7 @@ func requireLedgerOK(t *testing.T, s *db.Store) {
 }
 
 func TestMigrate_SecondRunAppliesNothing(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	applied, err := db.Migrate(context.Background(), s.Pool())
 	if err != nil || len(applied) != 0 {
@@ -108,6 +109,7 @@ func TestMigrate_SecondRunAppliesNothing(t *testing.T) {
 }
 
 func TestLedger_FiftyConcurrentDebitsOfTenFromHundred(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 100)
@@ -143,6 +145,7 @@ func TestLedger_FiftyConcurrentDebitsOfTenFromHundred(t *testing.T) {
 }
 
 func TestLedger_OppositeTransfersDoNotDeadlock(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	ua, ub := newUser(t, s), newUser(t, s)
@@ -173,6 +176,7 @@ func TestLedger_OppositeTransfersDoNotDeadlock(t *testing.T) {
 }
 
 func TestLedger_StepsRunTwiceHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
@@ -209,6 +213,7 @@ func TestLedger_StepsRunTwiceHaveOneEffect(t *testing.T) {
 }
 
 func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
@@ -252,6 +257,7 @@ func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
 }
 
 func TestLedger_ExpiredHoldIsVoidedWithItsTransfer(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 500)
@@ -295,6 +301,7 @@ func TestLedger_HoldBeforeItsExpiryStays(t *testing.T) {
 }
 
 func TestLedger_DailyLimit(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u, src, dst := fundedPair(t, s, 1000)
@@ -310,6 +317,7 @@ func TestLedger_DailyLimit(t *testing.T) {
 }
 
 func TestLedger_DatabaseRefusesNegativeBalance(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	a := newAccount(t, s, newUser(t, s), "USD")
@@ -320,6 +328,7 @@ func TestLedger_DatabaseRefusesNegativeBalance(t *testing.T) {
 
 // The checker must be able to fail: corrupt a balance behind the ledger's back and expect it caught.
 func TestCheckLedger_DetectsCorruption(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u := newUser(t, s)
@@ -338,6 +347,7 @@ func TestCheckLedger_DetectsCorruption(t *testing.T) {
 }
 
 func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u := newUser(t, s)
@@ -370,6 +380,7 @@ func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
 }
 
 func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	const email = "same@example.com"
@@ -410,6 +421,7 @@ func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 }
 
 func TestRegistration_AbandonLeavesNothing(t *testing.T) {
+	t.Parallel()
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	if err := s.CreateRegistration(ctx, db.CreateRegistrationParams{ID: "reg-x", Email: "x@example.com", PasswordHash: "h", FullName: "X", Currency: "USD"}); err != nil {
@@ -436,6 +448,7 @@ func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 }
 
 func TestAccountNumber(t *testing.T) {
+	t.Parallel()
 	for seq := int64(10000001); seq < 10000100; seq++ {
 		n := db.AccountNumber(seq)
 		if !db.ValidAccountNumber(n) {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseDecimal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in       string
 		exponent int
@@ -47,6 +48,7 @@ func TestParseDecimal(t *testing.T) {
 }
 
 func TestFormatMinor(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		v        int64
 		exponent int

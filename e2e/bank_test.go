@@ -255,8 +255,11 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 	// Operators find the workflow by transfer id in Temporal's visibility.
 	wf := workflows.TransferWorkflowID(tr.ID)
 	desc, err := sys.Temporal.DescribeWorkflow(ctx, wf, "")
-	if err != nil || desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+	if err != nil {
 		t.Fatalf("workflow %s: %v", wf, err)
+	}
+	if desc.Status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("workflow %s: %v", wf, desc.Status)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

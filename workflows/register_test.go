@@ -64,6 +64,7 @@ func runRegister(t *testing.T, failAt string, failure error) (*registerRun, work
 }
 
 func TestRegister_Completes(t *testing.T) {
+	t.Parallel()
 	run, res, err := runRegister(t, "", nil)
 	require.NoError(t, err)
 	require.Equal(t, workflows.RegisterResult{UserID: "u-1", AccountID: "a-1", AccountNumber: "100000017", Currency: "USD"}, res)
@@ -73,6 +74,7 @@ func TestRegister_Completes(t *testing.T) {
 // A refusal completes the workflow with its code (no red "Failed" for an operator to chase) and
 // abandons the registration.
 func TestRegister_EmailTakenIsAbandoned(t *testing.T) {
+	t.Parallel()
 	run, res, err := runRegister(t, "create", temporal.NewNonRetryableApplicationError("taken", string(domain.CodeEmailTaken), nil))
 	require.NoError(t, err)
 	require.Equal(t, workflows.RegisterResult{FailureCode: domain.CodeEmailTaken}, res)
@@ -82,8 +84,10 @@ func TestRegister_EmailTakenIsAbandoned(t *testing.T) {
 
 // A permanent failure of any step before the user can log in abandons the registration.
 func TestRegister_PermanentFailureBeforeLoginAbandons(t *testing.T) {
+	t.Parallel()
 	for _, step := range []string{"open", "record", "complete"} {
 		t.Run(step, func(t *testing.T) {
+			t.Parallel()
 			run, _, err := runRegister(t, step, temporal.NewNonRetryableApplicationError("broken", string(domain.CodeInternal), nil))
 			require.Error(t, err)
 			require.Equal(t, 1, run.abandon)
@@ -93,6 +97,7 @@ func TestRegister_PermanentFailureBeforeLoginAbandons(t *testing.T) {
 }
 
 func TestRegister_RetryableFailureRetries(t *testing.T) {
+	t.Parallel()
 	env := newEnv()
 	calls := 0
 	env.OnActivity(a.CreateUser, mock.Anything, mock.Anything).Return(func(context.Context, activities.RegistrationRef) (activities.CreateUserResult, error) {
@@ -111,6 +116,7 @@ func TestRegister_RetryableFailureRetries(t *testing.T) {
 }
 
 func TestRegister_EmailFailureKeepsTheUser(t *testing.T) {
+	t.Parallel()
 	run, res, err := runRegister(t, "email", temporal.NewNonRetryableApplicationError("smtp down", string(domain.CodeInternal), nil))
 	require.NoError(t, err)
 	require.Equal(t, "u-1", res.UserID)

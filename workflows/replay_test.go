@@ -17,12 +17,14 @@ import (
 // workflows (non-determinism) fails here. The end-to-end tests write the history of every workflow
 // they ran with `BANK_RECORD_HISTORIES=dir go test ./e2e/`; copy the ones to keep into testdata/.
 func TestReplay_StoredHistories(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no stored histories: %v", err)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.Register)
 			r.RegisterWorkflow(workflows.Transfer)
@@ -39,6 +41,7 @@ var dataField = regexp.MustCompile(`"data":\s*"`)
 // No stored workflow history carries a password or its hash. (The end-to-end tests check the
 // histories of every workflow they ran the same way.)
 func TestReplay_HistoriesCarryNoSecrets(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

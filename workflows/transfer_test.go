@@ -108,9 +108,11 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 
 // Every activity position crossed with every outcome ends fully posted or fully compensated.
 func TestTransfer_EveryFailurePoint(t *testing.T) {
+	t.Parallel()
 	for _, step := range []domain.TransferStep{domain.StepValidate, domain.StepPlaceHold, domain.StepPost} {
 		for _, o := range []outcome{ok, retryable, nonRetryable, timeout} {
 			t.Run(string(step)+"/"+o.String(), func(t *testing.T) {
+				t.Parallel()
 				outcomes := map[domain.TransferStep]outcome{domain.StepValidate: ok, domain.StepPlaceHold: ok, domain.StepPost: ok}
 				outcomes[step] = o
 				run, res, err := runTransfer(t, outcomes[domain.StepValidate], outcomes[domain.StepPlaceHold], outcomes[domain.StepPost], nil)
@@ -151,6 +153,7 @@ func TestTransfer_EveryFailurePoint(t *testing.T) {
 }
 
 func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
+	t.Parallel()
 	for _, committed := range []bool{false, true} {
 		run, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 			m := mocks{"post": func(context.Context, activities.TransferRef) error {
@@ -175,6 +178,7 @@ func TestTransfer_PostKeepsFailingIsCompensatedUnlessItCommitted(t *testing.T) {
 }
 
 func TestTransfer_CancellationCompensates(t *testing.T) {
+	t.Parallel()
 	run, _, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		// Cancel while the posting runs, once the hold is in place.
 		posting := make(chan struct{})
@@ -196,6 +200,7 @@ func TestTransfer_CancellationCompensates(t *testing.T) {
 }
 
 func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
+	t.Parallel()
 	run, _, err := runTransfer(t, ok, ok, nonRetryable, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		return mocks{"void": func(context.Context, activities.TransferRef) error {
 			run.void++
@@ -209,6 +214,7 @@ func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
 }
 
 func TestTransfer_RecordingFailureDoesNotUndoMoney(t *testing.T) {
+	t.Parallel()
 	_, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
 		return mocks{"record": func(context.Context, activities.TransferRef) (activities.Emails, error) {
 			return activities.Emails{}, temporal.NewNonRetryableApplicationError("mongo down", string(domain.CodeInternal), nil)

@@ -174,9 +174,7 @@ func (s *Stack) start(name, path string, args, env []string, out io.Writer) erro
 	cmd := exec.Command(path, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = out, out
-	// Own process group: a Ctrl-C in the terminal reaches the parent only, which then stops the
-	// children in order. The children die with the parent if it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}

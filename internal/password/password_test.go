@@ -6,6 +6,7 @@ import (
 )
 
 func TestHashVerify(t *testing.T) {
+	t.Parallel()
 	h := NewHasher(Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
 	enc, err := h.Hash("correct horse battery")
 	if err != nil {
@@ -32,6 +33,7 @@ func TestHashVerify(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pw, email string
 		ok        bool
