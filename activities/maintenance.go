@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 
 	"github.com/bankforge/bank/db"
@@ -51,12 +52,16 @@ func (a *Activities) ExpireHolds(ctx context.Context) (ExpireHoldsResult, error)
 // StalledTransfer is a pending transfer whose workflow may never have started (the API stopped
 // between recording and starting it).
 type StalledTransfer struct {
-	TransferID    string
-	Kind          domain.TransferKind
-	FromAccountID string
-	ToAccountID   string
-	Amount        int64
-	Currency      string
+	TransferID        string
+	Kind              domain.TransferKind
+	FromAccountID     string
+	ToAccountID       string
+	FromAccountNumber string
+	ToAccountNumber   string
+	// UserIDs are the initiator and the owners of both accounts (the cash account has none).
+	UserIDs  []string
+	Amount   int64
+	Currency string
 }
 
 // ListStalledTransfers lists up to 100 transfers that have been pending for more than a minute,
@@ -72,9 +77,16 @@ func (a *Activities) ListStalledTransfers(ctx context.Context) ([]StalledTransfe
 	}
 	out := make([]StalledTransfer, 0, len(rows))
 	for _, t := range rows {
+		users := []string{t.InitiatedBy.String()}
+		for _, owner := range []*uuid.UUID{t.FromUserID, t.ToUserID} {
+			if owner != nil {
+				users = append(users, owner.String())
+			}
+		}
 		out = append(out, StalledTransfer{
 			TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
-			ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
+			ToAccountID: t.ToAccountID.String(), FromAccountNumber: t.FromNumber, ToAccountNumber: t.ToNumber,
+			UserIDs: users, Amount: t.Amount, Currency: t.Currency,
 		})
 	}
 	return out, nil

@@ -184,7 +184,7 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 		if err != nil {
 			return idempotentResponse{}, internalError(fmt.Errorf("create transfer: %w", err))
 		}
-		if err := s.startTransferWorkflow(ctx, t); err != nil {
+		if err := s.startTransferWorkflow(ctx, t, in.from, in.to); err != nil {
 			return idempotentResponse{}, err
 		}
 		return idempotentResponse{
@@ -195,8 +195,8 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 	})
 }
 
-func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer) error {
-	in := transferInput(t)
+func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer, from, to db.Account) error {
+	in := transferInput(t, from, to)
 	opts := workflows.TransferStartOptions(in, s.cfg.TaskQueue)
 	opts.EnableEagerStart = s.cfg.EagerStart
 	_, err := s.workflows.ExecuteWorkflow(ctx, opts, workflows.Transfer, in)
@@ -328,9 +328,17 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func transferInput(t db.Transfer) workflows.TransferInput {
+func transferInput(t db.Transfer, from, to db.Account) workflows.TransferInput {
+	owner := func(a db.Account) string {
+		if a.UserID == nil {
+			return ""
+		}
+		return a.UserID.String()
+	}
 	return workflows.TransferInput{
 		TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
-		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency,
+		ToAccountID: t.ToAccountID.String(), FromAccountNumber: from.Number, ToAccountNumber: to.Number,
+		UserIDs: workflows.TransferUserIDs(t.InitiatedBy.String(), owner(from), owner(to)),
+		Amount:  t.Amount, Currency: t.Currency,
 	}
 }

@@ -222,9 +222,14 @@ func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransfer
 }
 
 const listStalledTransfers = `-- name: ListStalledTransfers :many
-SELECT id, kind, initiated_by, from_account_id, to_account_id, amount, currency, description, status, failure_code, failure_reason, workflow_id, created_at, updated_at, completed_at FROM transfers
-WHERE status = $1 AND created_at < $2 AND created_at > $3
-ORDER BY created_at LIMIT $4
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency,
+       fa.number AS from_number, fa.user_id AS from_user_id,
+       ta.number AS to_number, ta.user_id AS to_user_id
+FROM transfers t
+JOIN accounts fa ON fa.id = t.from_account_id
+JOIN accounts ta ON ta.id = t.to_account_id
+WHERE t.status = $1 AND t.created_at < $2 AND t.created_at > $3
+ORDER BY t.created_at LIMIT $4
 `
 
 type ListStalledTransfersParams struct {
@@ -234,9 +239,23 @@ type ListStalledTransfersParams struct {
 	MaxRows   int32
 }
 
+type ListStalledTransfersRow struct {
+	ID            uuid.UUID
+	Kind          domain.TransferKind
+	InitiatedBy   uuid.UUID
+	FromAccountID uuid.UUID
+	ToAccountID   uuid.UUID
+	Amount        int64
+	Currency      string
+	FromNumber    string
+	FromUserID    *uuid.UUID
+	ToNumber      string
+	ToUserID      *uuid.UUID
+}
+
 // Pending transfers older than a moment: normally their workflow is running; if it never started
 // (the API stopped between recording and starting it), the worker starts it.
-func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTransfersParams) ([]Transfer, error) {
+func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTransfersParams) ([]ListStalledTransfersRow, error) {
 	rows, err := q.db.Query(ctx, listStalledTransfers,
 		arg.Pending,
 		arg.OlderThan,
@@ -247,9 +266,9 @@ func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTrans
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Transfer{}
+	items := []ListStalledTransfersRow{}
 	for rows.Next() {
-		var i Transfer
+		var i ListStalledTransfersRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Kind,
@@ -258,14 +277,10 @@ func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTrans
 			&i.ToAccountID,
 			&i.Amount,
 			&i.Currency,
-			&i.Description,
-			&i.Status,
-			&i.FailureCode,
-			&i.FailureReason,
-			&i.WorkflowID,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.CompletedAt,
+			&i.FromNumber,
+			&i.FromUserID,
+			&i.ToNumber,
+			&i.ToUserID,
 		); err != nil {
 			return nil, err
 		}

@@ -46,9 +46,14 @@ WHERE from_account_id = @account_id AND created_at >= @since AND id <> @exclude_
 -- name: ListStalledTransfers :many
 -- Pending transfers older than a moment: normally their workflow is running; if it never started
 -- (the API stopped between recording and starting it), the worker starts it.
-SELECT * FROM transfers
-WHERE status = @pending AND created_at < @older_than AND created_at > @newer_than
-ORDER BY created_at LIMIT @max_rows;
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency,
+       fa.number AS from_number, fa.user_id AS from_user_id,
+       ta.number AS to_number, ta.user_id AS to_user_id
+FROM transfers t
+JOIN accounts fa ON fa.id = t.from_account_id
+JOIN accounts ta ON ta.id = t.to_account_id
+WHERE t.status = @pending AND t.created_at < @older_than AND t.created_at > @newer_than
+ORDER BY t.created_at LIMIT @max_rows;
 
 -- name: NotifyTransferFinished :exec
 -- Tells listeners (API requests waiting on the transfer) at commit that it has ended.

@@ -70,8 +70,9 @@ func Maintenance(ctx workflow.Context) (MaintenanceResult, error) {
 // reports whether it started one.
 func startStalledTransfer(ctx workflow.Context, t activities.StalledTransfer) bool {
 	in := TransferInput{
-		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID,
-		ToAccountID: t.ToAccountID, Amount: t.Amount, Currency: t.Currency,
+		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID, ToAccountID: t.ToAccountID,
+		FromAccountNumber: t.FromAccountNumber, ToAccountNumber: t.ToAccountNumber,
+		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency,
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            TransferWorkflowID(in.TransferID),

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -13,12 +15,16 @@ import (
 // TransferInput starts a transfer (a deposit or withdrawal too). The transfer row written by the API
 // is the source of truth; the other fields are here for operators reading the history.
 type TransferInput struct {
-	TransferID    string
-	Kind          domain.TransferKind
-	FromAccountID string
-	ToAccountID   string
-	Amount        int64
-	Currency      string
+	TransferID        string
+	Kind              domain.TransferKind
+	FromAccountID     string
+	ToAccountID       string
+	FromAccountNumber string
+	ToAccountNumber   string
+	// UserIDs are the people involved: who initiated it and the owners of both accounts.
+	UserIDs  []string
+	Amount   int64
+	Currency string
 }
 
 // TransferResult is how a transfer ended: completed, or failed or compensated with the code of the
@@ -133,10 +139,29 @@ func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkfl
 	}
 }
 
+// TransferUserIDs lists the people a transfer involves, each once: its initiator and the owners of
+// its accounts (empty for the cash account, which has none).
+func TransferUserIDs(initiator string, owners ...string) []string {
+	return distinct(append([]string{initiator}, owners...))
+}
+
+func distinct(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func transferSearchAttributes(in TransferInput) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		TransferIDKey.ValueSet(in.TransferID),
 		AccountIDsKey.ValueSet([]string{in.FromAccountID, in.ToAccountID}),
+		AccountNumbersKey.ValueSet([]string{in.FromAccountNumber, in.ToAccountNumber}),
+		UserIDsKey.ValueSet(in.UserIDs),
+		KindKey.ValueSet(string(in.Kind)),
 		TransferStatusKey.ValueSet(string(domain.TransferPending)),
 	)
 }

@@ -18,12 +18,19 @@ import (
 // TaskQueue is the task queue of the bank's workflows and activities.
 const TaskQueue = "bank"
 
-// Search attributes that let operators find workflows in the Temporal web UI.
+// Search attributes that let operators find workflows in the Temporal web UI, by the words staff
+// and customers use: an account's number, a user, what kind of operation it is.
 var (
 	TransferIDKey     = temporal.NewSearchAttributeKeyKeyword("BankTransferId")
 	AccountIDsKey     = temporal.NewSearchAttributeKeyKeywordList("BankAccountIds")
+	AccountNumbersKey = temporal.NewSearchAttributeKeyKeywordList("BankAccountNumbers")
+	UserIDsKey        = temporal.NewSearchAttributeKeyKeywordList("BankUserIds")
+	KindKey           = temporal.NewSearchAttributeKeyKeyword("BankKind")
 	TransferStatusKey = temporal.NewSearchAttributeKeyKeyword("BankTransferStatus")
 )
+
+// KindRegistration is the BankKind of registrations; transfers carry their TransferKind.
+const KindRegistration = "registration"
 
 // SearchAttributes lists the custom search attributes the workflows use, for registration with the
 // Temporal server's namespace.
@@ -31,6 +38,9 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
 		TransferIDKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		AccountIDsKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		AccountNumbersKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		UserIDsKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		KindKey.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		TransferStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
@@ -45,6 +55,7 @@ func RegisterStartOptions(opID, taskQueue string) client.StartWorkflowOptions {
 		TaskQueue:                taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionTimeout: 24 * time.Hour,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(KindKey.ValueSet(KindRegistration)),
 	}
 }
 
