@@ -87,7 +87,7 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		UserID:  in.UserID,
 		Email:   u.Email,
 		Subject: in.RegistrationID,
-		Details: map[string]string{"account_number": in.AccountNumber, "currency": in.Currency},
+		Details: map[string]any{"account_number": in.AccountNumber, "currency": in.Currency},
 	}); err != nil {
 		return Emails{}, err
 	}
@@ -136,7 +136,7 @@ func (a *Activities) AbandonRegistration(ctx context.Context, in AbandonRegistra
 		Type:    audit.EventRegistrationFailed,
 		Email:   email,
 		Subject: in.RegistrationID,
-		Details: map[string]string{"code": string(in.Code)},
+		Details: map[string]any{"code": string(in.Code)},
 	})
 }
 

@@ -191,15 +191,15 @@ func (a *Activities) recordTransferOutcome(ctx context.Context, id uuid.UUID) (E
 		Type:    audit.EventTransferCompleted,
 		UserID:  t.InitiatedBy.String(),
 		Subject: t.ID.String(),
-		Details: map[string]string{
-			"kind": string(t.Kind), "status": string(t.Status), "amount": fmt.Sprint(t.Amount), "currency": t.Currency,
+		Details: map[string]any{
+			"kind": string(t.Kind), "status": string(t.Status), "amount": t.Amount, "currency": t.Currency,
 			"from_account": t.FromNumber, "to_account": t.ToNumber,
 		},
 	}
 	if t.Status != domain.TransferCompleted {
 		event.Type = audit.EventTransferFailed
 		if t.FailureCode != nil {
-			event.Details["failure_code"] = string(*t.FailureCode)
+			event.Details["failure_code"] = *t.FailureCode
 		}
 	}
 	if err := a.Audit.Record(ctx, event); err != nil {

@@ -116,7 +116,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
 		s.recordAudit(r.Context(), audit.Event{
 			ID: uuid.NewString(), Type: audit.EventInternalError, IP: clientIP(r),
-			Details: map[string]string{"code": string(ae.code), "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},
+			Details: map[string]any{"code": string(ae.code), "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},
 		})
 	}
 	writeProblem(w, newProblem(ae.code, ae.detail, ae.fields))

@@ -133,7 +133,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	failed := func(userID, reason string) error {
 		s.recordAudit(ctx, audit.Event{
 			ID: uuid.NewString(), Type: audit.EventLoginFailed, UserID: userID, Email: email,
-			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]string{"reason": reason},
+			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"reason": reason},
 		})
 		return newError(domain.CodeInvalidCredentials, "Check your email and password. After repeated failures, logging in is paused for a while.")
 	}

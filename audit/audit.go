@@ -38,7 +38,7 @@ type Event struct {
 	IP        string            `bson:"ip,omitempty" json:"ip,omitempty"`
 	UserAgent string            `bson:"user_agent,omitempty" json:"user_agent,omitempty"`
 	Subject   string            `bson:"subject,omitempty" json:"subject,omitempty"`
-	Details   map[string]string `bson:"details,omitempty" json:"details,omitempty"`
+	Details   map[string]any    `bson:"details,omitempty" json:"details,omitempty"`
 }
 
 // Store writes and reads the audit log.
