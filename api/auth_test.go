@@ -22,7 +22,10 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 	if r.status != http.StatusAccepted {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
-	var op struct{ ID, Kind, Status string }
+	var op struct {
+		ID, Kind, Status string
+		CreatedAt        string `json:"created_at"`
+	}
 	r.json(t, &op)
 	if r.header.Get("Location") != "/v1/operations/"+op.ID || op.Kind != "registration" || op.Status != "running" {
 		t.Fatalf("unexpected answer %s (Location %s)", r.body, r.header.Get("Location"))
@@ -46,6 +49,13 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 	p := h.do("GET", "/v1/operations/"+op.ID+"?wait=10ms", "", "")
 	if p.status != http.StatusOK {
 		t.Fatalf("poll: %d %s", p.status, p.body)
+	}
+	var polled struct {
+		CreatedAt string `json:"created_at"`
+	}
+	p.json(t, &polled)
+	if op.CreatedAt == "" || polled.CreatedAt != op.CreatedAt {
+		t.Fatalf("created_at %s in the 202, %s when polled; want one value", op.CreatedAt, polled.CreatedAt)
 	}
 	if p := h.do("GET", "/v1/operations/"+uuid.NewString(), "", ""); p.status != http.StatusNotFound {
 		t.Fatalf("unknown operation: %d", p.status)

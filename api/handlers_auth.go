@@ -70,6 +70,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 
 	opID := uuid.NewString()
 	wfID := workflows.RegisterWorkflowID(opID)
+	var op db.Operation
 	err = s.store.InTx(r.Context(), func(q *db.Queries) error {
 		if err := q.CreateRegistration(r.Context(), db.CreateRegistrationParams{
 			ID: opID, Email: email, PasswordHash: hash, FullName: strings.TrimSpace(req.FullName),
@@ -77,7 +78,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 		}); err != nil {
 			return fmt.Errorf("create registration: %w", err)
 		}
-		return q.CreateOperation(r.Context(), db.CreateOperationParams{ID: opID, Kind: domain.OperationRegistration, WorkflowID: wfID})
+		op, err = q.CreateOperation(r.Context(), db.CreateOperationParams{ID: opID, Kind: domain.OperationRegistration, WorkflowID: wfID})
+		return err
 	})
 	if err != nil {
 		return internalError(err)
@@ -91,10 +93,10 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &apiError{code: domain.CodeUnavailable, detail: "Registration could not start; try again.", cause: fmt.Errorf("start registration: %w", err)}
 	}
-	now := s.now().UTC()
+	// The same answer a poll gives while the registration runs.
 	w.Header().Set("Location", "/v1/operations/"+opID)
 	writeJSON(w, http.StatusAccepted, operationResponse{
-		ID: opID, Kind: domain.OperationRegistration, Status: domain.OperationRunning, CreatedAt: now, UpdatedAt: now,
+		ID: opID, Kind: op.Kind, Status: domain.OperationRunning, CreatedAt: op.CreatedAt.UTC(), UpdatedAt: op.CreatedAt.UTC(),
 	})
 	return nil
 }

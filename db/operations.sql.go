@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 )
 
-const createOperation = `-- name: CreateOperation :exec
+const createOperation = `-- name: CreateOperation :one
 INSERT INTO operations (id, kind, workflow_id, user_id)
 VALUES ($1, $2, $3, $4)
-ON CONFLICT (id) DO NOTHING
+RETURNING id, kind, workflow_id, user_id, created_at
 `
 
 type CreateOperationParams struct {
@@ -25,14 +25,22 @@ type CreateOperationParams struct {
 	UserID     *uuid.UUID
 }
 
-func (q *Queries) CreateOperation(ctx context.Context, arg CreateOperationParams) error {
-	_, err := q.db.Exec(ctx, createOperation,
+func (q *Queries) CreateOperation(ctx context.Context, arg CreateOperationParams) (Operation, error) {
+	row := q.db.QueryRow(ctx, createOperation,
 		arg.ID,
 		arg.Kind,
 		arg.WorkflowID,
 		arg.UserID,
 	)
-	return err
+	var i Operation
+	err := row.Scan(
+		&i.ID,
+		&i.Kind,
+		&i.WorkflowID,
+		&i.UserID,
+		&i.CreatedAt,
+	)
+	return i, err
 }
 
 const getOperation = `-- name: GetOperation :one

@@ -1,7 +1,7 @@
--- name: CreateOperation :exec
+-- name: CreateOperation :one
 INSERT INTO operations (id, kind, workflow_id, user_id)
 VALUES (@id, @kind, @workflow_id, @user_id)
-ON CONFLICT (id) DO NOTHING;
+RETURNING *;
 
 -- name: GetOperation :one
 SELECT * FROM operations WHERE id = $1;
