@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 )
 
 // accessTokenType marks access tokens; nothing else the API issues carries it.

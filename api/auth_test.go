@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"encoding/base64"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/domain"
 )
 
 func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"slices"
 	"sort"
@@ -11,6 +10,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bankforge/bank/api"
+	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/domain"
 )
 
 type openAPIDoc struct {
@@ -115,5 +116,74 @@ func TestRoleMatrix(t *testing.T) {
 				t.Errorf("%s as %s: %d %s", route, role, r.status, r.body)
 			}
 		}
+	}
+}
+
+// A query parameter the route does not document is refused with 400, naming it, on every route,
+// before the route does anything.
+func TestUnknownQueryParameter_IsRefusedOnEveryRoute(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	routes, err := api.Routes(h.handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := h.user(domain.RoleAdmin).token
+	documented := loadOpenAPI(t).operations()
+	for _, route := range routes {
+		method, path, _ := strings.Cut(route, " ")
+		if path == "/healthz" || path == "/readyz" || path == "/openapi.yaml" || strings.HasSuffix(path, "/logout-all") {
+			continue
+		}
+		token := admin
+		if !slices.Contains(documented[route], "admin") {
+			continue
+		}
+		path = strings.ReplaceAll(path, "{id}", "00000000-0000-4000-8000-000000000000")
+		r := h.do(method, path+"?limit=5&no_such_filter=1", token, "", "Idempotency-Key", "unknown-param-0001")
+		var p struct {
+			Code   domain.Code
+			Errors []struct{ Field string }
+		}
+		r.json(t, &p)
+		if r.status != http.StatusBadRequest || p.Code != domain.CodeUnknownParameter || len(p.Errors) == 0 || p.Errors[len(p.Errors)-1].Field != "no_such_filter" {
+			t.Errorf("%s with an unknown parameter: %d %s; want 400 naming no_such_filter", route, r.status, r.body)
+		}
+	}
+	if n := h.workflows.starts(); n != 0 {
+		t.Fatalf("%d workflows started by refused requests", n)
+	}
+}
+
+// The audit log's type filter takes the event types the document lists, and refuses any other.
+func TestAuditEvents_TypeFilterIsTheDocumentedList(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name   string
+				Schema struct{ Enum []string }
+			}
+		}
+	}
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, p := range doc.Paths["/v1/admin/audit-events"]["get"].Parameters {
+		if p.Name == "type" {
+			documented = p.Schema.Enum
+		}
+	}
+	if !slices.Equal(documented, audit.EventTypes) {
+		t.Fatalf("documented types %v; the audit log has %v", documented, audit.EventTypes)
+	}
+	h := newHarness(t)
+	admin := h.user(domain.RoleAdmin).token
+	if r := h.do("GET", "/v1/admin/audit-events?type=nope", admin, ""); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("type=nope: %d %s; want 422", r.status, r.body)
+	}
+	if r := h.do("GET", "/v1/admin/audit-events?type=auth.login_failed", admin, ""); r.status != http.StatusOK {
+		t.Fatalf("type=auth.login_failed: %d %s", r.status, r.body)
 	}
 }

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"io"
 	"mime"
 	"net/http"
 	"reflect"
 	"strings"
+
+	"github.com/bankforge/bank/domain"
 )
 
 // maxBodyBytes bounds every request body.

@@ -42,6 +42,7 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeIdempotencyKey:      {http.StatusBadRequest, "The Idempotency-Key header is missing or malformed"},
 	domain.CodeIdempotencyReused:   {http.StatusUnprocessableEntity, "The Idempotency-Key was used for a different request"},
 	domain.CodeIdempotencyInFlight: {http.StatusConflict, "A request with this Idempotency-Key is still being processed"},
+	domain.CodeUnknownParameter:    {http.StatusBadRequest, "The query names a parameter this route does not take"},
 	domain.CodeUnavailable:         {http.StatusServiceUnavailable, "The service is temporarily unavailable; retry later"},
 	domain.CodeInternal:            {http.StatusInternalServerError, "Internal error"},
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 )
 
 type accountResponse struct {

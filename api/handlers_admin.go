@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 )
 
 type cashMovementRequest struct {
@@ -98,6 +99,9 @@ func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		f.Until = *t
 	}
 	f.Limit = int64(pageSize(&v, q.Get("limit")))
+	if f.Type != "" && !slices.Contains(audit.EventTypes, f.Type) {
+		v.add("type", "must be one of "+strings.Join(audit.EventTypes, ", "))
+	}
 	for field, n := range map[string]int{"type": len(f.Type), "user_id": len(f.UserID), "email": len(f.Email)} {
 		if n > 254 {
 			v.add(field, "is too long")

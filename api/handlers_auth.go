@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/password"
 	"github.com/bankforge/bank/workflows"
 )

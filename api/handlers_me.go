@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/password"
 )
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/workflows"
 )
 

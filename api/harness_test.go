@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/bankforge/bank/domain"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/testenv"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/password"
 )

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"regexp"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 )
 
 // idempotencyKeyRe bounds Idempotency-Key values in length and characters.

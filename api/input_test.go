@@ -1,9 +1,10 @@
 package api_test
 
 import (
-	"github.com/bankforge/bank/domain"
 	"strings"
 	"testing"
+
+	"github.com/bankforge/bank/domain"
 )
 
 // Bad input on every route that takes some gets a 4xx problem naming what is wrong, never a 5xx,

@@ -1,17 +1,29 @@
 package api
 
 import (
-	"github.com/bankforge/bank/domain"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/bankforge/bank/domain"
 )
 
 // handlerFunc is a handler that returns its error for writeError to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// handle runs fn once the request's query names only parameters its route documents, and renders
+// the error it returns.
 func (s *server) handle(fn handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		route := r.Method + " " + chi.RouteContext(r.Context()).RoutePattern()
+		if unknown := s.query.unknown(route, r.URL.Query()); len(unknown) > 0 {
+			fields := make([]FieldError, 0, len(unknown))
+			for _, name := range unknown {
+				fields = append(fields, FieldError{Field: name, Message: "is not a query parameter of this route"})
+			}
+			s.writeError(w, r, &apiError{code: domain.CodeUnknownParameter, detail: "Remove the parameters named in errors; see the API's documentation for the ones this route takes.", fields: fields})
+			return
+		}
 		if err := fn(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

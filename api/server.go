@@ -87,6 +87,7 @@ type server struct {
 	workflows  Workflows
 	audit      AuditLog
 	inbox      Inbox
+	query      queryParams
 	hasher     *password.Hasher
 	logger     *slog.Logger
 	finished   Events
@@ -121,7 +122,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	if _, ok := currencies[cfg.DefaultCurrency]; !ok {
 		return nil, fmt.Errorf("default currency %q is not supported", cfg.DefaultCurrency)
 	}
+	query, err := documentedQueryParams(OpenAPI)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
+		query:      query,
 		cfg:        cfg,
 		store:      deps.Store,
 		workflows:  deps.Workflows,

@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"errors"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/workflows"
 )
 

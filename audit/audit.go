@@ -28,17 +28,23 @@ const (
 	EventInternalError      = "system.error"
 )
 
+// EventTypes lists every event type, for validating filters and documenting them.
+var EventTypes = []string{
+	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
+	EventPasswordChanged, EventTransferCompleted, EventTransferFailed, EventInternalError,
+}
+
 // Event is one entry of the audit log. It never carries a password, hash or token.
 type Event struct {
-	ID        string            `bson:"_id" json:"id"`
-	Type      string            `bson:"type" json:"type"`
-	At        time.Time         `bson:"at" json:"at"`
-	UserID    string            `bson:"user_id,omitempty" json:"user_id,omitempty"`
-	Email     string            `bson:"email,omitempty" json:"email,omitempty"`
-	IP        string            `bson:"ip,omitempty" json:"ip,omitempty"`
-	UserAgent string            `bson:"user_agent,omitempty" json:"user_agent,omitempty"`
-	Subject   string            `bson:"subject,omitempty" json:"subject,omitempty"`
-	Details   map[string]any    `bson:"details,omitempty" json:"details,omitempty"`
+	ID        string         `bson:"_id" json:"id"`
+	Type      string         `bson:"type" json:"type"`
+	At        time.Time      `bson:"at" json:"at"`
+	UserID    string         `bson:"user_id,omitempty" json:"user_id,omitempty"`
+	Email     string         `bson:"email,omitempty" json:"email,omitempty"`
+	IP        string         `bson:"ip,omitempty" json:"ip,omitempty"`
+	UserAgent string         `bson:"user_agent,omitempty" json:"user_agent,omitempty"`
+	Subject   string         `bson:"subject,omitempty" json:"subject,omitempty"`
+	Details   map[string]any `bson:"details,omitempty" json:"details,omitempty"`
 }
 
 // Store writes and reads the audit log.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 )
 
 // stage is one part of a transfer's life and how long it took across the sampled transfers.

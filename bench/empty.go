@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/activities"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/workflows"
 )
 

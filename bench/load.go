@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/domain"
 )
 
 // openLoop offers arrivals at a constant rate for d, as independent customers do: arrival i is due

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/domain"
 )
 
 // customer is a seeded customer: their user, their one USD account, and an API client that acts

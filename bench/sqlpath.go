@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/bankforge/bank/activities"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 )
 
 // sqlPath measures the same posting done directly in the database, without the API or Temporal:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/testenv"
+	"github.com/bankforge/bank/domain"
 )
 
 func newUser(t *testing.T, s *db.Store) db.User {

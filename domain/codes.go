@@ -37,6 +37,7 @@ const (
 	CodeIdempotencyKey      Code = "idempotency_key_invalid"
 	CodeIdempotencyReused   Code = "idempotency_key_reused"
 	CodeIdempotencyInFlight Code = "idempotency_request_in_progress"
+	CodeUnknownParameter    Code = "unknown_query_parameter"
 )
 
 // Failures on the bank's side.
@@ -52,7 +53,7 @@ var Codes = []Code{
 	CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
 	CodeInvalidCredentials, CodeInvalidRefreshToken, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 	CodeRateLimited, CodeIdempotencyKey, CodeIdempotencyReused, CodeIdempotencyInFlight,
-	CodeUnavailable, CodeInternal,
+	CodeUnknownParameter, CodeUnavailable, CodeInternal,
 }
 
 // Message is what a customer reads when an operation ends with code c.

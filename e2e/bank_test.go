@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"github.com/bankforge/bank/domain"
 	"net/http"
 	"sort"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/workflows"
 )
 

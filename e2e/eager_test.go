@@ -2,13 +2,13 @@ package e2e
 
 import (
 	"context"
-	"github.com/bankforge/bank/domain"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/dev/testenv"
+	"github.com/bankforge/bank/domain"
 )
 
 // With TRANSFER_EAGER_START, the API starts transfers eagerly and runs their first workflow task

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"log/slog"
 
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/domain"
 )
 
 // demoUsers are created by -seed with an opening deposit each; their password is demoPassword.

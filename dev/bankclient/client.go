@@ -7,10 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/bankforge/bank/domain"
 )
 
 // Client calls the API at Base, as the holder of Token when set.

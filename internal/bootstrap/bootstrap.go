@@ -8,12 +8,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/bankforge/bank/domain"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/password"
 )
 
