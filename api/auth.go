@@ -110,8 +110,13 @@ func (s *server) principalOf(r *http.Request) (principal, error) {
 		return unauthorized("The access token is not valid.")
 	}
 	claims, err := s.parseAccessToken(tok)
-	if err != nil {
-		return unauthorized("The access token is not valid or has expired.")
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return unauthorized("The access token has expired; refresh it or log in again.")
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return unauthorized("The access token is malformed: send the access_token a login or refresh returned.")
+	case err != nil:
+		return unauthorized("The access token is not valid.")
 	}
 	userID, err1 := uuid.Parse(claims.Subject)
 	sessionID, err2 := uuid.Parse(claims.SessionID)

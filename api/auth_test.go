@@ -294,3 +294,27 @@ func sessionOf(t *testing.T, token string) string {
 	}
 	return c["sid"].(string)
 }
+
+// A 401 says what is wrong with the token: a client that sent "Bearer null" after a failed login
+// learns it sent no token, not that one expired.
+func TestAuth_RefusalSaysWhatIsWrongWithTheToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	u := h.user(domain.RoleClient)
+	claims := jwt.MapClaims{
+		"iss": "bank", "aud": "bank-api", "sub": u.ID.String(), "sid": uuid.NewString(), "token_type": "access",
+		"iat": time.Now().Add(-2 * time.Hour).Unix(), "nbf": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix(),
+	}
+	expired, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tok, want := range map[string]string{"null": "malformed", expired: "expired"} {
+		r := h.do("GET", "/v1/me", tok, "")
+		var p struct{ Detail string }
+		r.json(t, &p)
+		if r.status != http.StatusUnauthorized || !strings.Contains(p.Detail, want) {
+			t.Errorf("token %.20s: %d %q; want 401 saying %q", tok, r.status, p.Detail, want)
+		}
+	}
+}
