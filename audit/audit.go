@@ -135,14 +135,18 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 	return out, nil
 }
 
-// EnsureIndexes creates the indexes the audit queries use.
+// EnsureIndexes creates the indexes the audit queries use. Each is created by its own request:
+// FerretDB 1.24 (the development server, tools/mongowire) panics on a createIndexes request of
+// several indexes that already exist, and one at a time is as cheap at start-up.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	if _, err := s.events.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "at", Value: -1}}},
-		{Keys: bson.D{{Key: "type", Value: 1}, {Key: "at", Value: -1}}},
-		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}}},
-	}); err != nil {
-		return fmt.Errorf("create audit indexes: %w", err)
+	for _, keys := range []bson.D{
+		{{Key: "at", Value: -1}},
+		{{Key: "type", Value: 1}, {Key: "at", Value: -1}},
+		{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}},
+	} {
+		if _, err := s.events.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
+			return fmt.Errorf("create audit index: %w", err)
+		}
 	}
 	return nil
 }
