@@ -145,7 +145,7 @@ func SchemaDigest() (string, error) {
 	for _, m := range all {
 		fmt.Fprintf(h, "%s\x00%s\x00", m.name, m.sql)
 	}
-	h.Write([]byte(appGrants))
+	h.Write([]byte(appGrants + appDatabaseGrants))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 

@@ -15,21 +15,27 @@ import (
 // history (never change it; a posting's id and time are the database's), read the currencies and the
 // schema version, draw from the sequences. Not granted, so refused: TRUNCATE, REFERENCES, TRIGGER,
 // CREATE in the schema, temporary tables (which could shadow a table the ledger's triggers read) and
-// ownership, without which no ALTER, DROP or DISABLE TRIGGER. {role} and {database} are identifiers.
+// ownership, without which no ALTER, DROP or DISABLE TRIGGER. {role} is an identifier. The
+// database's own privileges are appDatabaseGrants.
 const appGrants = `
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role};
 REVOKE ALL ON SCHEMA public FROM {role};
-REVOKE ALL ON DATABASE {database} FROM {role};
-GRANT CONNECT ON DATABASE {database} TO {role};
 GRANT USAGE ON SCHEMA public TO {role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
 REVOKE INSERT, UPDATE, DELETE ON postings, ledger_transactions, currencies, schema_migrations FROM {role};
 GRANT INSERT ON ledger_transactions TO {role};
 GRANT INSERT (transaction_id, account_id, amount, currency, balance_after) ON postings TO {role};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role};
+`
+
+// appDatabaseGrants are the application role's privileges on the database itself: connect, and no
+// temporary tables. A database created from a template does not copy them.
+const appDatabaseGrants = `
+REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC;
+REVOKE ALL ON DATABASE {database} FROM {role};
+GRANT CONNECT ON DATABASE {database} TO {role};
 `
 
 // PostgreSQL error codes of concurrent changes to the cluster's roles.
@@ -75,7 +81,10 @@ func SetUpAppRole(ctx context.Context, conn DBTX, role, password string) error {
 		return fmt.Errorf("role %s may do more than the application needs (superuser, createrole, createdb, replication, bypassrls or membership of %s): remove that first", role, owner)
 	}
 
-	grants := strings.NewReplacer("{role}", pgx.Identifier{role}.Sanitize(), "{database}", pgx.Identifier{database}.Sanitize()).Replace(appGrants)
+	if err := GrantAppDatabase(ctx, conn, database, role); err != nil {
+		return err
+	}
+	grants := strings.ReplaceAll(appGrants, "{role}", pgx.Identifier{role}.Sanitize())
 	// One simple-protocol query: its statements run in one transaction.
 	if _, err := conn.Exec(ctx, grants); err != nil {
 		return fmt.Errorf("grant %s: %w", role, err)
@@ -108,6 +117,16 @@ func ensureLoginRole(ctx context.Context, conn DBTX, role, password string) erro
 	}
 	if _, err := conn.Exec(ctx, stmt); err != nil {
 		return fmt.Errorf("set up role %s: %w", role, err)
+	}
+	return nil
+}
+
+// GrantAppDatabase gives role, the application's, its privileges on database itself (see
+// SetUpAppRole, which calls it); conn may be connected to any database of the server.
+func GrantAppDatabase(ctx context.Context, conn DBTX, database, role string) error {
+	grants := strings.NewReplacer("{role}", pgx.Identifier{role}.Sanitize(), "{database}", pgx.Identifier{database}.Sanitize()).Replace(appDatabaseGrants)
+	if _, err := conn.Exec(ctx, grants); err != nil {
+		return fmt.Errorf("grant %s on database %s: %w", role, database, err)
 	}
 	return nil
 }

@@ -1,7 +1,7 @@
 -- Seal the ledger: the database itself refuses a posting in the wrong currency, a posting or a
 -- balance that disagrees with the account's history, and any change to that history.
 --
--- Errors raised here, by SQLSTATE:
+-- Errors raised here, by SQLSTATE (the triggers' errors name the trigger as their constraint):
 --   23514 check_violation      a balance or balance_after that disagrees with the postings
 --   23001 restrict_violation   an UPDATE, DELETE or TRUNCATE of postings or ledger_transactions
 --   23503 foreign_key_violation a posting whose currency is not its account's
@@ -78,7 +78,7 @@ BEGIN
     IF NEW.balance_after IS DISTINCT FROM prev_balance + NEW.amount THEN
         RAISE EXCEPTION 'posting of % on account % has balance_after %, but the account''s postings give %',
             NEW.amount, NEW.account_id, NEW.balance_after, prev_balance + NEW.amount
-            USING ERRCODE = 'check_violation';
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_NAME;
     END IF;
     RETURN NEW;
 END;
@@ -110,7 +110,7 @@ BEGIN
     WHERE a.id = acct;
     IF FOUND AND stored <> posted THEN
         RAISE EXCEPTION 'account % has balance %, but its postings end at %', acct, stored, posted
-            USING ERRCODE = 'check_violation';
+            USING ERRCODE = 'check_violation', CONSTRAINT = TG_NAME;
     END IF;
     RETURN NULL;
 END;
@@ -137,7 +137,8 @@ CREATE CONSTRAINT TRIGGER postings_move_balance
 CREATE FUNCTION ledger_append_only() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'restrict_violation', CONSTRAINT = TG_NAME;
 END;
 $$;
 

@@ -112,6 +112,10 @@ func CreateDatabase(ctx context.Context) (string, func(), error) {
 		defer conn.Close(ctx)
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
+	if err := db.GrantAppDatabase(ctx, admin, name, appRole); err != nil { // not copied from the template
+		drop()
+		return "", nil, err
+	}
 	return databaseURL(cfg, url.UserPassword(appRole, appPassword), name), drop, nil
 }
 
