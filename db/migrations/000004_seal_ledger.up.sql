@@ -54,17 +54,20 @@ ALTER TABLE postings
 CREATE INDEX postings_account_chain_idx ON postings (account_id, id DESC);
 
 -- Before a posting is stored: its balance_after is the account's previous posting's balance_after
--- (0 for the first) plus its amount, or 23514.
+-- (0 for the first) plus its amount, and the account's balance already is that amount (a writer
+-- updates the balance, then records the posting with the balance it got back), or 23514. A posting
+-- without its balance update is thus refused at once; a balance update without its posting at commit.
 CREATE FUNCTION postings_follow_history() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
+    current      bigint;
     prev_id      bigint;
     prev_balance bigint;
 BEGIN
     -- One writer per account at a time: a concurrent posting of this account waits here until this
     -- transaction ends, then reads this posting as its previous one. Writers lock the accounts they
     -- move money on first (LockAccounts, in id order), so this lock is usually already held.
-    PERFORM 1 FROM accounts WHERE id = NEW.account_id FOR NO KEY UPDATE;
+    SELECT balance INTO current FROM accounts WHERE id = NEW.account_id FOR NO KEY UPDATE;
     SELECT id, balance_after INTO prev_id, prev_balance
     FROM postings WHERE account_id = NEW.account_id
     ORDER BY id DESC LIMIT 1;
@@ -80,6 +83,12 @@ BEGIN
             NEW.amount, NEW.account_id, NEW.balance_after, prev_balance + NEW.amount
             USING ERRCODE = 'check_violation', CONSTRAINT = TG_NAME;
     END IF;
+    -- (current is NULL for an account that does not exist: the foreign key refuses that.)
+    IF current <> NEW.balance_after THEN
+        RAISE EXCEPTION 'posting of % on account % has balance_after %, but the account''s balance is %',
+            NEW.amount, NEW.account_id, NEW.balance_after, current
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'accounts_balance_follows_postings';
+    END IF;
     RETURN NEW;
 END;
 $$;
@@ -88,28 +97,22 @@ CREATE TRIGGER postings_follow_history
     BEFORE INSERT ON postings
     FOR EACH ROW EXECUTE FUNCTION postings_follow_history();
 
--- At commit: an account whose balance changed, or that received a posting, has the balance its latest
--- posting ends at (0 without postings), or 23514. Together with the trigger above, every stored
--- balance is the sum of its postings.
+-- At commit: an account whose balance changed has the balance its latest posting ends at (0 without
+-- postings), or 23514. Together with the trigger above, every stored balance is the sum of its
+-- postings.
 CREATE FUNCTION accounts_balance_follows_postings() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
-    acct   uuid;
     stored bigint;
     posted bigint;
 BEGIN
-    IF TG_TABLE_NAME = 'postings' THEN
-        acct := NEW.account_id;
-    ELSE
-        acct := NEW.id;
-    END IF;
     SELECT a.balance, COALESCE(p.balance_after, 0) INTO stored, posted
     FROM accounts a
     LEFT JOIN LATERAL (SELECT balance_after FROM postings WHERE account_id = a.id
                        ORDER BY id DESC LIMIT 1) p ON true
-    WHERE a.id = acct;
+    WHERE a.id = NEW.id;
     IF FOUND AND stored <> posted THEN
-        RAISE EXCEPTION 'account % has balance %, but its postings end at %', acct, stored, posted
+        RAISE EXCEPTION 'account % has balance %, but its postings end at %', NEW.id, stored, posted
             USING ERRCODE = 'check_violation', CONSTRAINT = TG_NAME;
     END IF;
     RETURN NULL;
@@ -127,11 +130,6 @@ CREATE CONSTRAINT TRIGGER accounts_open_with_postings
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (NEW.balance <> 0)
     EXECUTE FUNCTION accounts_balance_follows_postings();
-
-CREATE CONSTRAINT TRIGGER postings_move_balance
-    AFTER INSERT ON postings
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION accounts_balance_follows_postings();
 
 -- The ledger's history is never changed or removed, row by row or wholesale (23001).
 CREATE FUNCTION ledger_append_only() RETURNS trigger
