@@ -1,11 +1,18 @@
 -- Seal the ledger: the database itself refuses a posting in the wrong currency, a posting or a
 -- balance that disagrees with the account's history, and any change to that history.
 --
--- Errors raised here, by SQLSTATE (the triggers' errors name the trigger as their constraint):
---   23514 check_violation      a balance or balance_after that disagrees with the postings
---   23001 restrict_violation   an UPDATE, DELETE or TRUNCATE of postings or ledger_transactions
---   23503 foreign_key_violation a posting whose currency is not its account's
---   40001 serialization_failure two postings of one account inserted out of order (retry)
+-- Errors raised here, by SQLSTATE and the constraint name the error carries:
+--   23503 foreign_key_violation  postings_account_currency_fkey: a posting whose currency is not
+--                                its account's
+--   23514 check_violation        postings_follow_history: a balance_after that is not the previous
+--                                posting's plus the amount; accounts_balance_follows_postings: a
+--                                posting whose balance_after is not its account's balance (the
+--                                balance is updated first), or, at commit, a balance that is not its
+--                                latest posting's balance_after; accounts_open_with_postings: an
+--                                account opened with money but no postings
+--   23001 restrict_violation     *_immutable, *_no_truncate: an UPDATE, DELETE or TRUNCATE of
+--                                postings or ledger_transactions
+--   40001 serialization_failure  two postings of one account written out of id order (retry)
 --
 -- The functions pin their search_path, so that no session can shadow a table they read with a
 -- temporary table of the same name.
