@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 
-# One Dockerfile, two images. Pick the binary with --target:
-#   docker build --target api    -t bank-api .
-#   docker build --target worker -t bank-worker .
+# One Dockerfile, three images. Pick the binary with --target:
+#   docker build --target api     -t bank-api .
+#   docker build --target worker  -t bank-worker .
+#   docker build --target bankctl -t bank-bankctl .   (migrations and operator tasks)
 # Without --target the last stage (api) is built.
 
 ARG GO_VERSION=1.26.8
@@ -39,6 +40,21 @@ RUN --mount=type=cache,target=/root/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath -ldflags="-s -w" -o /out/worker ./worker
+
+FROM build-base AS build-bankctl
+ARG TARGETOS TARGETARCH
+RUN --mount=type=cache,target=/root/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o /out/bankctl ./cmd/bankctl
+
+###########
+# bankctl #
+###########
+FROM gcr.io/distroless/static-debian12:nonroot AS bankctl
+COPY --from=build-bankctl /out/bankctl /bankctl
+USER nonroot:nonroot
+ENTRYPOINT ["/bankctl"]
 
 ##########
 # Worker #

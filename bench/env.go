@@ -33,7 +33,7 @@ import (
 type bank struct {
 	serverURL string // the PostgreSQL server the database lives on
 	dbName    string
-	dbURL     string
+	dbURL     string // the database, as the application's role once migrated
 	dir       string // state and logs of the stack's processes
 	keep      bool
 
@@ -65,12 +65,12 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		return nil, err
 	}
 	logger.Info("created database", "name", b.dbName)
+	if err := b.migrate(ctx); err != nil {
+		return nil, err
+	}
 	b.pool, err = db.Connect(ctx, b.dbURL, 8)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := db.Migrate(ctx, b.pool); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	b.store = db.NewStore(b.pool)
 
@@ -164,6 +164,38 @@ func (b *bank) createDatabase(ctx context.Context) error {
 	}
 	b.dbName = name
 	u.Path = "/" + name
+	b.dbURL = u.String()
+	return nil
+}
+
+// benchAppRole is the application's role in benchmarks: its own name, so that a benchmark never
+// changes the password of a development server's bank_app. Each run sets a new random password.
+const benchAppRole = "bank_bench_app"
+
+// migrate migrates the database as the server's user, its owner, and sets up the application's
+// role, as `bankctl migrate` does; from then on b.dbURL connects as that role, so the stack and the
+// direct-SQL baseline run with production's privileges.
+func (b *bank) migrate(ctx context.Context) error {
+	owner, err := db.Connect(ctx, b.dbURL, 1)
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	if _, err := db.Migrate(ctx, owner); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	password, err := randomString(32)
+	if err != nil {
+		return err
+	}
+	if err := db.SetUpAppRole(ctx, owner, benchAppRole, password); err != nil {
+		return err
+	}
+	u, err := url.Parse(b.dbURL)
+	if err != nil {
+		return err
+	}
+	u.User = url.UserPassword(benchAppRole, password)
 	b.dbURL = u.String()
 	return nil
 }

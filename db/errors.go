@@ -16,6 +16,7 @@ const (
 	codeCheckViolation       = "23514"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeUndefinedTable       = "42P01"
 )
 
 // NotFound maps pgx's no-rows error to ErrNotFound and leaves every other error as it is.

@@ -101,8 +101,8 @@ func requireLedgerOK(t *testing.T, s *db.Store) {
 
 func TestMigrate_SecondRunAppliesNothing(t *testing.T) {
 	t.Parallel()
-	s := testenv.NewStore(t)
-	applied, err := db.Migrate(context.Background(), s.Pool())
+	_, owner := testenv.NewStores(t)
+	applied, err := db.Migrate(context.Background(), owner.Pool())
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("second migrate applied %v, %v", applied, err)
 	}
@@ -326,15 +326,18 @@ func TestLedger_DatabaseRefusesNegativeBalance(t *testing.T) {
 	}
 }
 
-// The checker must be able to fail: corrupt a balance behind the ledger's back and expect it caught.
+// The checker must be able to fail: corrupt a balance behind the ledger's back (as the owner, with
+// the database's own check switched off) and expect it caught.
 func TestCheckLedger_DetectsCorruption(t *testing.T) {
 	t.Parallel()
-	s := testenv.NewStore(t)
+	s, owner := testenv.NewStores(t)
 	ctx := context.Background()
 	u := newUser(t, s)
 	a := newAccount(t, s, u, "USD")
 	deposit(t, s, u, a, 100)
-	if _, err := s.Pool().Exec(ctx, "UPDATE accounts SET balance = balance + 5 WHERE id = $1", a.ID); err != nil {
+	if _, err := owner.Pool().Exec(ctx, `ALTER TABLE accounts DISABLE TRIGGER accounts_balance_follows_postings;
+		UPDATE accounts SET balance = balance + 5 WHERE id = '`+a.ID.String()+`';
+		ALTER TABLE accounts ENABLE TRIGGER accounts_balance_follows_postings`); err != nil {
 		t.Fatal(err)
 	}
 	report, err := s.CheckLedger(ctx)
@@ -348,14 +351,18 @@ func TestCheckLedger_DetectsCorruption(t *testing.T) {
 
 func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
 	t.Parallel()
-	s := testenv.NewStore(t)
+	s, owner := testenv.NewStores(t)
 	ctx := context.Background()
 	u := newUser(t, s)
 	a := newAccount(t, s, u, "USD")
 	deposit(t, s, u, a, 100)
 	for _, stmt := range []string{"UPDATE postings SET amount = amount * 2", "DELETE FROM postings"} {
-		if _, err := s.Pool().Exec(ctx, stmt); !db.IsCode(err, "23001") { // restrict_violation
-			t.Fatalf("%s: %v; want restrict_violation (23001)", stmt, err)
+		// The application's role may not even try; the owner's is stopped by the trigger.
+		if _, err := s.Pool().Exec(ctx, stmt); !db.IsCode(err, "42501") { // insufficient_privilege
+			t.Fatalf("%s as the application: %v; want insufficient_privilege (42501)", stmt, err)
+		}
+		if _, err := owner.Pool().Exec(ctx, stmt); !db.IsCode(err, "23001") { // restrict_violation
+			t.Fatalf("%s as the owner: %v; want restrict_violation (23001)", stmt, err)
 		}
 	}
 	// A one-legged transaction is refused at commit.

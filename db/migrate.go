@@ -2,7 +2,10 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -16,8 +19,8 @@ import (
 //go:embed migrations/*.up.sql
 var migrations embed.FS
 
-// migrateLockID keys the advisory lock that serialises migrators (the API and the worker both
-// migrate at start).
+// migrateLockID keys the advisory lock that serialises migrators (`bankctl migrate`, run by
+// deployments and the development stack).
 const migrateLockID = 72_016_001
 
 type migration struct {
@@ -107,6 +110,43 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 		applied = append(applied, m.name)
 	}
 	return applied, nil
+}
+
+// CheckMigrated returns an error unless the database has every migration this binary embeds: the
+// application does not migrate (its role may not), `bankctl migrate` does, before it starts. A
+// newer schema is accepted, so that a migration can run before the binaries it serves are rolled out.
+func CheckMigrated(ctx context.Context, conn DBTX) error {
+	all, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	err = conn.QueryRow(ctx, "SELECT COALESCE(max(version), 0) FROM schema_migrations").Scan(&current)
+	if isCode(err, codeUndefinedTable) {
+		return errors.New("the database is not migrated: run `bankctl migrate`")
+	}
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current < len(all) {
+		return fmt.Errorf("the database schema is at version %d, this binary needs %d: run `bankctl migrate`", current, len(all))
+	}
+	return nil
+}
+
+// SchemaDigest identifies what Migrate and SetUpAppRole make of a database: the embedded migrations
+// and the application role's grants. Tests key their template database on it.
+func SchemaDigest() (string, error) {
+	all, err := loadMigrations()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range all {
+		fmt.Fprintf(h, "%s\x00%s\x00", m.name, m.sql)
+	}
+	h.Write([]byte(appGrants + appDatabaseGrants))
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // CreateDatabaseIfMissing connects to the server's maintenance database and creates the database

@@ -1,10 +1,25 @@
 // Command bankctl runs operator tasks against the bank's database.
 //
-//	bankctl migrate         create the database if missing and apply the migrations
+//	bankctl migrate         create the database if missing, apply the migrations and set up the
+//	                        application's role; run it before the api and the worker start
 //	bankctl ledger-check    verify the ledger's invariants; exits 1 on any violation
 //	bankctl create-admin    create an admin from BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD
 //
-// The database is DATABASE_URL (default: the local server's "bank" database).
+// Two database URLs, one per role:
+//
+//	DATABASE_URL          the application's: what the api and the worker connect with (default
+//	                      postgres://bank_app@127.0.0.1:5432/bank). ledger-check and create-admin
+//	                      use it too. Its user and password name the application's role, which
+//	                      migrate creates or updates (a password is required).
+//	MIGRATE_DATABASE_URL  the owner's, for migrate only (default
+//	                      postgres://postgres@127.0.0.1:5432/bank): it owns the tables, runs the
+//	                      migrations and may create roles.
+//
+// The application's role is a LOGIN role with SELECT, INSERT, UPDATE and DELETE on the tables (only
+// SELECT and INSERT on the ledger's history), USAGE on the sequences, and nothing more: it owns
+// nothing, cannot create in the schema, so cannot ALTER, DROP or TRUNCATE a table, switch off a
+// trigger or set session_replication_role. Roles are cluster-wide, grants per database: migrate
+// re-applies the grants every run, so tables added by a migration are covered.
 package main
 
 import (
@@ -15,6 +30,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/internal/bootstrap"
@@ -35,14 +52,9 @@ func run(ctx context.Context, args []string) (int, error) {
 	if len(args) != 1 {
 		return 2, errors.New("usage: bankctl migrate | ledger-check | create-admin")
 	}
-	databaseURL := os.Getenv("DATABASE_URL")
-	if databaseURL == "" {
-		databaseURL = "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"
-	}
+	databaseURL := envOr("DATABASE_URL", "postgres://bank_app@127.0.0.1:5432/bank?sslmode=disable")
 	if args[0] == "migrate" {
-		if _, err := db.CreateDatabaseIfMissing(ctx, databaseURL); err != nil {
-			return 1, err
-		}
+		return migrate(ctx, envOr("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"), databaseURL)
 	}
 	pool, err := db.Connect(ctx, databaseURL, 2)
 	if err != nil {
@@ -52,13 +64,6 @@ func run(ctx context.Context, args []string) (int, error) {
 	store := db.NewStore(pool)
 
 	switch args[0] {
-	case "migrate":
-		applied, err := db.Migrate(ctx, pool)
-		if err != nil {
-			return 1, err
-		}
-		fmt.Printf("applied %d migrations %v\n", len(applied), applied)
-		return 0, nil
 	case "ledger-check":
 		report, err := store.CheckLedger(ctx)
 		if err != nil {
@@ -84,4 +89,52 @@ func run(ctx context.Context, args []string) (int, error) {
 	default:
 		return 2, fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// migrate creates the database if missing and migrates it as the owner (ownerURL), then makes the
+// user of appURL the application's role, with appURL's password.
+func migrate(ctx context.Context, ownerURL, appURL string) (int, error) {
+	owner, err := pgx.ParseConfig(ownerURL)
+	if err != nil {
+		return 2, fmt.Errorf("MIGRATE_DATABASE_URL: %w", err)
+	}
+	app, err := pgx.ParseConfig(appURL)
+	if err != nil {
+		return 2, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	switch {
+	case app.Password == "":
+		return 2, fmt.Errorf("DATABASE_URL names no password for the application's role %s", app.User)
+	case app.Database != owner.Database:
+		return 2, fmt.Errorf("DATABASE_URL names database %q, MIGRATE_DATABASE_URL %q", app.Database, owner.Database)
+	case app.User == owner.User:
+		return 2, fmt.Errorf("DATABASE_URL and MIGRATE_DATABASE_URL both connect as %s: the application needs its own role", app.User)
+	}
+	if created, err := db.CreateDatabaseIfMissing(ctx, ownerURL); err != nil {
+		return 1, err
+	} else if created {
+		fmt.Printf("created database %s\n", owner.Database)
+	}
+	pool, err := db.Connect(ctx, ownerURL, 2)
+	if err != nil {
+		return 1, err
+	}
+	defer pool.Close()
+	applied, err := db.Migrate(ctx, pool)
+	if err != nil {
+		return 1, err
+	}
+	fmt.Printf("applied %d migrations %v\n", len(applied), applied)
+	if err := db.SetUpAppRole(ctx, pool, app.User, app.Password); err != nil {
+		return 1, err
+	}
+	fmt.Printf("role %s may use database %s as the application\n", app.User, owner.Database)
+	return 0, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

@@ -11,7 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -44,28 +46,31 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	databaseURL := envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable")
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return err
 	}
 
-	// The database, migrated.
-	if created, err := db.CreateDatabaseIfMissing(ctx, databaseURL); err != nil {
-		return fmt.Errorf("prepare database (is PostgreSQL running? set DATABASE_URL): %w", err)
-	} else if created {
-		logger.Info("created database")
+	// The database, migrated by `bankctl migrate` as the owner (MIGRATE_DATABASE_URL), which also
+	// sets up the application's role: the API and the worker connect as that role (DATABASE_URL;
+	// by default bank_app with a password generated into the state directory, as production would
+	// have one even where the local server trusts every connection).
+	ownerURL := envOr("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable")
+	databaseURL := os.Getenv("DATABASE_URL")
+	if databaseURL == "" {
+		var err error
+		if databaseURL, err = devAppURL(ownerURL, *dir); err != nil {
+			return err
+		}
+	}
+	migrate := exec.CommandContext(ctx, filepath.Join(*bin, "bankctl"), "migrate")
+	migrate.Env = append(os.Environ(), "MIGRATE_DATABASE_URL="+ownerURL, "DATABASE_URL="+databaseURL)
+	migrate.Stdout, migrate.Stderr = os.Stdout, os.Stderr
+	if err := migrate.Run(); err != nil {
+		return fmt.Errorf("bankctl migrate (is PostgreSQL running? set MIGRATE_DATABASE_URL): %w", err)
 	}
 	pool, err := db.Connect(ctx, databaseURL, 4)
 	if err != nil {
 		return err
-	}
-	applied, err := db.Migrate(ctx, pool)
-	if err != nil {
-		pool.Close()
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if len(applied) > 0 {
-		logger.Info("migrated database", "applied", strings.Join(applied, ", "))
 	}
 
 	// The first admin: from BANK_ADMIN_EMAIL/BANK_ADMIN_PASSWORD (the API creates it), or generated
@@ -166,6 +171,34 @@ func generatedAdmin(ctx context.Context, store *db.Store, dir string) (string, s
 	}
 	fmt.Printf("\nCreated the first admin (shown once; a copy is in %s):\n  email:    %s\n  password: %s\n\n", credFile, email, pw)
 	return email, pw, nil
+}
+
+// devAppURL is ownerURL's database for the application's role bank_app, with a password generated
+// on first run and kept in dir.
+func devAppURL(ownerURL, dir string) (string, error) {
+	u, err := url.Parse(ownerURL)
+	if err != nil {
+		return "", fmt.Errorf("MIGRATE_DATABASE_URL: %w", err)
+	}
+	path := filepath.Join(dir, "app-db-password")
+	password := ""
+	if b, err := os.ReadFile(path); err == nil {
+		password = strings.TrimSpace(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if password == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		password = base64.RawURLEncoding.EncodeToString(b)
+		if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+			return "", err
+		}
+	}
+	u.User = url.UserPassword("bank_app", password)
+	return u.String(), nil
 }
 
 // devSecret returns the development JWT secret, generated on first run and kept so that tokens

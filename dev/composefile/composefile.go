@@ -13,6 +13,7 @@ import (
 type Service struct {
 	Image       string                       `yaml:"image"`
 	Build       any                          `yaml:"build"`
+	Command     []string                     `yaml:"command"`
 	Environment map[string]string            `yaml:"environment"`
 	DependsOn   map[string]map[string]string `yaml:"depends_on"`
 	Healthcheck *struct {

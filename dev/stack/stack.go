@@ -28,7 +28,8 @@ type Options struct {
 	Dir string
 	// Bin holds the executables: temporal, mongowire, api and worker.
 	Bin string
-	// DatabaseURL is the bank's PostgreSQL database; it must exist.
+	// DatabaseURL is the bank's PostgreSQL database for the application's role; it must be migrated
+	// (`bankctl migrate`).
 	DatabaseURL string
 	// MongoURI, when set, is used instead of starting the wire server.
 	MongoURI string

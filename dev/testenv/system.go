@@ -73,6 +73,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		}
 	}
 
+	// The application's role: the api and the worker run with production's database privileges.
 	databaseURL, drop, err := CreateDatabase(ctx)
 	if err != nil {
 		return fail(err)

@@ -1,4 +1,5 @@
-// Package testenv gives tests real servers: a fresh migrated PostgreSQL database per test, a MongoDB
+// Package testenv gives tests real servers: a fresh migrated PostgreSQL database per test (used
+// with the application's database role, as in production), a MongoDB
 // wire-protocol server, and the paths of the repository's tools. When a server is missing, a test
 // skips on a developer's machine and fails under CI=true.
 package testenv
@@ -10,6 +11,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +39,7 @@ func Unavailable(t testing.TB, format string, args ...any) {
 }
 
 // ServerURL is the PostgreSQL server tests create their databases on (TEST_DATABASE_URL, default
-// the local server).
+// the local server). Its user owns the test databases and may create roles.
 func ServerURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
@@ -44,7 +47,20 @@ func ServerURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// NewDatabase creates a fresh, migrated database for t, dropped when t ends, and returns its URL.
+// The role tests' stores connect as: the application's privileges, as in production. It is
+// cluster-wide and shared by every test database; its own name keeps tests from changing the
+// password of a development server's bank_app.
+const (
+	appRole     = "bank_test_app"
+	appPassword = "bank-test-app-password"
+)
+
+// templateLockID keys the advisory lock, taken on the server's maintenance database, under which
+// one test process builds the template database while the others wait.
+const templateLockID = 72_016_002
+
+// NewDatabase creates a fresh, migrated database for t, dropped when t ends, and returns its URL for
+// the application's role (OwnerURL gives the owner's).
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	url, drop, err := CreateDatabase(context.Background())
@@ -61,10 +77,11 @@ func NewDatabase(t testing.TB) string {
 // ErrNoServer means the PostgreSQL server is not reachable.
 var ErrNoServer = errors.New("PostgreSQL server not reachable")
 
-// CreateDatabase creates a fresh, migrated database on ServerURL and returns its URL and a function
-// that drops it.
+// CreateDatabase creates a fresh, migrated database on ServerURL and returns its URL for the
+// application's role and a function that drops it. The database is a copy of a template migrated
+// once per set of migrations (and kept for later runs), which is much faster than migrating each.
 func CreateDatabase(ctx context.Context) (string, func(), error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cfg, err := pgx.ParseConfig(ServerURL())
 	if err != nil {
@@ -75,10 +92,14 @@ func CreateDatabase(ctx context.Context) (string, func(), error) {
 		return "", nil, fmt.Errorf("%w at %s: %v", ErrNoServer, cfg.Host, err)
 	}
 	defer admin.Close(context.Background())
+	template, err := ensureTemplate(ctx, admin, cfg)
+	if err != nil {
+		return "", nil, err
+	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "bank_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
 		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
 	drop := func() {
@@ -91,28 +112,110 @@ func CreateDatabase(ctx context.Context) (string, func(), error) {
 		defer conn.Close(ctx)
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	}
-	u := *cfg
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", u.User, u.Host, u.Port, name)
-	if u.Password != "" {
-		url = fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", u.User, u.Password, u.Host, u.Port, name)
-	}
-	pool, err := db.Connect(ctx, url, 2)
-	if err != nil {
+	if err := db.GrantAppDatabase(ctx, admin, name, appRole); err != nil { // not copied from the template
 		drop()
-		return "", nil, fmt.Errorf("connect test database: %w", err)
+		return "", nil, err
+	}
+	return databaseURL(cfg, url.UserPassword(appRole, appPassword), name), drop, nil
+}
+
+// ensureTemplate returns the name of the template database of the embedded migrations, building it
+// first if no test process has. A template is complete once marked IS_TEMPLATE; one left half-built
+// by a process that died is built again.
+func ensureTemplate(ctx context.Context, admin *pgx.Conn, cfg *pgx.ConnConfig) (string, error) {
+	digest, err := db.SchemaDigest()
+	if err != nil {
+		return "", err
+	}
+	name := "bank_template_" + digest[:16]
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLockID); err != nil {
+		return "", fmt.Errorf("lock template: %w", err)
+	}
+	defer func() {
+		_, _ = admin.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", templateLockID)
+	}()
+	var complete bool
+	err = admin.QueryRow(ctx, "SELECT datistemplate FROM pg_database WHERE datname = $1", name).Scan(&complete)
+	switch {
+	case err == nil && complete:
+		return name, nil
+	case err == nil:
+		if _, err := admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			return "", fmt.Errorf("drop incomplete template: %w", err)
+		}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return "", fmt.Errorf("look up template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", fmt.Errorf("create template database: %w", err)
+	}
+	if err := migrateAndGrant(ctx, databaseURL(cfg, userOf(cfg), name)); err != nil {
+		return "", fmt.Errorf("prepare template database: %w", err)
+	}
+	if _, err := admin.Exec(ctx, "ALTER DATABASE "+name+" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"); err != nil {
+		return "", fmt.Errorf("mark template: %w", err)
+	}
+	return name, nil
+}
+
+// migrateAndGrant does what `bankctl migrate` does, as the owner: the migrations, then the
+// application role's grants.
+func migrateAndGrant(ctx context.Context, ownerURL string) error {
+	pool, err := db.Connect(ctx, ownerURL, 1)
+	if err != nil {
+		return err
 	}
 	defer pool.Close()
 	if _, err := db.Migrate(ctx, pool); err != nil {
-		drop()
-		return "", nil, fmt.Errorf("migrate test database: %w", err)
+		return err
 	}
-	return url, drop, nil
+	return db.SetUpAppRole(ctx, pool, appRole, appPassword)
 }
 
-// NewStore returns a store over a fresh, migrated database.
+// OwnerURL is the URL of the same database as appURL for its owner, the server's user: for tests
+// that must reach behind the application's back.
+func OwnerURL(appURL string) string {
+	cfg, err := pgx.ParseConfig(ServerURL())
+	if err != nil {
+		panic(err)
+	}
+	app, err := pgx.ParseConfig(appURL)
+	if err != nil {
+		panic(err)
+	}
+	return databaseURL(cfg, userOf(cfg), app.Database)
+}
+
+func userOf(cfg *pgx.ConnConfig) *url.Userinfo {
+	if cfg.Password != "" {
+		return url.UserPassword(cfg.User, cfg.Password)
+	}
+	return url.User(cfg.User)
+}
+
+func databaseURL(cfg *pgx.ConnConfig, user *url.Userinfo, name string) string {
+	u := url.URL{Scheme: "postgres", User: user, Host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))),
+		Path: "/" + name, RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// NewStore returns a store over a fresh, migrated database, connected as the application's role.
 func NewStore(t testing.TB) *db.Store {
 	t.Helper()
+	return Connect(t, NewDatabase(t))
+}
+
+// NewStores returns two stores over one fresh database: app connects as the application's role,
+// owner as the owner of its tables.
+func NewStores(t testing.TB) (app, owner *db.Store) {
+	t.Helper()
 	url := NewDatabase(t)
+	return Connect(t, url), Connect(t, OwnerURL(url))
+}
+
+// Connect returns a store over url, closed when t ends.
+func Connect(t testing.TB, url string) *db.Store {
+	t.Helper()
 	pool, err := db.Connect(context.Background(), url, 20)
 	if err != nil {
 		t.Fatalf("connect: %v", err)

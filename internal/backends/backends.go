@@ -1,5 +1,6 @@
-// Package backends reads where the bank's servers are and connects to them: PostgreSQL (migrated
-// on connect), MongoDB and Temporal. The API and the worker start the same way.
+// Package backends reads where the bank's servers are and connects to them: PostgreSQL (as the
+// application's role, on a database `bankctl migrate` has migrated), MongoDB and Temporal. The API
+// and the worker start the same way.
 package backends
 
 import (
@@ -32,7 +33,8 @@ type Config struct {
 // Read reads the configuration from the environment (see the README).
 func Read(e *envconfig.Reader) Config {
 	return Config{
-		DatabaseURL:       e.String("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"),
+		// The application's role (see cmd/bankctl), never the tables' owner.
+		DatabaseURL:       e.String("DATABASE_URL", "postgres://bank_app@127.0.0.1:5432/bank?sslmode=disable"),
 		DBMaxConns:        e.Int("DB_MAX_CONNS", 16, 1, 1000),
 		MongoURI:          e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
 		MongoDatabase:     e.String("MONGO_DATABASE", "bank"),
@@ -56,8 +58,8 @@ type Backends struct {
 	Temporal client.Client
 }
 
-// Connect opens the connections, migrating the database first, and returns them with a function
-// that closes them.
+// Connect opens the connections, checking that the database is migrated, and returns them with a
+// function that closes them.
 func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, func(), error) {
 	var closers []func()
 	closeAll := func() {
@@ -70,11 +72,9 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 		return nil, nil, err
 	}
 	closers = append(closers, pool.Close)
-	if applied, err := db.Migrate(ctx, pool); err != nil {
+	if err := db.CheckMigrated(ctx, pool); err != nil {
 		closeAll()
-		return nil, nil, fmt.Errorf("migrate: %w", err)
-	} else if len(applied) > 0 {
-		logger.Info("migrated database", "applied", applied)
+		return nil, nil, err
 	}
 
 	mongoClient, err := audit.Connect(ctx, c.MongoURI)
