@@ -22,10 +22,10 @@ type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 }
 
-// Inbox stores customers' notifications, each once by its id, and reads one back.
+// Inbox stores customers' notifications, each once by its id, and reads them back.
 type Inbox interface {
 	Notify(ctx context.Context, ns ...inbox.Notification) error
-	Get(ctx context.Context, id string) (inbox.Notification, error)
+	Get(ctx context.Context, ids ...string) ([]inbox.Notification, error)
 }
 
 // Mailer sends one email.

@@ -25,15 +25,16 @@ import (
 
 // sentMail is a mail server that accepts every message, or refuses all with fail.
 type sentMail struct {
-	mu   sync.Mutex
-	msgs []mail.Message
-	fail error
+	mu     sync.Mutex
+	msgs   []mail.Message
+	fail   error
+	failOn string // refuse only the message with this id
 }
 
 func (s *sentMail) Send(_ context.Context, m mail.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fail != nil {
+	if s.fail != nil && (s.failOn == "" || s.failOn == m.ID) {
 		return s.fail
 	}
 	s.msgs = append(s.msgs, m)
@@ -151,7 +152,7 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	if len(emails.NotificationIDs) != 1 {
 		t.Fatalf("emails %v; want the welcome", emails)
 	}
-	if err := f.twice(f.acts.SendEmail, activities.EmailInput{NotificationID: emails.NotificationIDs[0]}); err != nil {
+	if err := f.twice(f.acts.SendEmails, emails); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.mail.msgs) != 1 || f.mail.msgs[0].To != "twice@example.com" {
@@ -159,9 +160,39 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	}
 }
 
+// Of two emails, the server accepts the first and refuses the second: the retry sends the second
+// only, and each reaches its user once.
+func TestSendEmails_RetrySendsOnlyWhatTheServerDidNotAccept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
+	first := inbox.Notification{ID: "test/" + uuid.NewString(), UserID: alice.user.ID.String(), Kind: inbox.KindTransfer, Title: "1", Body: "B"}
+	second := inbox.Notification{ID: "test/" + uuid.NewString(), UserID: bob.user.ID.String(), Kind: inbox.KindTransfer, Title: "2", Body: "B"}
+	if err := inbox.NewStore(f.mongo).Notify(ctx, first, second); err != nil {
+		t.Fatal(err)
+	}
+	emails := activities.Emails{NotificationIDs: []string{first.ID, second.ID}}
+	f.mail.fail, f.mail.failOn = errors.New("mailbox unavailable"), second.ID
+	if _, err := f.env.ExecuteActivity(f.acts.SendEmails, emails); err == nil {
+		t.Fatal("SendEmails succeeded with the second email refused")
+	}
+	f.mail.fail = nil
+	if err := f.twice(f.acts.SendEmails, emails); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, m := range f.mail.msgs {
+		got[m.ID]++
+	}
+	if len(f.mail.msgs) != 2 || got[first.ID] != 1 || got[second.ID] != 1 {
+		t.Fatalf("mails %v; want each of the two once", got)
+	}
+}
+
 // A mail server that fails after accepting nothing gets the mail again on retry; one that accepted
 // it is never asked again.
-func TestSendEmail_RetryAfterAFailedSendSendsOnce(t *testing.T) {
+func TestSendEmails_RetryAfterAFailedSendSendsOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	alice := newCustomer(t, f.store, "USD")
@@ -170,11 +201,11 @@ func TestSendEmail_RetryAfterAFailedSendSendsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.mail.fail = errors.New("connection refused")
-	if _, err := f.env.ExecuteActivity(f.acts.SendEmail, activities.EmailInput{NotificationID: n.ID}); err == nil {
-		t.Fatal("SendEmail succeeded with the mail server down")
+	if _, err := f.env.ExecuteActivity(f.acts.SendEmails, activities.Emails{NotificationIDs: []string{n.ID}}); err == nil {
+		t.Fatal("SendEmails succeeded with the mail server down")
 	}
 	f.mail.fail = nil
-	if err := f.twice(f.acts.SendEmail, activities.EmailInput{NotificationID: n.ID}); err != nil {
+	if err := f.twice(f.acts.SendEmails, activities.Emails{NotificationIDs: []string{n.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.mail.msgs) != 1 || f.mail.msgs[0].ID != n.ID || f.mail.msgs[0].To != alice.user.Email {

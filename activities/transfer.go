@@ -159,7 +159,7 @@ func (a *Activities) FailTransfer(ctx context.Context, in FailTransferInput) (Fa
 	return FailTransferResult{Status: status}, nil
 }
 
-// Emails names the notifications whose emails a workflow sends next, one SendEmail each.
+// Emails names the notifications whose emails a workflow sends next, by SendEmails.
 type Emails struct {
 	NotificationIDs []string
 }

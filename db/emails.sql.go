@@ -9,16 +9,29 @@ import (
 	"context"
 )
 
-const emailSent = `-- name: EmailSent :one
-SELECT EXISTS (SELECT 1 FROM sent_emails WHERE id = $1)
+const listSentEmails = `-- name: ListSentEmails :many
+SELECT id FROM sent_emails WHERE id = ANY($1::text[])
 `
 
-// Whether the email with this id was accepted by the mail server already.
-func (q *Queries) EmailSent(ctx context.Context, id string) (bool, error) {
-	row := q.db.QueryRow(ctx, emailSent, id)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
+// Which of these emails the mail server accepted already.
+func (q *Queries) ListSentEmails(ctx context.Context, ids []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, listSentEmails, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const recordEmailSent = `-- name: RecordEmailSent :exec

@@ -95,6 +95,36 @@ func (q *Queries) EmailExists(ctx context.Context, email string) (bool, error) {
 	return exists, err
 }
 
+const getFirstUserWithRole = `-- name: GetFirstUserWithRole :one
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE role = $1 AND status = $2 ORDER BY created_at, id LIMIT 1
+`
+
+type GetFirstUserWithRoleParams struct {
+	Role   domain.Role
+	Status domain.UserStatus
+}
+
+// The oldest active user with a role: the first admin, for development tooling.
+func (q *Queries) GetFirstUserWithRole(ctx context.Context, arg GetFirstUserWithRoleParams) (User, error) {
+	row := q.db.QueryRow(ctx, getFirstUserWithRole, arg.Role, arg.Status)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getUser = `-- name: GetUser :one
 SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE id = $1
 `

@@ -81,20 +81,20 @@ func onlyDuplicates(err error) bool {
 	return true
 }
 
-// ErrNotFound is returned for a notification that does not exist.
-var ErrNotFound = errors.New("notification not found")
-
-// Get returns the notification with id.
-func (s *Store) Get(ctx context.Context, id string) (Notification, error) {
-	var n Notification
-	err := s.notifications.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&n)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Notification{}, ErrNotFound
+// Get returns the notifications with the given ids that exist, in no particular order.
+func (s *Store) Get(ctx context.Context, ids ...string) ([]Notification, error) {
+	if len(ids) == 0 {
+		return nil, nil
 	}
+	cur, err := s.notifications.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
 	if err != nil {
-		return Notification{}, fmt.Errorf("find notification: %w", err)
+		return nil, fmt.Errorf("find notifications: %w", err)
 	}
-	return n, nil
+	var out []Notification
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read notifications: %w", err)
+	}
+	return out, nil
 }
 
 // Notifications returns a user's notifications, newest first.

@@ -54,3 +54,7 @@ UPDATE users SET locked_until = @locked_until, updated_at = now() WHERE id = @id
 -- name: ResetFailedLogins :exec
 UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now()
 WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL);
+
+-- name: GetFirstUserWithRole :one
+-- The oldest active user with a role: the first admin, for development tooling.
+SELECT * FROM users WHERE role = @role AND status = @status ORDER BY created_at, id LIMIT 1;

@@ -27,7 +27,7 @@ func TestMaintenance_RunsEveryChore(t *testing.T) {
 		require.Equal(t, "t-expired", ref.TransferID)
 		return activities.Emails{NotificationIDs: []string{"n-1"}}, nil
 	})
-	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(func(context.Context, activities.EmailInput) error {
+	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(func(context.Context, activities.Emails) error {
 		emailed++
 		return nil
 	})

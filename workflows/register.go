@@ -64,11 +64,8 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		return fail("create_user", err)
 	}
 	ref.UserID = user.UserID
-	// Registrations started before their workflows were tagged with the user replay without it.
-	if workflow.GetVersion(ctx, "tag-user", workflow.DefaultVersion, 1) == 1 {
-		if err := workflow.UpsertTypedSearchAttributes(ctx, UserIDsKey.ValueSet([]string{user.UserID})); err != nil {
-			logger.Error("tagging registration with its user failed", "error", err)
-		}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, UserIDsKey.ValueSet([]string{user.UserID})); err != nil {
+		logger.Error("tagging registration with its user failed", "error", err)
 	}
 
 	var account activities.OpenAccountResult

@@ -45,8 +45,8 @@ func runRegister(t *testing.T, failAt string, failure error) (*registerRun, work
 		return activities.Emails{NotificationIDs: []string{"welcome"}}, record()
 	})
 	env.OnActivity(a.CompleteRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RegistrationRef) error { return complete() })
-	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EmailInput) error {
-		require.Equal(t, "welcome", in.NotificationID)
+	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.Emails) error {
+		require.Equal(t, []string{"welcome"}, in.NotificationIDs)
 		return email()
 	})
 	env.OnActivity(a.AbandonRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.AbandonRegistrationInput) error {

@@ -79,8 +79,8 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 			run.record++
 			return activities.Emails{NotificationIDs: []string{"sender", "receiver"}}, nil
 		},
-		"email": func(context.Context, activities.EmailInput) error {
-			run.email++
+		"email": func(_ context.Context, in activities.Emails) error {
+			run.email += len(in.NotificationIDs)
 			return nil
 		},
 	}
@@ -95,7 +95,7 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 	env.OnActivity(a.VoidHold, mock.Anything, mock.Anything).Return(m["void"])
 	env.OnActivity(a.FailTransfer, mock.Anything, mock.Anything).Return(m["fail"])
 	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(m["record"])
-	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(m["email"])
+	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(m["email"])
 	env.ExecuteWorkflow(workflows.Transfer, workflows.TransferInput{TransferID: "t-1", Kind: domain.KindTransfer, Amount: 10, Currency: "USD"})
 	require.True(t, env.IsWorkflowCompleted())
 	var res workflows.TransferResult
@@ -124,7 +124,7 @@ func TestTransfer_EveryFailurePoint(t *testing.T) {
 					require.Zero(t, run.void, "a completed transfer voids nothing")
 					require.Zero(t, run.fail)
 					require.Equal(t, 1, run.record)
-					require.Equal(t, 2, run.email, "each party is emailed by its own activity")
+					require.Equal(t, 2, run.email, "each party is emailed")
 					return
 				}
 				// A refusal completes the workflow: the bank did its job, nothing for an operator.

@@ -152,21 +152,15 @@ func (s *saga) compensate(ctx workflow.Context) error {
 	return errs
 }
 
-// sendEmails emails each notification with its own retries. The money or the registration has
-// already been done: an email that cannot be sent is logged, never undone.
+// sendEmails emails the notifications by one activity with its own retries. The money or the
+// registration has already been done: an email that cannot be sent is logged, never undone.
 func sendEmails(ctx workflow.Context, emails activities.Emails) {
 	var a *activities.Activities
 	if len(emails.NotificationIDs) == 0 {
 		return
 	}
 	ectx := workflow.WithActivityOptions(ctx, emailStep)
-	futures := make([]workflow.Future, 0, len(emails.NotificationIDs))
-	for _, id := range emails.NotificationIDs {
-		futures = append(futures, workflow.ExecuteActivity(ectx, a.SendEmail, activities.EmailInput{NotificationID: id}))
-	}
-	for i, f := range futures {
-		if err := f.Get(ectx, nil); err != nil {
-			workflow.GetLogger(ctx).Error("email not sent", "notification_id", emails.NotificationIDs[i], "error", err)
-		}
+	if err := workflow.ExecuteActivity(ectx, a.SendEmails, emails).Get(ectx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("emails not sent", "notification_ids", emails.NotificationIDs, "error", err)
 	}
 }

@@ -4,6 +4,9 @@
 //	                        application's role; run it before the api and the worker start
 //	bankctl ledger-check    verify the ledger's invariants; exits 1 on any violation
 //	bankctl create-admin    create an admin from BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD
+//	bankctl reset-admin [-credentials FILE] EMAIL
+//	                        give the admin EMAIL a new random password, clear a login lockout and end
+//	                        the admin's sessions; print the password, or write "EMAIL PASSWORD" to FILE
 //
 // Two database URLs, one per role:
 //
@@ -26,6 +29,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -49,8 +53,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) (int, error) {
-	if len(args) != 1 {
-		return 2, errors.New("usage: bankctl migrate | ledger-check | create-admin")
+	if len(args) == 0 || (args[0] != "reset-admin" && len(args) != 1) {
+		return 2, errors.New("usage: bankctl migrate | ledger-check | create-admin | reset-admin [-credentials FILE] EMAIL")
 	}
 	databaseURL := envOr("DATABASE_URL", "postgres://bank_app@127.0.0.1:5432/bank?sslmode=disable")
 	if args[0] == "migrate" {
@@ -85,6 +89,26 @@ func run(ctx context.Context, args []string) (int, error) {
 			return 1, err
 		}
 		fmt.Println(map[bool]string{true: "admin created", false: "a user with that email already exists"}[created])
+		return 0, nil
+	case "reset-admin":
+		fs := flag.NewFlagSet("reset-admin", flag.ContinueOnError)
+		credentials := fs.String("credentials", "", "write \"EMAIL PASSWORD\" to this file (mode 0600) instead of printing the password")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
+			return 2, errors.New("usage: bankctl reset-admin [-credentials FILE] EMAIL")
+		}
+		email := fs.Arg(0)
+		pw, err := bootstrap.ResetAdminPassword(ctx, store, password.NewHasher(password.DefaultParams), email)
+		if err != nil {
+			return 1, err
+		}
+		if *credentials != "" {
+			if err := os.WriteFile(*credentials, []byte(email+" "+pw+"\n"), 0o600); err != nil {
+				return 1, err
+			}
+			fmt.Printf("new password for %s written to %s; its sessions have ended\n", email, *credentials)
+			return 0, nil
+		}
+		fmt.Printf("new password for %s: %s\nits sessions have ended\n", email, pw)
 		return 0, nil
 	default:
 		return 2, fmt.Errorf("unknown command %q", args[0])

@@ -77,7 +77,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	// here once and printed.
 	adminEmail, adminPassword := os.Getenv("BANK_ADMIN_EMAIL"), os.Getenv("BANK_ADMIN_PASSWORD")
 	if adminEmail == "" {
-		adminEmail, adminPassword, err = generatedAdmin(ctx, db.NewStore(pool), *dir)
+		adminEmail, adminPassword, err = devAdmin(ctx, db.NewStore(pool), *dir)
 		if err != nil {
 			pool.Close()
 			return err
@@ -133,6 +133,9 @@ The bank is running. Ctrl-C stops everything; state is kept in %s.
   MongoDB          %s
   PostgreSQL       %s
 `, *dir, s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL))
+	if adminEmail != "" && os.Getenv("BANK_ADMIN_EMAIL") == "" {
+		fmt.Printf("  Admin            %s (password in %s)\n", adminEmail, filepath.Join(*dir, "admin-credentials"))
+	}
 
 	select {
 	case <-ctx.Done():
@@ -143,33 +146,56 @@ The bank is running. Ctrl-C stops everything; state is kept in %s.
 	}
 }
 
-// generatedAdmin creates admin@bank.local with a random password when the database has no admin,
-// prints the credentials once and keeps a copy in dir.
-func generatedAdmin(ctx context.Context, store *db.Store, dir string) (string, string, error) {
+// devAdmin makes sure `make dev` ends with an admin login it can show. The login is kept in
+// dir/admin-credentials. With no admin in the database, it creates admin@bank.local with a random
+// password (replacing a stale file, say after the database was dropped). When an admin exists but
+// the saved login does not work, or none is saved, it says so and how to reset the password; the
+// returned email is then empty.
+func devAdmin(ctx context.Context, store *db.Store, dir string) (string, string, error) {
 	credFile := filepath.Join(dir, "admin-credentials")
+	hasher := password.NewHasher(password.DefaultParams)
+	saved := ""
 	if b, err := os.ReadFile(credFile); err == nil {
-		email, pw, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-		return email, pw, nil
+		saved = strings.TrimSpace(string(b))
 	}
-	exists, err := store.RoleExists(ctx, domain.RoleAdmin)
-	if err != nil {
-		return "", "", fmt.Errorf("look up admin: %w", err)
+	if email, pw, ok := strings.Cut(saved, " "); ok {
+		works, err := bootstrap.CanLogIn(ctx, store, hasher, email, pw)
+		if err != nil {
+			return "", "", err
+		}
+		if works {
+			return email, pw, nil
+		}
 	}
-	if exists {
+	admin, err := store.GetFirstUserWithRole(ctx, db.GetFirstUserWithRoleParams{Role: domain.RoleAdmin, Status: domain.UserActive})
+	if err == nil {
+		why := "none is saved in " + credFile
+		if saved != "" {
+			why = "the login saved in " + credFile + " does not work on this database"
+		}
+		fmt.Printf("\nThe database has an admin (%s), but %s. To set a new password and save it there:\n"+
+			"  bin/bankctl reset-admin -credentials %s %s\n\n", admin.Email, why, credFile, admin.Email)
 		return "", "", nil
+	}
+	if !errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return "", "", fmt.Errorf("look up admin: %w", err)
 	}
 	email := "admin@bank.local"
 	pw, err := bootstrap.GeneratePassword()
 	if err != nil {
 		return "", "", err
 	}
-	if _, err := bootstrap.EnsureAdmin(ctx, store, password.NewHasher(password.DefaultParams), email, pw); err != nil {
+	if _, err := bootstrap.EnsureAdmin(ctx, store, hasher, email, pw); err != nil {
 		return "", "", err
+	}
+	if works, err := bootstrap.CanLogIn(ctx, store, hasher, email, pw); err != nil || !works {
+		// admin@bank.local exists as another kind of user: nothing to show.
+		return "", "", errors.Join(err, fmt.Errorf("%s exists but is not an active admin", email))
 	}
 	if err := os.WriteFile(credFile, []byte(email+" "+pw+"\n"), 0o600); err != nil {
 		return "", "", err
 	}
-	fmt.Printf("\nCreated the first admin (shown once; a copy is in %s):\n  email:    %s\n  password: %s\n\n", credFile, email, pw)
+	fmt.Printf("\nCreated the first admin (a copy is in %s):\n  email:    %s\n  password: %s\n\n", credFile, email, pw)
 	return email, pw, nil
 }
 

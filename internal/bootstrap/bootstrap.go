@@ -45,6 +45,61 @@ func EnsureAdmin(ctx context.Context, store *db.Store, hasher *password.Hasher, 
 	return true, nil
 }
 
+// ResetAdminPassword gives the admin with email a new random password and returns it: in one
+// transaction it replaces the hash, clears a login lockout and ends the admin's sessions. It refuses
+// a user who is not an active admin.
+func ResetAdminPassword(ctx context.Context, store *db.Store, hasher *password.Hasher, email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	u, err := store.GetUserByEmail(ctx, email)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return "", fmt.Errorf("no user has the email %s", email)
+	} else if err != nil {
+		return "", fmt.Errorf("look up admin: %w", err)
+	}
+	if u.Role != domain.RoleAdmin || u.Status != domain.UserActive {
+		return "", fmt.Errorf("%s is a %s user with role %s, not an active admin", email, u.Status, u.Role)
+	}
+	pw, err := GeneratePassword()
+	if err != nil {
+		return "", err
+	}
+	hash, err := hasher.Hash(pw)
+	if err != nil {
+		return "", err
+	}
+	err = store.InTx(ctx, func(q *db.Queries) error {
+		if err := q.UpdatePasswordHash(ctx, db.UpdatePasswordHashParams{ID: u.ID, PasswordHash: hash}); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if err := q.ResetFailedLogins(ctx, u.ID); err != nil {
+			return fmt.Errorf("clear lockout: %w", err)
+		}
+		reason := "password reset"
+		if _, err := q.RevokeUserSessions(ctx, db.RevokeUserSessionsParams{UserID: u.ID, Reason: &reason}); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// CanLogIn reports whether email and pw are the login of an active admin.
+func CanLogIn(ctx context.Context, store *db.Store, hasher *password.Hasher, email, pw string) (bool, error) {
+	u, err := store.GetUserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("look up admin: %w", err)
+	}
+	if u.Role != domain.RoleAdmin || u.Status != domain.UserActive {
+		return false, nil
+	}
+	return hasher.Verify(u.PasswordHash, pw)
+}
+
 // GeneratePassword returns a random password that meets the policy.
 func GeneratePassword() (string, error) {
 	b := make([]byte, 18)
