@@ -22,10 +22,9 @@ type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 }
 
-// Inbox stores customers' notifications, each once by its id, and reads them back.
+// Inbox stores customers' notifications, each once by its id.
 type Inbox interface {
 	Notify(ctx context.Context, ns ...inbox.Notification) error
-	Get(ctx context.Context, ids ...string) ([]inbox.Notification, error)
 }
 
 // Mailer sends one email.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,13 +166,8 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 func TestSendEmails_RetrySendsOnlyWhatTheServerDidNotAccept(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ctx := context.Background()
 	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
-	first := inbox.Notification{ID: "test/" + uuid.NewString(), UserID: alice.user.ID.String(), Kind: inbox.KindTransfer, Title: "1", Body: "B"}
-	second := inbox.Notification{ID: "test/" + uuid.NewString(), UserID: bob.user.ID.String(), Kind: inbox.KindTransfer, Title: "2", Body: "B"}
-	if err := inbox.NewStore(f.mongo).Notify(ctx, first, second); err != nil {
-		t.Fatal(err)
-	}
+	first, second := writeEmail(t, f, alice), writeEmail(t, f, bob)
 	emails := activities.Emails{NotificationIDs: []string{first.ID, second.ID}}
 	f.mail.fail, f.mail.failOn = errors.New("mailbox unavailable"), second.ID
 	if _, err := f.env.ExecuteActivity(f.acts.SendEmails, emails); err == nil {
@@ -194,12 +190,8 @@ func TestSendEmails_RetrySendsOnlyWhatTheServerDidNotAccept(t *testing.T) {
 // it is never asked again.
 func TestSendEmails_RetryAfterAFailedSendSendsOnce(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
 	alice := newCustomer(t, f.store, "USD")
-	n := inbox.Notification{ID: "test/" + uuid.NewString(), UserID: alice.user.ID.String(), Kind: inbox.KindTransfer, Title: "T", Body: "B"}
-	if err := inbox.NewStore(f.mongo).Notify(ctx, n); err != nil {
-		t.Fatal(err)
-	}
+	n := writeEmail(t, f, alice)
 	f.mail.fail = errors.New("connection refused")
 	if _, err := f.env.ExecuteActivity(f.acts.SendEmails, activities.Emails{NotificationIDs: []string{n.ID}}); err == nil {
 		t.Fatal("SendEmails succeeded with the mail server down")
@@ -208,7 +200,7 @@ func TestSendEmails_RetryAfterAFailedSendSendsOnce(t *testing.T) {
 	if err := f.twice(f.acts.SendEmails, activities.Emails{NotificationIDs: []string{n.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.mail.msgs) != 1 || f.mail.msgs[0].ID != n.ID || f.mail.msgs[0].To != alice.user.Email {
+	if len(f.mail.msgs) != 1 || f.mail.msgs[0].ID != n.ID || f.mail.msgs[0].To != alice.user.Email || !strings.Contains(f.mail.msgs[0].Body, "the text") {
 		t.Fatalf("mails %+v; want exactly one, to %s", f.mail.msgs, alice.user.Email)
 	}
 }
@@ -386,4 +378,19 @@ func TestExpireHolds_VoidsOnceAndEndsTheTransfer(t *testing.T) {
 	if n := f.count("notifications", bson.D{{Key: "user_id", Value: alice.user.ID.String()}, {Key: "title", Value: "Transfer not completed"}}); n != 1 {
 		t.Fatalf("%d failure notifications; want 1", n)
 	}
+}
+
+// emailRef names an email written for a test.
+type emailRef struct{ ID string }
+
+// writeEmail writes an email to c, as a workflow's outcome step does.
+func writeEmail(t *testing.T, f *fixture, c customer) emailRef {
+	t.Helper()
+	id := "test/" + uuid.NewString()
+	if err := f.store.InsertEmails(context.Background(), db.InsertEmailsParams{
+		Ids: []string{id}, UserIds: []uuid.UUID{c.user.ID}, Subjects: []string{"Subject"}, Bodies: []string{"the text"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return emailRef{ID: id}
 }

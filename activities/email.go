@@ -3,73 +3,82 @@ package activities
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/mail"
 )
 
-// SendEmails emails each named notification to its user, once: each send is recorded under the
-// notification's id as soon as the server accepts it, and a retry sends only the ones not recorded.
-// The text comes from the inbox and the address from the user at send time, so neither enters a
-// workflow's history. It runs as its own activity, so a mail server that is down shows as retries of
-// this step in the Temporal UI and holds up nothing else.
+// Emails names the emails (by the notifications they carry) that a workflow sends next, by
+// SendEmails.
+type Emails struct {
+	NotificationIDs []string
+}
+
+// notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
+// in PostgreSQL, each once. It returns the emails for SendEmails.
+func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) (Emails, error) {
+	if len(notes) == 0 {
+		return Emails{}, nil
+	}
+	if err := a.Inbox.Notify(ctx, notes...); err != nil {
+		return Emails{}, err
+	}
+	var p db.InsertEmailsParams
+	for _, n := range notes {
+		userID, err := uuid.Parse(n.UserID)
+		if err != nil {
+			return Emails{}, internal("notification %s has a bad user id", n.ID)
+		}
+		p.Ids = append(p.Ids, n.ID)
+		p.UserIds = append(p.UserIds, userID)
+		p.Subjects = append(p.Subjects, n.Title)
+		p.Bodies = append(p.Bodies, n.Body)
+	}
+	if err := a.Store.InsertEmails(ctx, p); err != nil {
+		return Emails{}, fmt.Errorf("write emails: %w", err)
+	}
+	return Emails{NotificationIDs: p.Ids}, nil
+}
+
+// SendEmails sends the named emails that are not sent yet, each to its user's address as it is
+// now, and marks each sent the moment the mail server accepts it: a retry sends only the rest, so no
+// mail the server accepted is sent twice. Neither the address nor the text enters a workflow's
+// history. It runs as its own activity, so a mail server that is down shows as retries of this step
+// in the Temporal UI and holds up nothing else.
 func (a *Activities) SendEmails(ctx context.Context, in Emails) error {
 	if len(in.NotificationIDs) == 0 {
 		return nil
 	}
-	sent, err := a.Store.ListSentEmails(ctx, in.NotificationIDs)
+	unsent, err := a.Store.ListUnsentEmails(ctx, in.NotificationIDs)
 	if err != nil {
-		return fmt.Errorf("check sent emails: %w", err)
+		return fmt.Errorf("list unsent emails: %w", err)
 	}
-	var pending []string
-	for _, id := range in.NotificationIDs {
-		if !slices.Contains(sent, id) {
-			pending = append(pending, id)
-		}
-	}
-	if len(pending) == 0 {
-		return nil
-	}
-	notes, err := a.Inbox.Get(ctx, pending...)
-	if err != nil {
-		return err
-	}
-	if len(notes) != len(pending) {
-		return internal("%d of the notifications %v not found", len(pending)-len(notes), pending)
-	}
-	for _, n := range notes {
-		userID, err := uuid.Parse(n.UserID)
-		if err != nil {
-			return internal("notification %s has a bad user id", n.ID)
-		}
-		u, err := a.user(ctx, userID.String())
-		if err != nil {
-			return err
-		}
+	for _, e := range unsent {
 		if err := a.Mailer.Send(ctx, mail.Message{
-			ID:      n.ID,
-			To:      u.Email,
-			Subject: n.Title,
-			Body:    fmt.Sprintf("Hello %s,\n\n%s\n", u.FullName, n.Body),
+			ID:      e.ID,
+			To:      e.Email,
+			Subject: e.Subject,
+			Body:    fmt.Sprintf("Hello %s,\n\n%s\n", e.FullName, e.Body),
 		}); err != nil {
 			return fmt.Errorf("send email: %w", err)
 		}
-		if err := a.recordSent(ctx, n.ID); err != nil {
+		if err := a.markSent(ctx, e.ID); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// recordSent records that the server accepted the email id, trying on through a short outage
+// markSent records that the server accepted the email id, trying on through a short outage
 // rather than failing the attempt, whose retry would send it again.
-func (a *Activities) recordSent(ctx context.Context, id string) error {
+func (a *Activities) markSent(ctx context.Context, id string) error {
 	for attempt := 0; ; attempt++ {
-		err := a.Store.RecordEmailSent(ctx, id)
+		err := a.Store.MarkEmailSent(ctx, id)
 		if err == nil {
 			return nil
 		}

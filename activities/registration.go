@@ -74,8 +74,8 @@ type RecordRegistrationInput struct {
 	Currency       string
 }
 
-// RecordRegistration writes the registration's audit event and the welcome notification, once
-// each, and returns the notification to email.
+// RecordRegistration writes the registration's audit event, the welcome notification and its
+// email, once each, and returns the email for SendEmails.
 func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrationInput) (Emails, error) {
 	u, err := a.user(ctx, in.UserID)
 	if err != nil {
@@ -98,10 +98,7 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		Title:  "Welcome to the bank",
 		Body:   fmt.Sprintf("Your %s account %s is open and ready to use.", in.Currency, in.AccountNumber),
 	}
-	if err := a.Inbox.Notify(ctx, welcome); err != nil {
-		return Emails{}, err
-	}
-	return Emails{NotificationIDs: []string{welcome.ID}}, nil
+	return a.notify(ctx, welcome)
 }
 
 // CompleteRegistration lets the user log in and forgets the registration's copy of the password hash.

@@ -159,13 +159,9 @@ func (a *Activities) FailTransfer(ctx context.Context, in FailTransferInput) (Fa
 	return FailTransferResult{Status: status}, nil
 }
 
-// Emails names the notifications whose emails a workflow sends next, by SendEmails.
-type Emails struct {
-	NotificationIDs []string
-}
-
-// RecordTransferOutcome writes the transfer's audit event and notifies the customers involved in the
-// app, each write once, keyed by the transfer. It returns the notifications to email.
+// RecordTransferOutcome writes the transfer's audit event, notifies the customers involved in the
+// app and writes the emails that tell them, each write once, keyed by the transfer. It returns the
+// emails for SendEmails.
 func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef) (Emails, error) {
 	id, err := uuid.Parse(ref.TransferID)
 	if err != nil {
@@ -225,16 +221,15 @@ func (a *Activities) recordTransferOutcome(ctx context.Context, id uuid.UUID) (E
 			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason)}}
 	}
 	var notes []inbox.Notification
-	var out Emails
 	for _, m := range messages {
 		if m.to == nil {
 			continue
 		}
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
 		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body})
-		out.NotificationIDs = append(out.NotificationIDs, id)
 	}
-	if err := a.Inbox.Notify(ctx, notes...); err != nil {
+	out, err := a.notify(ctx, notes...)
+	if err != nil {
 		return Emails{}, err
 	}
 	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))

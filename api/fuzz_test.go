@@ -1,6 +1,8 @@
 package api
 
 import (
+	"strings"
+	"math/big"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -35,10 +37,11 @@ func FuzzDecodeStrict(f *testing.F) {
 	})
 }
 
-// Amounts are positive int64 minor units whatever the input; anything else is a message.
+// Amounts are positive int64 minor units whatever the input; anything else is a message. A JSON
+// number is taken exactly at its value: whole, never rounded.
 func FuzzParseAmount(f *testing.F) {
 	for _, seed := range []string{`1`, `"12.34"`, `12.5`, `-1`, `0`, `"0.001"`, `9223372036854775807`,
-		`9223372036854775808`, `null`, `"1e3"`, `true`, `{}`, `"１２"`} {
+		`9223372036854775808`, `null`, `"1e3"`, `true`, `{}`, `"１２"`, `1e3`, `12.0`, `0.05e2`, `1e999999999`} {
 		f.Add(seed, 2)
 	}
 	f.Fuzz(func(t *testing.T, raw string, exponent int) {
@@ -50,7 +53,27 @@ func FuzzParseAmount(f *testing.F) {
 		if msg != "" && v != 0 {
 			t.Fatalf("parseAmount(%s) = %d with message %q", raw, v, msg)
 		}
+		if s := strings.TrimSpace(raw); msg == "" && s != "" && s[0] != '"' {
+			want, ok := new(big.Rat).SetString(s)
+			if !ok || want.Cmp(new(big.Rat).SetInt64(v)) != 0 {
+				t.Fatalf("parseAmount(%s) = %d; the number's value is %v", raw, v, want)
+			}
+		}
 	})
+}
+
+func TestParseAmount_WholeNumbersHoweverWritten(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]int64{`2550`: 2550, `2550.0`: 2550, `2.55e3`: 2550, `255000e-2`: 2550, `"25.50"`: 2550, `9223372036854775807`: 9223372036854775807} {
+		if v, msg := parseAmount(json.RawMessage(raw), 2); v != want || msg != "" {
+			t.Errorf("parseAmount(%s) = %d, %q; want %d", raw, v, msg, want)
+		}
+	}
+	for _, raw := range []string{`25.5`, `2.555e3`, `1e19`, `1e-3`, `0.0`, `0e9`, `-1`, `01`, `1.`, `.5`, `1e`, `9223372036854775808`} {
+		if v, msg := parseAmount(json.RawMessage(raw), 2); msg == "" {
+			t.Errorf("parseAmount(%s) = %d; want a refusal", raw, v)
+		}
+	}
 }
 
 // Arbitrary bearer tokens never authenticate and never panic.

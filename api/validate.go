@@ -110,7 +110,9 @@ func (s *server) currency(code string) (exponent int, msg string) {
 }
 
 // parseAmount reads an amount given as a JSON integer of minor units or a decimal string in the
-// currency's major unit. Floats, exponents, signs, zero and null are refused.
+// currency's major unit. A JSON number counts as an integer exactly when JSON Schema's "integer"
+// says so: when its value is whole, however it is written (1234, 1234.0, 1.234e3). A number with
+// a fraction (12.34), a sign, zero, null or anything else is refused.
 func parseAmount(raw json.RawMessage, exponent int) (int64, string) {
 	s := strings.TrimSpace(string(raw))
 	switch {
@@ -129,17 +131,62 @@ func parseAmount(raw json.RawMessage, exponent int) (int64, string) {
 	case s[0] == '-':
 		return 0, "must be greater than zero"
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, "must be an integer of minor units or a decimal string such as \"12.34\"; never a JSON float"
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, "is too large"
+	v, msg := wholeNumber(s)
+	if msg != "" {
+		return 0, msg
 	}
 	if v == 0 {
 		return 0, "must be greater than zero"
+	}
+	return v, ""
+}
+
+// jsonNumberRe is JSON's grammar of a non-negative number, in parts: digits, fraction, exponent.
+var jsonNumberRe = regexp.MustCompile(`^(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$`)
+
+// wholeNumber returns the value of the JSON number s when it is a whole number that fits in an
+// int64, working on its digits so that no float ever rounds it and no exponent makes it costly.
+func wholeNumber(s string) (int64, string) {
+	const notWhole = "must be a whole number of minor units (or a decimal string such as \"12.34\"); never a fraction"
+	m := jsonNumberRe.FindStringSubmatch(s)
+	if m == nil || len(s) > 64 {
+		return 0, notWhole
+	}
+	digits := strings.TrimLeft(m[1]+m[2], "0")
+	point := len(m[1]) - (len(m[1]+m[2]) - len(digits)) // digits before the decimal point
+	if m[3] != "" {
+		e, err := strconv.Atoi(m[3])
+		if err != nil || e > 40 || e < -40 {
+			if digits == "" {
+				return 0, ""
+			}
+			if e > 0 {
+				return 0, "is too large"
+			}
+			return 0, notWhole
+		}
+		point += e
+	}
+	if digits == "" {
+		return 0, ""
+	}
+	if point < len(digits) {
+		if strings.Trim(digits[max(point, 0):], "0") != "" {
+			return 0, notWhole
+		}
+		digits = digits[:max(point, 0)]
+	} else {
+		if point > 19 {
+			return 0, "is too large"
+		}
+		digits += strings.Repeat("0", point-len(digits))
+	}
+	if digits == "" {
+		return 0, ""
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, "is too large"
 	}
 	return v, ""
 }

@@ -7,26 +7,69 @@ package db
 
 import (
 	"context"
+
+	"github.com/google/uuid"
 )
 
-const listSentEmails = `-- name: ListSentEmails :many
-SELECT id FROM sent_emails WHERE id = ANY($1::text[])
+const insertEmails = `-- name: InsertEmails :exec
+INSERT INTO emails (id, user_id, subject, body)
+SELECT unnest($1::text[]), unnest($2::uuid[]), unnest($3::text[]), unnest($4::text[])
+ON CONFLICT (id) DO NOTHING
 `
 
-// Which of these emails the mail server accepted already.
-func (q *Queries) ListSentEmails(ctx context.Context, ids []string) ([]string, error) {
-	rows, err := q.db.Query(ctx, listSentEmails, ids)
+type InsertEmailsParams struct {
+	Ids      []string
+	UserIds  []uuid.UUID
+	Subjects []string
+	Bodies   []string
+}
+
+// Idempotent by id: an email written by an earlier run is left as it is.
+func (q *Queries) InsertEmails(ctx context.Context, arg InsertEmailsParams) error {
+	_, err := q.db.Exec(ctx, insertEmails,
+		arg.Ids,
+		arg.UserIds,
+		arg.Subjects,
+		arg.Bodies,
+	)
+	return err
+}
+
+const listUnsentEmails = `-- name: ListUnsentEmails :many
+SELECT e.id, e.subject, e.body, u.email, u.full_name
+FROM emails e JOIN users u ON u.id = e.user_id
+WHERE e.id = ANY($1::text[]) AND e.sent_at IS NULL
+ORDER BY e.id
+`
+
+type ListUnsentEmailsRow struct {
+	ID       string
+	Subject  string
+	Body     string
+	Email    string
+	FullName string
+}
+
+// The named emails not sent yet, with their recipients' addresses and names as they are now.
+func (q *Queries) ListUnsentEmails(ctx context.Context, ids []string) ([]ListUnsentEmailsRow, error) {
+	rows, err := q.db.Query(ctx, listUnsentEmails, ids)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []string{}
+	items := []ListUnsentEmailsRow{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var i ListUnsentEmailsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Subject,
+			&i.Body,
+			&i.Email,
+			&i.FullName,
+		); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -34,11 +77,11 @@ func (q *Queries) ListSentEmails(ctx context.Context, ids []string) ([]string, e
 	return items, nil
 }
 
-const recordEmailSent = `-- name: RecordEmailSent :exec
-INSERT INTO sent_emails (id) VALUES ($1) ON CONFLICT (id) DO NOTHING
+const markEmailSent = `-- name: MarkEmailSent :exec
+UPDATE emails SET sent_at = now() WHERE id = $1 AND sent_at IS NULL
 `
 
-func (q *Queries) RecordEmailSent(ctx context.Context, id string) error {
-	_, err := q.db.Exec(ctx, recordEmailSent, id)
+func (q *Queries) MarkEmailSent(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, markEmailSent, id)
 	return err
 }

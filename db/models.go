@@ -30,6 +30,15 @@ type Currency struct {
 	Exponent int16
 }
 
+type Email struct {
+	ID        string
+	UserID    uuid.UUID
+	Subject   string
+	Body      string
+	CreatedAt time.Time
+	SentAt    *time.Time
+}
+
 type Hold struct {
 	ID         uuid.UUID
 	TransferID uuid.UUID
@@ -94,11 +103,6 @@ type Registration struct {
 	Phone        *string
 	Currency     string
 	CreatedAt    time.Time
-}
-
-type SentEmail struct {
-	ID     string
-	SentAt time.Time
 }
 
 type Session struct {

@@ -81,22 +81,6 @@ func onlyDuplicates(err error) bool {
 	return true
 }
 
-// Get returns the notifications with the given ids that exist, in no particular order.
-func (s *Store) Get(ctx context.Context, ids ...string) ([]Notification, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cur, err := s.notifications.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("find notifications: %w", err)
-	}
-	var out []Notification
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read notifications: %w", err)
-	}
-	return out, nil
-}
-
 // Notifications returns a user's notifications, newest first.
 func (s *Store) Notifications(ctx context.Context, userID string, limit int64) ([]Notification, error) {
 	if limit <= 0 || limit > 200 {

@@ -1,6 +1,15 @@
--- name: ListSentEmails :many
--- Which of these emails the mail server accepted already.
-SELECT id FROM sent_emails WHERE id = ANY(@ids::text[]);
+-- name: InsertEmails :exec
+-- Idempotent by id: an email written by an earlier run is left as it is.
+INSERT INTO emails (id, user_id, subject, body)
+SELECT unnest(@ids::text[]), unnest(@user_ids::uuid[]), unnest(@subjects::text[]), unnest(@bodies::text[])
+ON CONFLICT (id) DO NOTHING;
 
--- name: RecordEmailSent :exec
-INSERT INTO sent_emails (id) VALUES ($1) ON CONFLICT (id) DO NOTHING;
+-- name: ListUnsentEmails :many
+-- The named emails not sent yet, with their recipients' addresses and names as they are now.
+SELECT e.id, e.subject, e.body, u.email, u.full_name
+FROM emails e JOIN users u ON u.id = e.user_id
+WHERE e.id = ANY(@ids::text[]) AND e.sent_at IS NULL
+ORDER BY e.id;
+
+-- name: MarkEmailSent :exec
+UPDATE emails SET sent_at = now() WHERE id = $1 AND sent_at IS NULL;

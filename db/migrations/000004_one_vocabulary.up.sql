@@ -41,9 +41,14 @@ ALTER TABLE transfers ADD CONSTRAINT transfers_failure_only_when_not_completed
 
 ALTER TABLE operations ADD CONSTRAINT operations_kind_check CHECK (kind IN ('registration', 'transfer'));
 
--- Every email the bank sent, by its id (the notification it carries): a retried send checks here
--- first, so a mail the server accepted is never sent again.
-CREATE TABLE sent_emails (
-    id       text PRIMARY KEY,
-    sent_at  timestamptz NOT NULL DEFAULT now()
+-- The emails the bank sends, one row per email, keyed by the notification it carries: written with
+-- the outcome it tells of, marked sent the moment the mail server accepts it, so a retried send
+-- finds it sent and sends nothing.
+CREATE TABLE emails (
+    id          text PRIMARY KEY,
+    user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    subject     text NOT NULL,
+    body        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    sent_at     timestamptz
 );
