@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,26 +14,20 @@ import (
 	"github.com/bankforge/bank/mail"
 )
 
-// Emails names the emails (by the notifications they carry) that a workflow sends next, by
-// SendEmails.
-type Emails struct {
-	NotificationIDs []string
-}
-
 // notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
-// in PostgreSQL, each once. It returns the emails for SendEmails.
-func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) (Emails, error) {
+// in the PostgreSQL outbox, each once. DeliverEmails sends them.
+func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) error {
 	if len(notes) == 0 {
-		return Emails{}, nil
+		return nil
 	}
 	if err := a.Inbox.Notify(ctx, notes...); err != nil {
-		return Emails{}, err
+		return err
 	}
 	var p db.InsertEmailsParams
 	for _, n := range notes {
 		userID, err := uuid.Parse(n.UserID)
 		if err != nil {
-			return Emails{}, internal("notification %s has a bad user id", n.ID)
+			return internal("notification %s has a bad user id", n.ID)
 		}
 		p.Ids = append(p.Ids, n.ID)
 		p.UserIds = append(p.UserIds, userID)
@@ -40,38 +35,47 @@ func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) (E
 		p.Bodies = append(p.Bodies, n.Body)
 	}
 	if err := a.Store.InsertEmails(ctx, p); err != nil {
-		return Emails{}, fmt.Errorf("write emails: %w", err)
+		return fmt.Errorf("write emails: %w", err)
 	}
-	return Emails{NotificationIDs: p.Ids}, nil
+	return nil
 }
 
-// SendEmails sends the named emails that are not sent yet, each to its user's address as it is
-// now, and marks each sent the moment the mail server accepts it: a retry sends only the rest, so no
-// mail the server accepted is sent twice. Neither the address nor the text enters a workflow's
-// history. It runs as its own activity, so a mail server that is down shows as retries of this step
-// in the Temporal UI and holds up nothing else.
-func (a *Activities) SendEmails(ctx context.Context, in Emails) error {
-	if len(in.NotificationIDs) == 0 {
-		return nil
-	}
-	unsent, err := a.Store.ListUnsentEmails(ctx, in.NotificationIDs)
+// DeliveryResult is what one delivery run did.
+type DeliveryResult struct {
+	Sent   int `json:"sent"`
+	Failed int `json:"failed"`
+}
+
+// SendPendingEmails sends the emails waiting in the outbox, oldest first, up to 500 a run, each to
+// its user's address as it is now, and marks each sent the moment the mail server accepts it: a
+// retry sends only the rest, so no mail the server accepted is sent twice. An email the server
+// refuses is skipped, not allowed to hold up the others; the run then fails, so its retries show
+// in the Temporal UI, and the email waits for them or for the next run.
+func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, error) {
+	unsent, err := a.Store.ListUnsentEmails(ctx, 500)
 	if err != nil {
-		return fmt.Errorf("list unsent emails: %w", err)
+		return DeliveryResult{}, fmt.Errorf("list unsent emails: %w", err)
 	}
+	var res DeliveryResult
+	var errs error
 	for _, e := range unsent {
-		if err := a.Mailer.Send(ctx, mail.Message{
+		err := a.Mailer.Send(ctx, mail.Message{
 			ID:      e.ID,
 			To:      e.Email,
 			Subject: e.Subject,
 			Body:    fmt.Sprintf("Hello %s,\n\n%s\n", e.FullName, e.Body),
-		}); err != nil {
-			return fmt.Errorf("send email: %w", err)
+		})
+		if err != nil {
+			res.Failed++
+			errs = errors.Join(errs, fmt.Errorf("send email %s: %w", e.ID, err))
+			continue
 		}
 		if err := a.markSent(ctx, e.ID); err != nil {
-			return err
+			return res, err
 		}
+		res.Sent++
 	}
-	return nil
+	return res, errs
 }
 
 // markSent records that the server accepted the email id, trying on through a short outage

@@ -75,11 +75,11 @@ type RecordRegistrationInput struct {
 }
 
 // RecordRegistration writes the registration's audit event, the welcome notification and its
-// email, once each, and returns the email for SendEmails.
-func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrationInput) (Emails, error) {
+// email, once each.
+func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrationInput) error {
 	u, err := a.user(ctx, in.UserID)
 	if err != nil {
-		return Emails{}, err
+		return err
 	}
 	if err := a.Audit.Record(ctx, audit.Event{
 		ID:      "registration/" + in.RegistrationID + "/registered",
@@ -89,7 +89,7 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		Subject: in.RegistrationID,
 		Details: map[string]any{"account_number": in.AccountNumber, "currency": in.Currency},
 	}); err != nil {
-		return Emails{}, err
+		return err
 	}
 	welcome := inbox.Notification{
 		ID:     "registration/" + in.RegistrationID + "/welcome",

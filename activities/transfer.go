@@ -160,25 +160,20 @@ func (a *Activities) FailTransfer(ctx context.Context, in FailTransferInput) (Fa
 }
 
 // RecordTransferOutcome writes the transfer's audit event, notifies the customers involved in the
-// app and writes the emails that tell them, each write once, keyed by the transfer. It returns the
-// emails for SendEmails.
-func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef) (Emails, error) {
+// app and writes the emails that tell them to the outbox, each write once, keyed by the transfer.
+func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef) error {
 	id, err := uuid.Parse(ref.TransferID)
 	if err != nil {
-		return Emails{}, internal("bad transfer id %q", ref.TransferID)
+		return internal("bad transfer id %q", ref.TransferID)
 	}
-	return a.recordTransferOutcome(ctx, id)
-}
-
-func (a *Activities) recordTransferOutcome(ctx context.Context, id uuid.UUID) (Emails, error) {
 	t, err := a.Store.GetTransferParties(ctx, id)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return Emails{}, internal("transfer %s not found", id)
+		return internal("transfer %s not found", id)
 	} else if err != nil {
-		return Emails{}, fmt.Errorf("get transfer: %w", err)
+		return fmt.Errorf("get transfer: %w", err)
 	}
 	if !t.Status.Ended() {
-		return Emails{}, internal("transfer %s has not ended", t.ID)
+		return internal("transfer %s has not ended", t.ID)
 	}
 	amount := domain.FormatMinor(t.Amount, int(t.Exponent)) + " " + t.Currency
 
@@ -199,7 +194,7 @@ func (a *Activities) recordTransferOutcome(ctx context.Context, id uuid.UUID) (E
 		}
 	}
 	if err := a.Audit.Record(ctx, event); err != nil {
-		return Emails{}, err
+		return err
 	}
 
 	type message struct {
@@ -228,10 +223,9 @@ func (a *Activities) recordTransferOutcome(ctx context.Context, id uuid.UUID) (E
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
 		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body})
 	}
-	out, err := a.notify(ctx, notes...)
-	if err != nil {
-		return Emails{}, err
+	if err := a.notify(ctx, notes...); err != nil {
+		return err
 	}
 	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))
-	return out, nil
+	return nil
 }

@@ -1,10 +1,10 @@
 package api
 
 import (
-	"strings"
-	"math/big"
 	"encoding/json"
 	"errors"
+	"math/big"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,7 +69,7 @@ func TestParseAmount_WholeNumbersHoweverWritten(t *testing.T) {
 			t.Errorf("parseAmount(%s) = %d, %q; want %d", raw, v, msg, want)
 		}
 	}
-	for _, raw := range []string{`25.5`, `2.555e3`, `1e19`, `1e-3`, `0.0`, `0e9`, `-1`, `01`, `1.`, `.5`, `1e`, `9223372036854775808`} {
+	for _, raw := range []string{`25.5`, `2.5555e3`, `1e19`, `1e-3`, `0.0`, `0e9`, `-1`, `01`, `1.`, `.5`, `1e`, `9223372036854775808`} {
 		if v, msg := parseAmount(json.RawMessage(raw), 2); msg == "" {
 			t.Errorf("parseAmount(%s) = %d; want a refusal", raw, v)
 		}

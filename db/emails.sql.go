@@ -38,8 +38,9 @@ func (q *Queries) InsertEmails(ctx context.Context, arg InsertEmailsParams) erro
 const listUnsentEmails = `-- name: ListUnsentEmails :many
 SELECT e.id, e.subject, e.body, u.email, u.full_name
 FROM emails e JOIN users u ON u.id = e.user_id
-WHERE e.id = ANY($1::text[]) AND e.sent_at IS NULL
-ORDER BY e.id
+WHERE e.sent_at IS NULL
+ORDER BY e.created_at, e.id
+LIMIT $1
 `
 
 type ListUnsentEmailsRow struct {
@@ -50,9 +51,9 @@ type ListUnsentEmailsRow struct {
 	FullName string
 }
 
-// The named emails not sent yet, with their recipients' addresses and names as they are now.
-func (q *Queries) ListUnsentEmails(ctx context.Context, ids []string) ([]ListUnsentEmailsRow, error) {
-	rows, err := q.db.Query(ctx, listUnsentEmails, ids)
+// The oldest emails not sent yet, with their recipients' addresses and names as they are now.
+func (q *Queries) ListUnsentEmails(ctx context.Context, maxRows int32) ([]ListUnsentEmailsRow, error) {
+	rows, err := q.db.Query(ctx, listUnsentEmails, maxRows)
 	if err != nil {
 		return nil, err
 	}

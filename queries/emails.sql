@@ -5,11 +5,12 @@ SELECT unnest(@ids::text[]), unnest(@user_ids::uuid[]), unnest(@subjects::text[]
 ON CONFLICT (id) DO NOTHING;
 
 -- name: ListUnsentEmails :many
--- The named emails not sent yet, with their recipients' addresses and names as they are now.
+-- The oldest emails not sent yet, with their recipients' addresses and names as they are now.
 SELECT e.id, e.subject, e.body, u.email, u.full_name
 FROM emails e JOIN users u ON u.id = e.user_id
-WHERE e.id = ANY(@ids::text[]) AND e.sent_at IS NULL
-ORDER BY e.id;
+WHERE e.sent_at IS NULL
+ORDER BY e.created_at, e.id
+LIMIT @max_rows;
 
 -- name: MarkEmailSent :exec
 UPDATE emails SET sent_at = now() WHERE id = $1 AND sent_at IS NULL;

@@ -1,5 +1,6 @@
-// Command worker runs the bank's Temporal workflows and activities, and makes sure the schedule
-// that runs the bank's chores (workflows.Maintenance) exists, once per cluster.
+// Command worker runs the bank's Temporal workflows and activities, and makes sure the schedules
+// that run the bank's chores (workflows.Maintenance) and deliver its emails (workflows.DeliverEmails)
+// exist, once per cluster.
 package main
 
 import (
@@ -32,6 +33,7 @@ type config struct {
 	TaskQueue           string
 	Worker              bankworker.Settings
 	MaintenanceInterval time.Duration
+	EmailsInterval      time.Duration
 	HealthAddr          string
 	LogLevel            slog.Level
 }
@@ -43,6 +45,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		TaskQueue:           e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
 		Worker:              bankworker.ReadSettings(e),
 		MaintenanceInterval: e.Duration("MAINTENANCE_INTERVAL", workflows.MaintenanceInterval, time.Second, time.Hour),
+		EmailsInterval:      e.Duration("EMAILS_INTERVAL", workflows.EmailsInterval, time.Second, time.Hour),
 		HealthAddr:          e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
 		LogLevel:            e.LogLevel("LOG_LEVEL"),
 	}
@@ -91,8 +94,17 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
-	if err := ensureMaintenanceSchedule(ctx, tc, cfg.TaskQueue, cfg.MaintenanceInterval, logger); err != nil {
-		return err
+	for _, sch := range []struct {
+		id       string
+		workflow any
+		every    time.Duration
+	}{
+		{workflows.MaintenanceScheduleID, workflows.Maintenance, cfg.MaintenanceInterval},
+		{workflows.EmailsScheduleID, workflows.DeliverEmails, cfg.EmailsInterval},
+	} {
+		if err := ensureSchedule(ctx, tc, sch.id, sch.workflow, cfg.TaskQueue, sch.every, logger); err != nil {
+			return err
+		}
 	}
 	logger.Info("worker running")
 
@@ -125,37 +137,37 @@ func healthcheck() int {
 	return backends.Probe("http://" + addr + "/healthz")
 }
 
-// ensureMaintenanceSchedule creates the schedule that runs the Maintenance workflow every interval,
-// or sets the interval of the one that exists. Every worker replica calls it; the schedule is one
-// per namespace, and a run still going when the next is due makes that one skip.
-func ensureMaintenanceSchedule(ctx context.Context, tc client.Client, taskQueue string, every time.Duration, logger *slog.Logger) error {
+// ensureSchedule creates the schedule id that starts workflow every interval, or sets the interval
+// of the one that exists. Every worker replica calls it; a schedule is one per namespace, and a run
+// still going when the next is due makes that one skip, so the work runs once per cluster.
+func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow any, taskQueue string, every time.Duration, logger *slog.Logger) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
 	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.MaintenanceScheduleID,
+		ID:      id,
 		Spec:    spec,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		Action: &client.ScheduleWorkflowAction{
-			ID:                       workflows.MaintenanceScheduleID,
-			Workflow:                 workflows.Maintenance,
+			ID:                       id,
+			Workflow:                 workflow,
 			TaskQueue:                taskQueue,
-			WorkflowExecutionTimeout: 10 * time.Minute,
+			WorkflowExecutionTimeout: 15 * time.Minute,
 		},
 	})
 	if err == nil {
-		logger.Info("created maintenance schedule", "schedule_id", workflows.MaintenanceScheduleID, "every", every.String())
+		logger.Info("created schedule", "schedule_id", id, "every", every.String())
 		return nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create maintenance schedule: %w", err)
+		return fmt.Errorf("create schedule %s: %w", id, err)
 	}
-	err = tc.ScheduleClient().GetHandle(ctx, workflows.MaintenanceScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+	err = tc.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			in.Description.Schedule.Spec = &spec
 			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update maintenance schedule: %w", err)
+		return fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return nil
 }

@@ -40,13 +40,10 @@ func Maintenance(ctx workflow.Context) (MaintenanceResult, error) {
 	res.HoldsExpired, res.HoldsFailed = len(expired.TransferIDs), expired.Failed
 	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
 	for _, id := range expired.TransferIDs {
-		var emails activities.Emails
-		if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, activities.TransferRef{TransferID: id}).Get(rctx, &emails); err != nil {
+		if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, activities.TransferRef{TransferID: id}).Get(rctx, nil); err != nil {
 			logger.Error("recording expired transfer failed", "transfer_id", id, "error", err)
 			errs = errors.Join(errs, err)
-			continue
 		}
-		sendEmails(ctx, emails)
 	}
 
 	var stalled []activities.StalledTransfer

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -14,21 +15,17 @@ import (
 	"github.com/bankforge/bank/workflows"
 )
 
-// A run voids expired holds and records each transfer it ended (emailing its notifications),
+// A run voids expired holds and records each transfer it ended,
 // starts the workflow of a stalled transfer as a child, and purges old keys; a chore that fails
 // does not stop the others.
 func TestMaintenance_RunsEveryChore(t *testing.T) {
 	env := newEnv()
 	env.RegisterWorkflow(workflows.Transfer)
-	recorded, emailed := 0, 0
+	recorded := 0
 	env.OnActivity(a.ExpireHolds, mock.Anything).Return(activities.ExpireHoldsResult{TransferIDs: []string{"t-expired"}, Failed: 1}, nil)
-	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.TransferRef) (activities.Emails, error) {
+	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(func(_ context.Context, ref activities.TransferRef) error {
 		recorded++
 		require.Equal(t, "t-expired", ref.TransferID)
-		return activities.Emails{NotificationIDs: []string{"n-1"}}, nil
-	})
-	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(func(context.Context, activities.Emails) error {
-		emailed++
 		return nil
 	})
 	env.OnActivity(a.ListStalledTransfers, mock.Anything).Return([]activities.StalledTransfer{
@@ -48,7 +45,6 @@ func TestMaintenance_RunsEveryChore(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, workflows.MaintenanceResult{HoldsExpired: 1, HoldsFailed: 1, TransfersStarted: 1, IdempotencyPurged: 7}, res)
 	require.Equal(t, 1, recorded)
-	require.Equal(t, 1, emailed)
 	require.Equal(t, []string{workflows.TransferWorkflowID("t-stalled")}, started)
 }
 
@@ -65,4 +61,26 @@ func TestMaintenance_AFailingChoreDoesNotStopTheOthers(t *testing.T) {
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError(), "the run shows as failed in the schedule's history")
 	require.True(t, purged)
+}
+
+// A delivery run sends what waits in the outbox; a refused email fails the run, so it shows in the
+// Temporal UI, after the run's own retries.
+func TestDeliverEmails_RetriesThenShowsTheFailure(t *testing.T) {
+	t.Parallel()
+	env := newEnv()
+	calls := 0
+	env.OnActivity(a.SendPendingEmails, mock.Anything).Return(func(context.Context) (activities.DeliveryResult, error) {
+		calls++
+		if calls < 3 {
+			return activities.DeliveryResult{Sent: 1, Failed: 1}, errors.New("mailbox unavailable")
+		}
+		return activities.DeliveryResult{Sent: 1}, nil
+	})
+	env.ExecuteWorkflow(workflows.DeliverEmails)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res activities.DeliveryResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, activities.DeliveryResult{Sent: 1}, res)
+	require.Equal(t, 3, calls, "the run retries the refused email")
 }

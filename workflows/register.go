@@ -25,7 +25,7 @@ type RegisterResult struct {
 }
 
 // Register creates the user and their first account, records the registration in the audit log and
-// the user's inbox, lets the user log in and welcomes them by email. If a step fails for good before
+// the user's inbox with its welcome email (sent by DeliverEmails), and lets the user log in. If a step fails for good before
 // the user can log in, the saga abandons the registration: nothing half-created remains. A refusal
 // completes the workflow with its code; only a failure an operator must look at fails it.
 func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
@@ -83,16 +83,13 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		AccountNumber:  account.Number,
 		Currency:       in.Currency,
 	}
-	var emails activities.Emails
-	if err := workflow.ExecuteLocalActivity(lctx, a.RecordRegistration, record).Get(lctx, &emails); err != nil {
+	if err := workflow.ExecuteLocalActivity(lctx, a.RecordRegistration, record).Get(lctx, nil); err != nil {
 		return fail("record", err)
 	}
 	if err := workflow.ExecuteLocalActivity(lctx, a.CompleteRegistration, ref).Get(lctx, nil); err != nil {
 		return fail("complete", err)
 	}
 
-	// The user exists and can log in: from here nothing is undone.
-	sendEmails(ctx, emails)
 	return RegisterResult{
 		UserID:        user.UserID,
 		AccountID:     account.AccountID,

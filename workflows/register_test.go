@@ -15,7 +15,7 @@ import (
 )
 
 type registerRun struct {
-	create, open, record, complete, email, abandon int
+	create, open, record, complete, abandon int
 }
 
 func runRegister(t *testing.T, failAt string, failure error) (*registerRun, workflows.RegisterResult, error) {
@@ -32,7 +32,7 @@ func runRegister(t *testing.T, failAt string, failure error) (*registerRun, work
 		}
 	}
 	create, open, record := step("create", &run.create), step("open", &run.open), step("record", &run.record)
-	complete, email := step("complete", &run.complete), step("email", &run.email)
+	complete := step("complete", &run.complete)
 	env.OnActivity(a.CreateUser, mock.Anything, mock.Anything).Return(func(context.Context, activities.RegistrationRef) (activities.CreateUserResult, error) {
 		return activities.CreateUserResult{UserID: "u-1"}, create()
 	})
@@ -41,14 +41,8 @@ func runRegister(t *testing.T, failAt string, failure error) (*registerRun, work
 		require.Contains(t, in.OperationID, "/open-account", "the account is keyed by the workflow and step")
 		return activities.OpenAccountResult{AccountID: "a-1", Number: "100000017"}, open()
 	})
-	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RecordRegistrationInput) (activities.Emails, error) {
-		return activities.Emails{NotificationIDs: []string{"welcome"}}, record()
-	})
+	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RecordRegistrationInput) error { return record() })
 	env.OnActivity(a.CompleteRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.RegistrationRef) error { return complete() })
-	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.Emails) error {
-		require.Equal(t, []string{"welcome"}, in.NotificationIDs)
-		return email()
-	})
 	env.OnActivity(a.AbandonRegistration, mock.Anything, mock.Anything).Return(func(context.Context, activities.AbandonRegistrationInput) error {
 		run.abandon++
 		return nil
@@ -68,7 +62,7 @@ func TestRegister_Completes(t *testing.T) {
 	run, res, err := runRegister(t, "", nil)
 	require.NoError(t, err)
 	require.Equal(t, workflows.RegisterResult{UserID: "u-1", AccountID: "a-1", AccountNumber: "100000017", Currency: "USD"}, res)
-	require.Equal(t, registerRun{create: 1, open: 1, record: 1, complete: 1, email: 1}, *run)
+	require.Equal(t, registerRun{create: 1, open: 1, record: 1, complete: 1}, *run)
 }
 
 // A refusal completes the workflow with its code (no red "Failed" for an operator to chase) and
@@ -91,7 +85,6 @@ func TestRegister_PermanentFailureBeforeLoginAbandons(t *testing.T) {
 			run, _, err := runRegister(t, step, temporal.NewNonRetryableApplicationError("broken", string(domain.CodeInternal), nil))
 			require.Error(t, err)
 			require.Equal(t, 1, run.abandon)
-			require.Zero(t, run.email, "no welcome for an abandoned registration")
 		})
 	}
 }
@@ -108,17 +101,9 @@ func TestRegister_RetryableFailureRetries(t *testing.T) {
 		return activities.CreateUserResult{UserID: "u-1"}, nil
 	})
 	env.OnActivity(a.OpenAccount, mock.Anything, mock.Anything).Return(activities.OpenAccountResult{AccountID: "a-1"}, nil)
-	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(activities.Emails{}, nil)
+	env.OnActivity(a.RecordRegistration, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.CompleteRegistration, mock.Anything, mock.Anything).Return(nil)
 	env.ExecuteWorkflow(workflows.Register, workflows.RegisterInput{RegistrationID: "r-1", Currency: "USD"})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, 2, calls)
-}
-
-func TestRegister_EmailFailureKeepsTheUser(t *testing.T) {
-	t.Parallel()
-	run, res, err := runRegister(t, "email", temporal.NewNonRetryableApplicationError("smtp down", string(domain.CodeInternal), nil))
-	require.NoError(t, err)
-	require.Equal(t, "u-1", res.UserID)
-	require.Zero(t, run.abandon)
 }

@@ -29,6 +29,7 @@ func TestReplay_StoredHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Register)
 			r.RegisterWorkflow(workflows.Transfer)
 			r.RegisterWorkflow(workflows.Maintenance)
+			r.RegisterWorkflow(workflows.DeliverEmails)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

@@ -37,7 +37,8 @@ type TransferResult struct {
 }
 
 // Transfer moves money as a saga: validate, place a hold on the source, post (debit, credit and
-// capture the hold atomically), then record the outcome and email the customers. A failure after
+// capture the hold atomically), then record the outcome (audit event, notifications and the emails
+// that DeliverEmails sends). A failure after
 // the hold, or a cancellation, voids the hold: the transfer then ends compensated with nothing
 // moved.
 func Transfer(ctx workflow.Context, in TransferInput) (TransferResult, error) {
@@ -108,8 +109,8 @@ func (t *transfer) fail(ctx workflow.Context, step domain.TransferStep, cause er
 	return out, nil
 }
 
-// end tags the workflow with its status, records the outcome in the audit log and the customers'
-// inboxes, and emails them. Money has already moved or not by now: a recording that keeps failing
+// end tags the workflow with its status and records the outcome in the audit log, the customers'
+// inboxes and the email outbox. Money has already moved or not by now: a recording that keeps failing
 // is logged, never undone.
 func (t *transfer) end(ctx workflow.Context, status domain.TransferStatus) TransferResult {
 	var a *activities.Activities
@@ -117,11 +118,9 @@ func (t *transfer) end(ctx workflow.Context, status domain.TransferStatus) Trans
 		workflow.GetLogger(ctx).Error("tagging transfer status failed", "error", err)
 	}
 	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
-	var emails activities.Emails
-	if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, t.ref).Get(rctx, &emails); err != nil {
+	if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, t.ref).Get(rctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("recording transfer outcome failed", "transfer_id", t.in.TransferID, "error", err)
 	}
-	sendEmails(ctx, emails)
 	return TransferResult{TransferID: t.in.TransferID, Status: status}
 }
 

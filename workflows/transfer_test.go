@@ -52,12 +52,11 @@ func behave(o outcome, code domain.Code, calls *int) func(context.Context, activ
 }
 
 type transferRun struct {
-	validate, reserve, post, void, fail, record, email int
-	failedWith                                         activities.FailTransferInput
+	validate, reserve, post, void, fail, record int
+	failedWith                                  activities.FailTransferInput
 }
 
-// mocks replaces the default behaviour of activities, by name: "post", "void", "fail", "record",
-// "email".
+// mocks replaces the default behaviour of activities, by name: "post", "void", "fail", "record".
 type mocks map[string]any
 
 func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*testsuite.TestWorkflowEnvironment, *transferRun) mocks) (*transferRun, workflows.TransferResult, error) {
@@ -75,14 +74,7 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 			}
 			return activities.FailTransferResult{Status: domain.TransferFailed}, nil
 		},
-		"record": func(context.Context, activities.TransferRef) (activities.Emails, error) {
-			run.record++
-			return activities.Emails{NotificationIDs: []string{"sender", "receiver"}}, nil
-		},
-		"email": func(_ context.Context, in activities.Emails) error {
-			run.email += len(in.NotificationIDs)
-			return nil
-		},
+		"record": behave(ok, "", &run.record),
 	}
 	if setup != nil {
 		for k, v := range setup(env, run) {
@@ -95,7 +87,6 @@ func runTransfer(t *testing.T, validate, reserve, post outcome, setup func(*test
 	env.OnActivity(a.VoidHold, mock.Anything, mock.Anything).Return(m["void"])
 	env.OnActivity(a.FailTransfer, mock.Anything, mock.Anything).Return(m["fail"])
 	env.OnActivity(a.RecordTransferOutcome, mock.Anything, mock.Anything).Return(m["record"])
-	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(m["email"])
 	env.ExecuteWorkflow(workflows.Transfer, workflows.TransferInput{TransferID: "t-1", Kind: domain.KindTransfer, Amount: 10, Currency: "USD"})
 	require.True(t, env.IsWorkflowCompleted())
 	var res workflows.TransferResult
@@ -124,7 +115,6 @@ func TestTransfer_EveryFailurePoint(t *testing.T) {
 					require.Zero(t, run.void, "a completed transfer voids nothing")
 					require.Zero(t, run.fail)
 					require.Equal(t, 1, run.record)
-					require.Equal(t, 2, run.email, "each party is emailed")
 					return
 				}
 				// A refusal completes the workflow: the bank did its job, nothing for an operator.
@@ -216,8 +206,8 @@ func TestTransfer_CompensationFailingLeavesHoldAndAlerts(t *testing.T) {
 func TestTransfer_RecordingFailureDoesNotUndoMoney(t *testing.T) {
 	t.Parallel()
 	_, res, err := runTransfer(t, ok, ok, ok, func(env *testsuite.TestWorkflowEnvironment, run *transferRun) mocks {
-		return mocks{"record": func(context.Context, activities.TransferRef) (activities.Emails, error) {
-			return activities.Emails{}, temporal.NewNonRetryableApplicationError("mongo down", string(domain.CodeInternal), nil)
+		return mocks{"record": func(context.Context, activities.TransferRef) error {
+			return temporal.NewNonRetryableApplicationError("mongo down", string(domain.CodeInternal), nil)
 		}}
 	})
 	require.NoError(t, err)

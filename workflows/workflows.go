@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/bankforge/bank/activities"
 	"github.com/bankforge/bank/domain"
 )
 
@@ -88,18 +87,6 @@ var (
 	}
 )
 
-// emailStep sends email through an outside server that may be down for a while: a regular
-// activity, so each attempt and its error show in the Temporal UI, retried with backoff for a day.
-var emailStep = workflow.ActivityOptions{
-	StartToCloseTimeout:    30 * time.Second,
-	ScheduleToCloseTimeout: 24 * time.Hour,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    10 * time.Minute,
-	},
-}
-
 // codeOf is the code behind an activity's error: a refusal's own code, canceled for a
 // cancellation, and internal_error for anything else (timeouts, exhausted retries).
 func codeOf(err error) domain.Code {
@@ -150,17 +137,4 @@ func (s *saga) compensate(ctx workflow.Context) error {
 		errs = errors.Join(errs, s.compensations[i](dctx))
 	}
 	return errs
-}
-
-// sendEmails emails the notifications by one activity with its own retries. The money or the
-// registration has already been done: an email that cannot be sent is logged, never undone.
-func sendEmails(ctx workflow.Context, emails activities.Emails) {
-	var a *activities.Activities
-	if len(emails.NotificationIDs) == 0 {
-		return
-	}
-	ectx := workflow.WithActivityOptions(ctx, emailStep)
-	if err := workflow.ExecuteActivity(ectx, a.SendEmails, emails).Get(ectx, nil); err != nil {
-		workflow.GetLogger(ctx).Error("emails not sent", "notification_ids", emails.NotificationIDs, "error", err)
-	}
 }

@@ -52,3 +52,4 @@ CREATE TABLE emails (
     created_at  timestamptz NOT NULL DEFAULT now(),
     sent_at     timestamptz
 );
+CREATE INDEX emails_unsent_idx ON emails (created_at, id) WHERE sent_at IS NULL;

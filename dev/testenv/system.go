@@ -109,7 +109,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 			"AUTH_RATE_LIMIT_PER_MINUTE=100000",
 			fmt.Sprintf("WORKER_HEALTH_ADDR=127.0.0.1:%d", ports[3]),
 			"TRANSFER_MAX_AMOUNT=1000000",
-			"MAINTENANCE_INTERVAL=1s",
+			"MAINTENANCE_INTERVAL=1s", "EMAILS_INTERVAL=1s",
 		}, env...),
 		Output: logs,
 	})

@@ -65,6 +65,7 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 	w.RegisterWorkflow(workflows.Register)
 	w.RegisterWorkflow(workflows.Transfer)
 	w.RegisterWorkflow(workflows.Maintenance)
+	w.RegisterWorkflow(workflows.DeliverEmails)
 	w.RegisterActivity(&activities.Activities{
 		Store:   store,
 		Audit:   auditLog,
