@@ -29,7 +29,7 @@ var (
 )
 
 // KindRegistration is the BankKind of registrations; transfers carry their TransferKind.
-const KindRegistration = "registration"
+const KindRegistration = string(domain.OperationRegistration)
 
 // SearchAttributes lists the custom search attributes the workflows use, for registration with the
 // Temporal server's namespace.
