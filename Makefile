@@ -8,15 +8,23 @@ SQLC_VERSION         := v1.31.1
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION   := v0.8.2
 
-.PHONY: dev test tools build generate check-generated migrate ledger-check bench lint
+.PHONY: dev test tools build generate check-generated migrate ledger-check bench lint fuzz
 
 # The stack runs as its own built program (not `go run`, which turns Ctrl-C into exit status 1):
 # Ctrl-C stops every process and the program exits 0.
 dev: tools build
 	exec $(GOBIN)/devstack $(DEVFLAGS)
 
-test: tools lint check-generated
+test: tools lint check-generated fuzz
 	go test -race -count=1 -timeout 30m ./...
+
+# Every fuzz target for a few seconds (longer: make fuzz FUZZTIME=5m).
+FUZZTIME ?= 4s
+fuzz:
+	go test -run='^$$' -fuzz='^FuzzDecodeStrict$$' -fuzztime=$(FUZZTIME) ./api
+	go test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) ./api
+	go test -run='^$$' -fuzz='^FuzzAccessToken$$' -fuzztime=$(FUZZTIME) ./api
+	go test -run='^$$' -fuzz='^FuzzParseDecimal$$' -fuzztime=$(FUZZTIME) ./domain
 
 # Static checks: vet (also for macOS, where `make dev` runs too), a tidy go.mod, staticcheck, and no
 # non-deterministic calls in workflows.

@@ -80,6 +80,8 @@ func (s *server) parseAccessToken(tok string) (accessClaims, error) {
 	_, err := jwt.ParseWithClaims(tok, &claims,
 		func(*jwt.Token) (any, error) { return s.cfg.JWTSecret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		// One spelling per token: base64 with unused bits set would be a second one.
+		jwt.WithStrictDecoding(),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(s.cfg.Issuer),
