@@ -83,6 +83,7 @@ func (s *server) parseAccessToken(tok string) (accessClaims, error) {
 		// One spelling per token: base64 with unused bits set would be a second one.
 		jwt.WithStrictDecoding(),
 		jwt.WithExpirationRequired(),
+		jwt.WithNotBeforeRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithIssuer(s.cfg.Issuer),
 		jwt.WithAudience(s.cfg.Audience),

@@ -196,7 +196,7 @@ func TestJWT_Attacks(t *testing.T) {
 	sign := func(method jwt.SigningMethod, key any, mutate func(jwt.MapClaims)) string {
 		c := jwt.MapClaims{
 			"iss": "bank", "aud": "bank-api", "sub": u.ID.String(), "exp": time.Now().Add(time.Minute).Unix(),
-			"iat": time.Now().Unix(), "jti": uuid.NewString(), "role": "admin", "token_type": "access", "sid": sid,
+			"iat": time.Now().Unix(), "nbf": time.Now().Unix(), "jti": uuid.NewString(), "role": "admin", "token_type": "access", "sid": sid,
 		}
 		if mutate != nil {
 			mutate(c)
@@ -221,6 +221,8 @@ func TestJWT_Attacks(t *testing.T) {
 		"tampered":      tampered,
 		"expired":       sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() }),
 		"no exp":        sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { delete(c, "exp") }),
+		"no nbf":        sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { delete(c, "nbf") }),
+		"not yet valid": sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() }),
 		"wrong iss":     sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["iss"] = "evil" }),
 		"wrong aud":     sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["aud"] = "other" }),
 		"not access":    sign(jwt.SigningMethodHS256, []byte(testSecret), func(c jwt.MapClaims) { c["token_type"] = "refresh" }),
