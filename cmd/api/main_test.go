@@ -77,3 +77,27 @@ func checkService(t *testing.T, f composefile.File, name string, load func(map[s
 		}
 	}
 }
+
+// Only the API is published on every interface; the operator tools, which have no authentication
+// of their own, listen on the host's loopback only.
+func TestCompose_OnlyTheAPIIsPublished(t *testing.T) {
+	f, err := composefile.Load(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := 0
+	for name, svc := range f.Services {
+		for _, port := range svc.Ports {
+			published++
+			if name == "api" {
+				continue
+			}
+			if !strings.HasPrefix(port, "127.0.0.1:") {
+				t.Errorf("service %s publishes %q on every interface; bind it to 127.0.0.1", name, port)
+			}
+		}
+	}
+	if published == 0 {
+		t.Fatal("the compose file publishes no port")
+	}
+}

@@ -16,6 +16,7 @@ type Service struct {
 	Command     []string                     `yaml:"command"`
 	Environment map[string]string            `yaml:"environment"`
 	DependsOn   map[string]map[string]string `yaml:"depends_on"`
+	Ports       []string                     `yaml:"ports"`
 	Healthcheck *struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
