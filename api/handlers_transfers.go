@@ -220,7 +220,7 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	read := func() (db.Transfer, error) {
-		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID})
+		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID, Completed: domain.TransferCompleted})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
 			return t, newError(domain.CodeNotFound, "No such transfer.")
 		} else if err != nil {
@@ -236,6 +236,11 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if t.InitiatedBy != caller(ctx).UserID {
+		// The other party sees what arrived or left, not the initiator's timeline.
+		writeJSON(w, http.StatusOK, toTransferResponse(t, nil))
+		return nil
 	}
 	steps, err := s.store.ListTransferSteps(ctx, t.ID)
 	if err != nil {
@@ -296,7 +301,7 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	var v validator
-	params := db.ListVisibleTransfersParams{UserID: caller(ctx).UserID, PageSize: pageSize(&v, q.Get("limit"))}
+	params := db.ListVisibleTransfersParams{UserID: caller(ctx).UserID, Completed: domain.TransferCompleted, PageSize: pageSize(&v, q.Get("limit"))}
 	if c := q.Get("cursor"); c != "" {
 		at, id, ok := decodeCursor(c)
 		uid, idOK := parseID(id)

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -61,13 +62,70 @@ func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
 		t.Fatalf("bob's request with the same key: %d %s", r.status, r.body)
 	}
 
-	// Both parties see the transfer; a third client does not.
-	for _, u := range []user{alice, bob} {
-		if r := h.do("GET", "/v1/transfers/"+tr.ID, u.token, ""); r.status != http.StatusOK {
-			t.Fatalf("GET transfer as party: %d", r.status)
-		}
+	// The initiator sees the pending transfer; the recipient sees nothing of it yet, and a third
+	// client never does.
+	if r := h.do("GET", "/v1/transfers/"+tr.ID, alice.token, ""); r.status != http.StatusOK {
+		t.Fatalf("GET transfer as its initiator: %d", r.status)
 	}
+	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID, bob.token, ""), http.StatusNotFound, "")
 	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID, h.user(domain.RoleClient).token, ""), http.StatusNotFound, "")
+}
+
+// The other party of a transfer sees it only once it completed, and without the initiator's
+// timeline; a transfer that failed stays the initiator's business, failure code and all.
+func TestTransfer_OtherPartySeesOnlyCompletedTransfersWithoutDetails(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := t.Context()
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
+	src, dst := h.account(alice, "USD", 10_000), h.account(bob, "USD", 0)
+	send := func(key string, amount int64) transferBody {
+		t.Helper()
+		body := fmt.Sprintf(`{"from_account_id":%q,"to_account_number":%q,"amount":%d,"currency":"USD"}`, src.ID, dst.Number, amount)
+		r := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", key)
+		if r.status != http.StatusAccepted {
+			t.Fatalf("transfer: %d %s", r.status, r.body)
+		}
+		var tr transferBody
+		r.json(t, &tr)
+		return tr
+	}
+	paid, refused := send("visibility-paid", 2_500), send("visibility-refused", 5_000)
+	id, _ := uuid.Parse(paid.ID)
+	row, _ := h.store.GetTransfer(ctx, id)
+	if err := h.store.PlaceHoldTx(ctx, row, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.PostTransferTx(ctx, row, "test/"+paid.ID); err != nil {
+		t.Fatal(err)
+	}
+	rid, _ := uuid.Parse(refused.ID)
+	if _, err := h.store.FailTransferTx(ctx, rid, domain.StepPlaceHold, domain.CodeInsufficientFunds); err != nil {
+		t.Fatal(err)
+	}
+
+	var seen struct {
+		Status      domain.TransferStatus
+		FailureCode *domain.Code `json:"failure_code"`
+		Steps       []struct{ Name domain.TransferStep }
+	}
+	r := h.do("GET", "/v1/transfers/"+paid.ID, bob.token, "")
+	r.json(t, &seen)
+	if r.status != http.StatusOK || seen.Status != domain.TransferCompleted || len(seen.Steps) != 1 || seen.Steps[0].Name != domain.StepAccept {
+		t.Fatalf("recipient's view of a completed transfer: %d %s; want it with the accept step only", r.status, r.body)
+	}
+	requireProblem(t, h.do("GET", "/v1/transfers/"+refused.ID, bob.token, ""), http.StatusNotFound, "")
+	r = h.do("GET", "/v1/transfers/"+refused.ID, alice.token, "")
+	r.json(t, &seen)
+	if r.status != http.StatusOK || seen.FailureCode == nil || *seen.FailureCode != domain.CodeInsufficientFunds || len(seen.Steps) < 2 {
+		t.Fatalf("initiator's view of a refused transfer: %d %s; want the code and the timeline", r.status, r.body)
+	}
+	var list struct{ Items []struct{ ID string } }
+	r = h.do("GET", "/v1/transfers", bob.token, "")
+	r.json(t, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != paid.ID {
+		t.Fatalf("recipient's list %s; want only the completed transfer", r.body)
+	}
 }
 
 func TestTransfer_TwentyParallelRequestsOneKeyOneEffect(t *testing.T) {

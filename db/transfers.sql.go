@@ -188,18 +188,21 @@ const getVisibleTransfer = `-- name: GetVisibleTransfer :one
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at FROM transfers t
 WHERE t.id = $1 AND (
     t.initiated_by = $2
-    OR EXISTS (SELECT 1 FROM accounts a
-               WHERE a.id IN (t.from_account_id, t.to_account_id) AND a.user_id = $2))
+    OR (t.status = $3 AND EXISTS (
+        SELECT 1 FROM accounts a
+        WHERE a.id IN (t.from_account_id, t.to_account_id) AND a.user_id = $2)))
 `
 
 type GetVisibleTransferParams struct {
-	ID     uuid.UUID
-	UserID uuid.UUID
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	Completed domain.TransferStatus
 }
 
-// A transfer is visible to whoever started it and to the owners of both accounts.
+// A transfer is visible whole to whoever started it. The other party (the owner of an account it
+// touches) sees it only once it completed: nothing of a transfer that moved no money.
 func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransferParams) (Transfer, error) {
-	row := q.db.QueryRow(ctx, getVisibleTransfer, arg.ID, arg.UserID)
+	row := q.db.QueryRow(ctx, getVisibleTransfer, arg.ID, arg.UserID, arg.Completed)
 	var i Transfer
 	err := row.Scan(
 		&i.ID,
@@ -325,16 +328,18 @@ func (q *Queries) ListTransferSteps(ctx context.Context, transferID uuid.UUID) (
 const listVisibleTransfers = `-- name: ListVisibleTransfers :many
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at FROM transfers t
 WHERE (t.initiated_by = $1
-       OR t.from_account_id IN (SELECT id FROM accounts WHERE user_id = $1)
-       OR t.to_account_id IN (SELECT id FROM accounts WHERE user_id = $1))
-  AND ($2::timestamptz IS NULL
-       OR (t.created_at, t.id) < ($2::timestamptz, $3::uuid))
+       OR (t.status = $2
+           AND (t.from_account_id IN (SELECT id FROM accounts WHERE user_id = $1)
+                OR t.to_account_id IN (SELECT id FROM accounts WHERE user_id = $1))))
+  AND ($3::timestamptz IS NULL
+       OR (t.created_at, t.id) < ($3::timestamptz, $4::uuid))
 ORDER BY t.created_at DESC, t.id DESC
-LIMIT $4
+LIMIT $5
 `
 
 type ListVisibleTransfersParams struct {
 	UserID          uuid.UUID
+	Completed       domain.TransferStatus
 	BeforeCreatedAt *time.Time
 	BeforeID        *uuid.UUID
 	PageSize        int32
@@ -344,6 +349,7 @@ type ListVisibleTransfersParams struct {
 func (q *Queries) ListVisibleTransfers(ctx context.Context, arg ListVisibleTransfersParams) ([]Transfer, error) {
 	rows, err := q.db.Query(ctx, listVisibleTransfers,
 		arg.UserID,
+		arg.Completed,
 		arg.BeforeCreatedAt,
 		arg.BeforeID,
 		arg.PageSize,

@@ -11,19 +11,22 @@ RETURNING *;
 SELECT * FROM transfers WHERE id = $1;
 
 -- name: GetVisibleTransfer :one
--- A transfer is visible to whoever started it and to the owners of both accounts.
+-- A transfer is visible whole to whoever started it. The other party (the owner of an account it
+-- touches) sees it only once it completed: nothing of a transfer that moved no money.
 SELECT t.* FROM transfers t
 WHERE t.id = @id AND (
     t.initiated_by = @user_id
-    OR EXISTS (SELECT 1 FROM accounts a
-               WHERE a.id IN (t.from_account_id, t.to_account_id) AND a.user_id = @user_id));
+    OR (t.status = @completed AND EXISTS (
+        SELECT 1 FROM accounts a
+        WHERE a.id IN (t.from_account_id, t.to_account_id) AND a.user_id = @user_id)));
 
 -- name: ListVisibleTransfers :many
 -- Newest first, keyset-paginated on (created_at, id).
 SELECT t.* FROM transfers t
 WHERE (t.initiated_by = @user_id
-       OR t.from_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id)
-       OR t.to_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id))
+       OR (t.status = @completed
+           AND (t.from_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id)
+                OR t.to_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id))))
   AND (sqlc.narg('before_created_at')::timestamptz IS NULL
        OR (t.created_at, t.id) < (sqlc.narg('before_created_at')::timestamptz, sqlc.narg('before_id')::uuid))
 ORDER BY t.created_at DESC, t.id DESC
