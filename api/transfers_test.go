@@ -234,9 +234,18 @@ func TestDeposit_AdminOnlyAndIdempotent(t *testing.T) {
 	if again := h.do("POST", path, admin.token, body, "Idempotency-Key", "deposit-key-0001"); again.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatal("deposit replay not marked")
 	}
-	// The customer sees the deposit.
+	// The customer sees the deposit once the money arrived.
+	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID, alice.token, ""), http.StatusNotFound, "")
+	id, _ := uuid.Parse(tr.ID)
+	row, _ := h.store.GetTransfer(t.Context(), id)
+	if err := h.store.PlaceHoldTx(t.Context(), row, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.PostTransferTx(t.Context(), row, "test/"+tr.ID); err != nil {
+		t.Fatal(err)
+	}
 	if r := h.do("GET", "/v1/transfers/"+tr.ID, alice.token, ""); r.status != http.StatusOK {
-		t.Fatalf("customer reads deposit: %d", r.status)
+		t.Fatalf("customer reads the completed deposit: %d", r.status)
 	}
 }
 
