@@ -156,8 +156,12 @@ func (s *server) checkMoney(v *validator, rawAmount json.RawMessage, currency st
 		return 0
 	}
 	amount, msg := parseAmount(rawAmount, exp)
+	if msg == "" && amount > domain.MaxAmount {
+		msg = fmt.Sprintf("is above the largest amount one movement may carry (%d minor units)", domain.MaxAmount)
+	}
 	if msg != "" {
 		v.add("amount", msg)
+		return 0
 	}
 	return amount
 }

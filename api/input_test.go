@@ -90,6 +90,8 @@ func TestBadInput_EveryRoute(t *testing.T) {
 		{"decimals in a currency without", "POST", "/v1/admin/accounts/" + dst.ID.String() + "/deposits", admin.token, `{"amount":"100.5","currency":"JPY"}`, key, 422, "amount"},
 		{"too many decimals", "POST", "/v1/transfers", client.token, transfer(`"amount":"1.005","currency":"USD"`), key, 422, "amount"},
 		{"beyond int64", "POST", "/v1/transfers", client.token, transfer(`"amount":9223372036854775808,"currency":"USD"`), key, 422, "amount"},
+		{"above the largest amount", "POST", "/v1/admin/accounts/" + dst.ID.String() + "/deposits", admin.token, `{"amount":1000000000000001,"currency":"USD"}`, key, 422, "amount"},
+		{"above the largest amount as a decimal", "POST", "/v1/admin/accounts/" + dst.ID.String() + "/deposits", admin.token, `{"amount":"10000000000000.01","currency":"USD"}`, key, 422, "amount"},
 		{"null amount", "POST", "/v1/transfers", client.token, transfer(`"amount":null,"currency":"USD"`), key, 422, "amount"},
 		{"case-variant amount", "POST", "/v1/transfers", client.token, transfer(`"amount":1,"Amount":1000000,"currency":"USD"`), key, 422, "Amount"},
 		{"unknown currency", "POST", "/v1/transfers", client.token, transfer(`"amount":100,"currency":"BTC"`), key, 422, "currency"},

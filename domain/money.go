@@ -7,6 +7,11 @@ import (
 	"strings"
 )
 
+// MaxAmount is the largest amount one movement of money may carry, in minor units (10 trillion
+// in a currency with two decimals). A balance would need over 9,000 movements this large to reach
+// int64's limit.
+const MaxAmount int64 = 1_000_000_000_000_000
+
 // Amount parsing errors.
 var (
 	ErrAmountFormat      = errors.New("amount must be a positive integer of minor units or a decimal string such as \"12.34\"")
