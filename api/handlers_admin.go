@@ -56,6 +56,10 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 	} else if err != nil {
 		return internalError(fmt.Errorf("get account: %w", err))
 	}
+	if customer.UserID != nil && *customer.UserID == caller(ctx).UserID {
+		// Separation of duties: staff never move cash into or out of their own accounts.
+		return newError(domain.CodeForbidden, "Staff cannot deposit into or withdraw from their own accounts; another admin must do it.")
+	}
 	if customer.Currency != req.Currency {
 		return fieldErrors(FieldError{Field: "currency", Message: "must be the account's currency, " + customer.Currency})
 	}

@@ -349,3 +349,22 @@ func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
 	}
 	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID+"?wait=later", alice.token, ""), http.StatusUnprocessableEntity, "wait")
 }
+
+// Separation of duties: an admin cannot deposit into, or withdraw from, an account of their own,
+// and the refused request starts nothing.
+func TestCashMovement_StaffCannotMoveMoneyOnTheirOwnAccounts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.user(domain.RoleAdmin)
+	own := h.account(admin, "USD", 1_000)
+	for _, kind := range []string{"deposits", "withdrawals"} {
+		r := h.do("POST", "/v1/admin/accounts/"+own.ID.String()+"/"+kind, admin.token, `{"amount":100,"currency":"USD"}`, "Idempotency-Key", "own-"+kind)
+		requireProblem(t, r, http.StatusForbidden, "")
+	}
+	if n := h.workflows.starts(); n != 0 {
+		t.Fatalf("%d workflows started", n)
+	}
+	if got, _ := h.store.GetAccount(t.Context(), own.ID); got.Balance != 1_000 {
+		t.Fatalf("balance %d; want 1000", got.Balance)
+	}
+}
