@@ -8,10 +8,17 @@ import (
 	"github.com/bankforge/bank/dev/composefile"
 )
 
+// randomLookingSecret is what `openssl rand -base64 48` prints.
+const randomLookingSecret = "kT3w9Qz7LbV1xR5mYc8NfA2hJ6sD0pUe4GiWvXoKqZ/tBnMyE+rH1aC7dF9gL3jS"
+
+// A missing, short or guessable secret stops the API before it starts.
 func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
 	for name, env := range map[string]map[string]string{
-		"missing": {},
-		"short":   {"JWT_SECRET": "too-short"},
+		"missing":          {},
+		"short":            {"JWT_SECRET": "too-short"},
+		"repeated":         {"JWT_SECRET": strings.Repeat("s", 48)},
+		"a repeated word":  {"JWT_SECRET": strings.Repeat("password", 6)},
+		"words and digits": {"JWT_SECRET": "secret-secret-secret-secret-2026"},
 	} {
 		_, err := loadConfig((&composefile.Recorder{Env: env}).Lookup)
 		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
@@ -19,12 +26,12 @@ func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
 		}
 	}
 	_, err := loadConfig((&composefile.Recorder{Env: map[string]string{
-		"JWT_SECRET": strings.Repeat("s", 32), "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
+		"JWT_SECRET": randomLookingSecret, "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
 	}}).Lookup)
 	if err == nil || !strings.Contains(err.Error(), "ACCESS_TOKEN_TTL") || !strings.Contains(err.Error(), "LOGIN_LOCK_THRESHOLD") {
 		t.Fatalf("bad values: %v; want both named", err)
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": strings.Repeat("s", 32)}}).Lookup); err != nil {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 }
@@ -38,7 +45,7 @@ func TestCompose_APIService(t *testing.T) {
 	}
 	checkService(t, f, "api", func(env map[string]string) *composefile.Recorder {
 		r := &composefile.Recorder{Env: env}
-		r.Env["JWT_SECRET"] = strings.Repeat("x", 48) // compose takes it from the operator's environment
+		r.Env["JWT_SECRET"] = randomLookingSecret // compose takes it from the operator's environment
 		if _, err := loadConfig(r.Lookup); err != nil {
 			t.Fatalf("the api refuses the compose configuration: %v", err)
 		}

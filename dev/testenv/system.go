@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -105,7 +107,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		Dir: filepath.Join(work, "state"), Bin: bin, DatabaseURL: databaseURL,
 		TemporalPort: ports[0], MongoPort: ports[1], APIPort: ports[2], TemporalInMemory: true,
 		Env: append([]string{
-			"JWT_SECRET=e2e-secret-e2e-secret-e2e-secret-e2e-secret",
+			"JWT_SECRET=" + randomSecret(),
 			"AUTH_RATE_LIMIT_PER_MINUTE=100000",
 			fmt.Sprintf("WORKER_HEALTH_ADDR=127.0.0.1:%d", ports[3]),
 			"TRANSFER_MAX_AMOUNT=1000000",
@@ -162,3 +164,10 @@ func (quiet) Debug(string, ...any) {}
 func (quiet) Info(string, ...any)  {}
 func (quiet) Warn(string, ...any)  {}
 func (quiet) Error(string, ...any) {}
+
+// randomSecret returns 48 random bytes in base64, as an operator makes a JWT secret.
+func randomSecret() string {
+	b := make([]byte, 48)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}

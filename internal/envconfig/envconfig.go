@@ -3,9 +3,12 @@
 package envconfig
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -48,8 +51,37 @@ func (r *Reader) Secret(name string, minLen int) string {
 		r.errs = append(r.errs, fmt.Errorf("%s is required (at least %d random bytes, e.g. from `openssl rand -base64 48`)", name, minLen))
 	case len(v) < minLen:
 		r.errs = append(r.errs, fmt.Errorf("%s is too short: it must be at least %d bytes", name, minLen))
+	case secretBits(v) < minSecretBits:
+		r.errs = append(r.errs, fmt.Errorf("%s looks guessable (about %.0f bits: repeated characters or words); use random bytes, e.g. from `openssl rand -base64 48`", name, secretBits(v)))
 	}
 	return v
+}
+
+// minSecretBits is the least entropy estimate a secret may show. 24 random bytes in base64 (the
+// shortest secret the 32-byte minimum allows) estimate at about 145; "password" six times, 128.
+const minSecretBits = 136
+
+// secretBits estimates the entropy of v two ways and keeps the lower: its characters' frequencies
+// (Shannon entropy per character times length), and its size once compressed, which catches
+// repeated words that the frequencies miss. Random bytes in base64 or hex score well above
+// minSecretBits; a repeated character or word scores far below.
+func secretBits(v string) float64 {
+	counts := map[rune]float64{}
+	n := 0.0
+	for _, c := range v {
+		counts[c]++
+		n++
+	}
+	shannon := 0.0
+	for _, k := range counts {
+		p := k / n
+		shannon -= p * math.Log2(p)
+	}
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, flate.BestCompression)
+	_, _ = w.Write([]byte(v))
+	_ = w.Close()
+	return math.Min(shannon*n, float64(8*buf.Len()))
 }
 
 // Int returns the variable as an integer within [lo, hi], or def.
