@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,6 +110,40 @@ func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {
 	got, _ := h.store.GetUser(t.Context(), u.ID)
 	if got.LockedUntil == nil || time.Until(*got.LockedUntil) < 30*time.Second {
 		t.Fatalf("locked until %v", got.LockedUntil)
+	}
+}
+
+// A burst of guesses checks at most the threshold's worth of passwords: each attempt is counted
+// before its password is checked, and the lock is set by the attempt that reaches the threshold.
+// The right password sent after the burst is refused while the lock stands.
+func TestLogin_BurstChecksAtMostTheThreshold(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	u := h.user(domain.RoleClient)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"not-the-password"}`)
+		}()
+	}
+	wg.Wait()
+	requireProblem(t, h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"`+u.password+`"}`), http.StatusUnauthorized, "")
+	checked, locked := 0, 0
+	for _, e := range h.audit.ofType(audit.EventLoginFailed) {
+		if e.UserID != u.ID.String() {
+			continue
+		}
+		switch e.Details["reason"] {
+		case "wrong_password":
+			checked++
+		case "locked":
+			locked++
+		}
+	}
+	if checked > 5 || checked+locked != 51 {
+		t.Fatalf("%d passwords checked, %d refused as locked; want at most 5 checked of 51", checked, locked)
 	}
 }
 

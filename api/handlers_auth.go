@@ -147,30 +147,33 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return internalError(fmt.Errorf("get user: %w", err))
 	}
+	// The attempt is counted before the password is checked, atomically, so a burst cannot check
+	// more passwords than the lock allows.
+	now := s.now()
+	_, err = s.store.ClaimLoginAttempt(ctx, db.ClaimLoginAttemptParams{
+		ID: u.ID, Now: now, Threshold: int32(s.cfg.LockThreshold),
+		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
+	})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		s.hasher.SpendVerifyTime(req.Password)
+		return failed(u.ID.String(), "locked")
+	} else if err != nil {
+		return internalError(fmt.Errorf("claim login attempt: %w", err))
+	}
 	ok, err := s.hasher.Verify(u.PasswordHash, req.Password)
 	if err != nil {
 		return internalError(fmt.Errorf("verify password: %w", err))
 	}
-	now := s.now()
 	switch {
-	case u.LockedUntil != nil && now.Before(*u.LockedUntil):
-		return failed(u.ID.String(), "locked")
 	case !ok:
-		n, err := s.store.RecordFailedLogin(ctx, u.ID)
-		if err != nil {
-			return internalError(fmt.Errorf("record failed login: %w", err))
-		}
-		if int(n) >= s.cfg.LockThreshold {
-			if err := s.store.LockLogin(ctx, db.LockLoginParams{ID: u.ID, LockedUntil: ptr(now.Add(lockFor(int(n), s.cfg)))}); err != nil {
-				return internalError(fmt.Errorf("lock login: %w", err))
-			}
-		}
 		return failed(u.ID.String(), "wrong_password")
 	case u.Status != domain.UserActive:
 		return failed(u.ID.String(), "user_"+string(u.Status))
 	}
-	if err := s.store.ResetFailedLogins(ctx, u.ID); err != nil {
-		return internalError(fmt.Errorf("reset failed logins: %w", err))
+	if n, err := s.store.SucceedLogin(ctx, db.SucceedLoginParams{ID: u.ID, Now: now}); err != nil {
+		return internalError(fmt.Errorf("record login: %w", err))
+	} else if n == 0 {
+		return failed(u.ID.String(), "locked")
 	}
 	tokens, err := s.startSession(ctx, u, r)
 	if err != nil {
@@ -182,16 +185,6 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	})
 	writeJSON(w, http.StatusOK, tokens)
 	return nil
-}
-
-// lockFor is how long the n-th failed login in a row locks the login: LockBase at the threshold,
-// doubling with each further failure, at most LockMax.
-func lockFor(n int, cfg Config) time.Duration {
-	d := cfg.LockBase
-	for i := cfg.LockThreshold; i < n && d < cfg.LockMax; i++ {
-		d *= 2
-	}
-	return min(d, cfg.LockMax)
 }
 
 func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (tokenResponse, error) {

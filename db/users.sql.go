@@ -32,6 +32,44 @@ func (q *Queries) ActivateUser(ctx context.Context, arg ActivateUserParams) (int
 	return result.RowsAffected(), nil
 }
 
+const claimLoginAttempt = `-- name: ClaimLoginAttempt :one
+UPDATE users
+SET failed_logins = failed_logins + 1,
+    locked_until = CASE
+        WHEN failed_logins + 1 >= $1::int THEN
+            $2::timestamptz + interval '1 second' * LEAST($3::float8,
+                $4::float8 * 2.0 ^ (failed_logins + 1 - $1::int))
+        ELSE NULL END,
+    updated_at = now()
+WHERE id = $5 AND (locked_until IS NULL OR locked_until <= $2::timestamptz)
+RETURNING failed_logins
+`
+
+type ClaimLoginAttemptParams struct {
+	Threshold       int32
+	Now             time.Time
+	LockMaxSeconds  float64
+	LockBaseSeconds float64
+	ID              uuid.UUID
+}
+
+// Counts a login attempt before its password is checked, in one statement that refuses (no row)
+// while the login is locked, and locks it once the count reaches the threshold: lock_base at the
+// threshold, doubling with each further attempt, at most lock_max. A burst of guesses can thus check
+// at most `threshold` passwords before the lock, however many arrive at once.
+func (q *Queries) ClaimLoginAttempt(ctx context.Context, arg ClaimLoginAttemptParams) (int32, error) {
+	row := q.db.QueryRow(ctx, claimLoginAttempt,
+		arg.Threshold,
+		arg.Now,
+		arg.LockMaxSeconds,
+		arg.LockBaseSeconds,
+		arg.ID,
+	)
+	var failed_logins int32
+	err := row.Scan(&failed_logins)
+	return failed_logins, err
+}
+
 const createUserFromRegistration = `-- name: CreateUserFromRegistration :one
 INSERT INTO users (id, email, password_hash, full_name, phone, registration_id)
 SELECT $1, r.email, r.password_hash, r.full_name, r.phone, r.id
@@ -241,33 +279,6 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 	return i, err
 }
 
-const lockLogin = `-- name: LockLogin :exec
-UPDATE users SET locked_until = $1, updated_at = now() WHERE id = $2
-`
-
-type LockLoginParams struct {
-	LockedUntil *time.Time
-	ID          uuid.UUID
-}
-
-func (q *Queries) LockLogin(ctx context.Context, arg LockLoginParams) error {
-	_, err := q.db.Exec(ctx, lockLogin, arg.LockedUntil, arg.ID)
-	return err
-}
-
-const recordFailedLogin = `-- name: RecordFailedLogin :one
-UPDATE users SET failed_logins = failed_logins + 1, updated_at = now()
-WHERE id = $1
-RETURNING failed_logins
-`
-
-func (q *Queries) RecordFailedLogin(ctx context.Context, id uuid.UUID) (int32, error) {
-	row := q.db.QueryRow(ctx, recordFailedLogin, id)
-	var failed_logins int32
-	err := row.Scan(&failed_logins)
-	return failed_logins, err
-}
-
 const resetFailedLogins = `-- name: ResetFailedLogins :exec
 UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now()
 WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)
@@ -287,6 +298,26 @@ func (q *Queries) RoleExists(ctx context.Context, role domain.Role) (bool, error
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
+}
+
+const succeedLogin = `-- name: SucceedLogin :execrows
+UPDATE users SET failed_logins = 0, updated_at = now()
+WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2::timestamptz)
+`
+
+type SucceedLoginParams struct {
+	ID  uuid.UUID
+	Now time.Time
+}
+
+// A correct password takes back its own claim, and only while the login is not locked: a lock that
+// a concurrent burst set stands, and the login is refused.
+func (q *Queries) SucceedLogin(ctx context.Context, arg SucceedLoginParams) (int64, error) {
+	result, err := q.db.Exec(ctx, succeedLogin, arg.ID, arg.Now)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const updatePasswordHash = `-- name: UpdatePasswordHash :exec

@@ -43,13 +43,27 @@ RETURNING *;
 -- name: UpdatePasswordHash :exec
 UPDATE users SET password_hash = @password_hash, updated_at = now() WHERE id = @id;
 
--- name: RecordFailedLogin :one
-UPDATE users SET failed_logins = failed_logins + 1, updated_at = now()
-WHERE id = $1
+-- name: ClaimLoginAttempt :one
+-- Counts a login attempt before its password is checked, in one statement that refuses (no row)
+-- while the login is locked, and locks it once the count reaches the threshold: lock_base at the
+-- threshold, doubling with each further attempt, at most lock_max. A burst of guesses can thus check
+-- at most `threshold` passwords before the lock, however many arrive at once.
+UPDATE users
+SET failed_logins = failed_logins + 1,
+    locked_until = CASE
+        WHEN failed_logins + 1 >= sqlc.arg(threshold)::int THEN
+            sqlc.arg(now)::timestamptz + interval '1 second' * LEAST(sqlc.arg(lock_max_seconds)::float8,
+                sqlc.arg(lock_base_seconds)::float8 * 2.0 ^ (failed_logins + 1 - sqlc.arg(threshold)::int))
+        ELSE NULL END,
+    updated_at = now()
+WHERE id = @id AND (locked_until IS NULL OR locked_until <= sqlc.arg(now)::timestamptz)
 RETURNING failed_logins;
 
--- name: LockLogin :exec
-UPDATE users SET locked_until = @locked_until, updated_at = now() WHERE id = @id;
+-- name: SucceedLogin :execrows
+-- A correct password takes back its own claim, and only while the login is not locked: a lock that
+-- a concurrent burst set stands, and the login is refused.
+UPDATE users SET failed_logins = 0, updated_at = now()
+WHERE id = @id AND (locked_until IS NULL OR locked_until <= sqlc.arg(now)::timestamptz);
 
 -- name: ResetFailedLogins :exec
 UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now()
