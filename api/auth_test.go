@@ -355,3 +355,28 @@ func TestAuth_RefusalSaysWhatIsWrongWithTheToken(t *testing.T) {
 		}
 	}
 }
+
+// A session cannot guess the password faster than a login can: a wrong current password counts
+// toward the same lockout, each is audited, and once locked neither a password change nor a login
+// goes through.
+func TestChangePassword_WrongCurrentCountsTowardTheLockout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	u := h.user(domain.RoleClient)
+	for range 5 {
+		r := h.do("POST", "/v1/me/password", u.token, `{"current_password":"guess-guess-guess","new_password":"a-brand-New-passphrase-7"}`)
+		requireProblem(t, r, http.StatusUnprocessableEntity, "current_password")
+	}
+	r := h.do("POST", "/v1/me/password", u.token, `{"current_password":"`+u.password+`","new_password":"a-brand-New-passphrase-7"}`)
+	requireProblem(t, r, http.StatusUnprocessableEntity, "current_password")
+	requireProblem(t, h.do("POST", "/v1/auth/login", "", `{"email":"`+u.Email+`","password":"`+u.password+`"}`), http.StatusUnauthorized, "")
+	failed := 0
+	for _, e := range h.audit.ofType(audit.EventPasswordChangeFailed) {
+		if e.UserID == u.ID.String() {
+			failed++
+		}
+	}
+	if failed != 6 {
+		t.Fatalf("%d failed password changes audited; want 6", failed)
+	}
+}

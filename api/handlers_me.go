@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -115,12 +116,37 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(fmt.Errorf("get user: %w", err))
 	}
+	// A wrong current password counts toward the login's lockout, like a failed login: a stolen
+	// session cannot be used to guess the password any faster.
+	refused := func(reason string) error {
+		s.recordAudit(ctx, audit.Event{
+			ID: uuid.NewString(), Type: audit.EventPasswordChangeFailed, UserID: u.ID.String(), Email: u.Email,
+			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"reason": reason},
+		})
+		return fieldErrors(FieldError{Field: "current_password", Message: "is not your current password (after repeated failures, trying is paused for a while)"})
+	}
+	now := s.now()
+	_, err = s.store.ClaimLoginAttempt(ctx, db.ClaimLoginAttemptParams{
+		ID: u.ID, Now: now, Threshold: int32(s.cfg.LockThreshold),
+		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
+	})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		s.hasher.SpendVerifyTime(req.CurrentPassword)
+		return refused("locked")
+	} else if err != nil {
+		return internalError(fmt.Errorf("claim attempt: %w", err))
+	}
 	ok, err := s.hasher.Verify(u.PasswordHash, req.CurrentPassword)
 	if err != nil {
 		return internalError(fmt.Errorf("verify password: %w", err))
 	}
 	if !ok {
-		return fieldErrors(FieldError{Field: "current_password", Message: "is not your current password"})
+		return refused("wrong_password")
+	}
+	if n, err := s.store.SucceedLogin(ctx, db.SucceedLoginParams{ID: u.ID, Now: now}); err != nil {
+		return internalError(fmt.Errorf("record attempt: %w", err))
+	} else if n == 0 {
+		return refused("locked")
 	}
 	hash, err := s.hasher.Hash(req.NewPassword)
 	if err != nil {

@@ -17,21 +17,22 @@ import (
 
 // Event types written to the audit log.
 const (
-	EventUserRegistered     = "user.registered"
-	EventRegistrationFailed = "user.registration_failed"
-	EventLoginSucceeded     = "auth.login_succeeded"
-	EventLoginFailed        = "auth.login_failed"
-	EventRefreshReuse       = "auth.refresh_token_reused"
-	EventPasswordChanged    = "auth.password_changed"
-	EventTransferCompleted  = "transfer.completed"
-	EventTransferFailed     = "transfer.failed"
-	EventInternalError      = "system.error"
+	EventUserRegistered       = "user.registered"
+	EventRegistrationFailed   = "user.registration_failed"
+	EventLoginSucceeded       = "auth.login_succeeded"
+	EventLoginFailed          = "auth.login_failed"
+	EventRefreshReuse         = "auth.refresh_token_reused"
+	EventPasswordChanged      = "auth.password_changed"
+	EventPasswordChangeFailed = "auth.password_change_failed"
+	EventTransferCompleted    = "transfer.completed"
+	EventTransferFailed       = "transfer.failed"
+	EventInternalError        = "system.error"
 )
 
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
-	EventPasswordChanged, EventTransferCompleted, EventTransferFailed, EventInternalError,
+	EventPasswordChanged, EventPasswordChangeFailed, EventTransferCompleted, EventTransferFailed, EventInternalError,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.
