@@ -277,7 +277,10 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 	requireLedgerOK(t)
 }
 
-func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
+// Refused transfers move nothing, say why with their code, and name the step that refused them.
+// (A failure after the hold is placed, and the hold voided, is proved in db/ledger_test.go and,
+// at every activity position, in workflows/transfer_test.go.)
+func TestTransfer_RefusalsMoveNothingAndSayWhy(t *testing.T) {
 	ctx := context.Background()
 	alice, bob := register(t, "USD"), register(t, "USD")
 	euro := register(t, "EUR")
@@ -289,14 +292,15 @@ func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
 		prepare    func()
 		wantCode   domain.Code
 		wantReason string
+		wantStep   domain.TransferStep
 	}{
-		{"other currency", euro.account.ID, 10_00, nil, domain.CodeCurrencyMismatch, "same currency"},
-		{"insufficient funds", bob.account.ID, 80_00, nil, domain.CodeInsufficientFunds, "enough available balance"},
+		{"other currency", euro.account.ID, 10_00, nil, domain.CodeCurrencyMismatch, "same currency", domain.StepValidate},
+		{"insufficient funds", bob.account.ID, 80_00, nil, domain.CodeInsufficientFunds, "enough available balance", domain.StepPlaceHold},
 		{"frozen destination", bob.account.ID, 10_00, func() {
 			if _, err := sys.Store.Pool().Exec(ctx, "UPDATE accounts SET status = 'frozen' WHERE id = $1", bob.account.ID); err != nil {
 				t.Fatal(err)
 			}
-		}, domain.CodeAccountNotActive, "frozen"},
+		}, domain.CodeAccountNotActive, "frozen", domain.StepValidate},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -313,6 +317,10 @@ func TestTransfer_FailuresReleaseTheHold(t *testing.T) {
 			}
 			if done.FailureCode == nil || *done.FailureCode != c.wantCode || !strings.Contains(*done.FailureReason, c.wantReason) {
 				t.Fatalf("failure %v %v; want %s", done.FailureCode, done.FailureReason, c.wantCode)
+			}
+			last := done.Steps[len(done.Steps)-1]
+			if last.Name != c.wantStep || last.Status != domain.StepFailed {
+				t.Fatalf("last step %s %s; want %s failed", last.Name, last.Status, c.wantStep)
 			}
 			if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 50_00 || a.AvailableBalance != 50_00 {
 				t.Fatalf("money not back: %+v", a)
@@ -365,7 +373,7 @@ func TestTransfer_ConcurrentRetriesOfOneKeyMoveMoneyOnce(t *testing.T) {
 	requireLedgerOK(t)
 }
 
-func TestOperations_AreVisibleOnlyToTheirOwner(t *testing.T) {
+func TestAccounts_AreVisibleOnlyToTheirOwner(t *testing.T) {
 	alice, mallory := register(t, "USD"), register(t, "USD")
 	// Alice's account and transfers are not Mallory's to read.
 	_, err := mallory.c.Account(context.Background(), alice.account.ID)
