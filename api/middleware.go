@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,17 +87,83 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// clientIP is the address of the peer. Forwarding headers are not trusted: a proxy in front of the
-// API is expected to be configured to set the peer address.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+type clientAddrKey struct{}
+
+// withClientAddr resolves the client's address once per request: the TCP peer, unless the peer is
+// a trusted proxy (TRUSTED_PROXIES), in which case it is the nearest address in X-Forwarded-For
+// that is not a trusted proxy. A client cannot choose its own address by sending the header: it is
+// read only through a trusted hop.
+func withClientAddr(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			addr := resolveClient(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, addr)))
+		})
 	}
-	return host
 }
 
-// rateLimiter admits at most limit requests per window from one IP.
+// resolveClient walks the hops from the nearest: the TCP peer, then X-Forwarded-For from its last
+// entry back, and returns the first address that is not a trusted proxy.
+func resolveClient(remoteAddr string, forwardedFor []string, trusted []netip.Prefix) string {
+	peer := remoteAddr
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		peer = host
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, v := range forwardedFor {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			return peer // a malformed hop: trust nothing beyond the proxy
+		}
+		if !isTrusted(hop) {
+			return hop
+		}
+	}
+	return peer
+}
+
+// clientIP is the client's address as withClientAddr resolved it.
+func clientIP(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddrKey{}).(string); ok {
+		return a
+	}
+	return resolveClient(r.RemoteAddr, nil, nil)
+}
+
+// rateKey is what a client's requests are counted under: its IPv4 address, or its IPv6 /64, the
+// block one subscriber usually holds whole.
+func rateKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || a.Unmap().Is4() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// maxRateKeys bounds the limiter's memory: at most this many clients are counted at once.
+const maxRateKeys = 100_000
+
+// rateLimiter admits at most limit requests per window from one client (rateKey).
 type rateLimiter struct {
 	limit  int
 	window time.Duration
@@ -119,11 +187,15 @@ func (l *rateLimiter) admit(ip string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.windows) > 10_000 {
+	if len(l.windows) > maxRateKeys {
 		for k, w := range l.windows {
 			if now.Sub(w.start) >= l.window {
 				delete(l.windows, k)
 			}
+		}
+		if len(l.windows) > maxRateKeys {
+			// A flood from more addresses than the bound: start counting afresh rather than grow.
+			clear(l.windows)
 		}
 	}
 	w, ok := l.windows[ip]
@@ -141,7 +213,7 @@ func (l *rateLimiter) admit(ip string) (bool, time.Duration) {
 func (s *server) rateLimit(l *rateLimiter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if ok, retry := l.admit(clientIP(r)); !ok {
+			if ok, retry := l.admit(rateKey(clientIP(r))); !ok {
 				secs := int((retry + time.Second - 1) / time.Second)
 				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 				s.writeError(w, r, newError(domain.CodeRateLimited, "Too many requests from your address; retry after the time in Retry-After."))

@@ -34,7 +34,7 @@ func (s *server) handle(fn handlerFunc) http.HandlerFunc {
 // the public group needs a valid access token, and the admin groups a role besides.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(withRequestID, logRequests(s.logger))
+	r.Use(withClientAddr(s.cfg.TrustedProxies), withRequestID, logRequests(s.logger))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, newError(domain.CodeNotFound, "No such route."))
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -54,8 +55,12 @@ type Config struct {
 	// the task queue. The API process must then run a bank worker.
 	EagerStart bool
 
-	// AuthRateLimit is how many requests one IP may make to the auth routes per minute.
+	// AuthRateLimit is how many requests one client (an IPv4 address or an IPv6 /64) may make to
+	// the auth routes per minute.
 	AuthRateLimit int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the TCP
+	// peer is the client.
+	TrustedProxies []netip.Prefix
 	// After LockThreshold failed logins in a row, each further failure locks the login for
 	// LockBase, doubling every time, up to LockMax.
 	LockThreshold int

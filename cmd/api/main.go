@@ -56,6 +56,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			DefaultCurrency: e.String("DEFAULT_CURRENCY", "USD"),
 			TaskQueue:       e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
 			AuthRateLimit:   e.Int("AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000),
+			TrustedProxies:  e.Prefixes("TRUSTED_PROXIES"),
 			LockThreshold:   e.Int("LOGIN_LOCK_THRESHOLD", 5, 1, 100),
 			LockBase:        e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
 			LockMax:         e.Duration("LOGIN_LOCK_MAX", time.Hour, time.Second, 7*24*time.Hour),

@@ -31,6 +31,9 @@ func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ACCESS_TOKEN_TTL") || !strings.Contains(err.Error(), "LOGIN_LOCK_THRESHOLD") {
 		t.Fatalf("bad values: %v; want both named", err)
 	}
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "TRUSTED_PROXIES": "10.0.0.0/8, not-a-prefix"}}).Lookup); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+		t.Fatalf("bad TRUSTED_PROXIES: %v; want it named", err)
+	}
 	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -82,6 +83,30 @@ func secretBits(v string) float64 {
 	_, _ = w.Write([]byte(v))
 	_ = w.Close()
 	return math.Min(shannon*n, float64(8*buf.Len()))
+}
+
+// Prefixes returns the variable as a comma-separated list of CIDR prefixes (or single addresses),
+// or none when it is unset.
+func (r *Reader) Prefixes(name string) []netip.Prefix {
+	v, ok := r.get(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				r.errs = append(r.errs, fmt.Errorf("%s: %q is not a CIDR prefix such as 10.0.0.0/8", name, part))
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 // Int returns the variable as an integer within [lo, hi], or def.
