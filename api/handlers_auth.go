@@ -150,15 +150,11 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	// The attempt is counted before the password is checked, atomically, so a burst cannot check
 	// more passwords than the lock allows.
 	now := s.now()
-	_, err = s.store.ClaimLoginAttempt(ctx, db.ClaimLoginAttemptParams{
-		ID: u.ID, Now: now, Threshold: int32(s.cfg.LockThreshold),
-		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
-	})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+	if err := s.claimAttempt(ctx, u.ID, now); errors.Is(err, errLocked) {
 		s.hasher.SpendVerifyTime(req.Password)
 		return failed(u.ID.String(), "locked")
 	} else if err != nil {
-		return internalError(fmt.Errorf("claim login attempt: %w", err))
+		return internalError(err)
 	}
 	ok, err := s.hasher.Verify(u.PasswordHash, req.Password)
 	if err != nil {
@@ -184,6 +180,24 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
 	})
 	writeJSON(w, http.StatusOK, tokens)
+	return nil
+}
+
+// errLocked is claimAttempt's answer while the login is locked.
+var errLocked = errors.New("login locked")
+
+// claimAttempt counts a password attempt of user before the password is checked, atomically
+// (ClaimLoginAttempt), or answers errLocked while the login is locked.
+func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Time) error {
+	_, err := s.store.ClaimLoginAttempt(ctx, db.ClaimLoginAttemptParams{
+		ID: userID, Now: now, Threshold: int32(s.cfg.LockThreshold),
+		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
+	})
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return errLocked
+	} else if err != nil {
+		return fmt.Errorf("claim password attempt: %w", err)
+	}
 	return nil
 }
 

@@ -126,15 +126,11 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return fieldErrors(FieldError{Field: "current_password", Message: "is not your current password (after repeated failures, trying is paused for a while)"})
 	}
 	now := s.now()
-	_, err = s.store.ClaimLoginAttempt(ctx, db.ClaimLoginAttemptParams{
-		ID: u.ID, Now: now, Threshold: int32(s.cfg.LockThreshold),
-		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
-	})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+	if err := s.claimAttempt(ctx, u.ID, now); errors.Is(err, errLocked) {
 		s.hasher.SpendVerifyTime(req.CurrentPassword)
 		return refused("locked")
 	} else if err != nil {
-		return internalError(fmt.Errorf("claim attempt: %w", err))
+		return internalError(err)
 	}
 	ok, err := s.hasher.Verify(u.PasswordHash, req.CurrentPassword)
 	if err != nil {
