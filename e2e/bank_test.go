@@ -484,3 +484,30 @@ func TestMaintenance_RunsOnOneSchedule(t *testing.T) {
 		}
 	}
 }
+
+// Every email the workflows wrote to the outbox leaves it: the bank-emails schedule sends each
+// and marks it sent.
+func TestEmails_OutboxIsDelivered(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := register(t, "USD") // writes a welcome email
+	var userID string
+	if err := sys.Store.Pool().QueryRow(ctx, "SELECT id FROM users WHERE email = $1", c.email).Scan(&userID); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var written, unsent int
+		if err := sys.Store.Pool().QueryRow(ctx,
+			"SELECT count(*), count(*) FILTER (WHERE sent_at IS NULL) FROM emails WHERE user_id = $1", userID).Scan(&written, &unsent); err != nil {
+			t.Fatal(err)
+		}
+		if written > 0 && unsent == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d emails still unsent", unsent, written)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
