@@ -107,7 +107,7 @@ func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		v.add("type", "must be one of "+strings.Join(audit.EventTypes, ", "))
 	}
 	for field, n := range map[string]int{"type": len(f.Type), "user_id": len(f.UserID), "email": len(f.Email)} {
-		if n > 254 {
+		if n > maxEmailBytes {
 			v.add(field, "is too long")
 		}
 	}

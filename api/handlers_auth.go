@@ -120,8 +120,12 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	var v validator
 	email := normaliseEmail(req.Email)
-	if email == "" {
+	switch {
+	case email == "":
 		v.add("email", "is required")
+	case len(req.Email) > maxEmailBytes:
+		// Refused before it reaches the database or the audit log.
+		v.add("email", fmt.Sprintf("must be at most %d characters", maxEmailBytes))
 	}
 	if req.Password == "" {
 		v.add("password", "is required")

@@ -55,6 +55,7 @@ func TestBadInput_EveryRoute(t *testing.T) {
 
 		// Sessions.
 		{"login empty", "POST", "/v1/auth/login", "", `{}`, nil, 422, "email"},
+		{"login email too long", "POST", "/v1/auth/login", "", `{"email":"` + strings.Repeat("a", 250) + `@example.com","password":"whatever-it-is"}`, nil, 422, "email"},
 		{"refresh empty", "POST", "/v1/auth/refresh", "", `{}`, nil, 422, "refresh_token"},
 		{"refresh unknown", "POST", "/v1/auth/refresh", "", `{"refresh_token":"nope"}`, nil, 401, ""},
 		{"logout empty", "POST", "/v1/auth/logout", "", `{}`, nil, 422, "refresh_token"},

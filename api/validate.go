@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -39,14 +40,17 @@ var (
 // normaliseEmail trims and lower-cases an email address.
 func normaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// maxEmailBytes is the longest address mail systems accept.
+const maxEmailBytes = 254
+
 // checkEmail validates a normalised address: a plain addr-spec with a dotted domain, no display
 // name, comments or quoted parts, within the lengths mail systems accept.
 func checkEmail(email string) string {
 	if email == "" {
 		return "is required"
 	}
-	if len(email) > 254 {
-		return "must be at most 254 characters"
+	if len(email) > maxEmailBytes {
+		return fmt.Sprintf("must be at most %d characters", maxEmailBytes)
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || addr.Address != email {
