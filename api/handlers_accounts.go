@@ -32,16 +32,39 @@ func toAccountResponse(a db.Account) accountResponse {
 	}
 }
 
+// listAccounts is the caller's accounts, oldest first, with cursor paging.
 func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
-	rows, err := s.store.ListUserAccounts(r.Context(), ptr(caller(r.Context()).UserID))
+	q := r.URL.Query()
+	var v validator
+	params := db.ListUserAccountsParams{UserID: ptr(caller(r.Context()).UserID), PageSize: pageSize(&v, q.Get("limit"))}
+	if c := q.Get("cursor"); c != "" {
+		at, id, ok := decodeCursor(c)
+		uid, idOK := parseID(id)
+		if !ok || !idOK {
+			v.add("cursor", "is not a cursor this API returned")
+		} else {
+			params.AfterCreatedAt, params.AfterID = &at, &uid
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	params.PageSize++ // one more than asked tells whether a next page exists
+	rows, err := s.store.ListUserAccounts(r.Context(), params)
 	if err != nil {
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
 	items := make([]accountResponse, 0, len(rows))
-	for _, a := range rows {
+	var next *string
+	for i, a := range rows {
+		if i == int(params.PageSize)-1 {
+			prev := rows[i-1]
+			next = ptr(encodeCursor(prev.CreatedAt, prev.ID.String()))
+			break
+		}
 		items = append(items, toAccountResponse(a))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
 	return nil
 }
 
@@ -92,8 +115,10 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) error {
 		}
 		openedBy = "api/" + p.UserID.String() + "/" + key
 	}
-	a, err := s.store.OpenAccountTx(r.Context(), p.UserID, req.Currency, openedBy)
-	if err != nil {
+	a, err := s.store.OpenAccountWithinLimitTx(r.Context(), p.UserID, req.Currency, openedBy, s.cfg.MaxAccounts)
+	if errors.Is(err, domain.ErrAccountLimit) {
+		return newError(domain.CodeAccountLimit, fmt.Sprintf("A customer may hold at most %d open accounts; ask the bank to close one first.", s.cfg.MaxAccounts))
+	} else if err != nil {
 		return internalError(err)
 	}
 	if a.Currency != req.Currency || a.UserID == nil || *a.UserID != p.UserID {

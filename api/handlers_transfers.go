@@ -218,10 +218,11 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(domain.CodeNotFound, "No such transfer.")
 	}
-	wait, err := s.waitParam(r)
+	wait, release, err := s.waitParam(r)
 	if err != nil {
 		return err
 	}
+	defer release()
 	ctx := r.Context()
 	read := func() (db.Transfer, error) {
 		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID, Completed: domain.TransferCompleted})
@@ -288,17 +289,33 @@ func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Dura
 	}
 }
 
-// waitParam reads ?wait=, a duration bounded by the configured maximum.
-func (s *server) waitParam(r *http.Request) (time.Duration, error) {
+// waitParam reads ?wait=, a duration bounded by the configured maximum. A request that waits
+// holds one of its user's MaxWaitsPerUser places (a signed-out client's, by its address) until
+// release is called; one more is refused with 429.
+func (s *server) waitParam(r *http.Request) (wait time.Duration, release func(), err error) {
 	q := r.URL.Query().Get("wait")
 	if q == "" {
-		return 0, nil
+		return 0, func() {}, nil
 	}
 	d, err := time.ParseDuration(q)
 	if err != nil || d < 0 {
-		return 0, fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
+		return 0, nil, fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
 	}
-	return min(d, s.cfg.MaxWait), nil
+	if d == 0 {
+		return 0, func() {}, nil
+	}
+	key := "client:" + rateKey(clientIP(r))
+	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
+		key = "user:" + p.UserID.String()
+	} else if p, err := s.principalOf(r); err == nil {
+		key = "user:" + p.UserID.String()
+	}
+	release, ok := s.waits.enter(key)
+	if !ok {
+		return 0, nil, &apiError{code: domain.CodeRateLimited, retryAfter: time.Second,
+			detail: fmt.Sprintf("At most %d requests may wait at once; retry without ?wait= or once one ends.", s.cfg.MaxWaitsPerUser)}
+	}
+	return min(d, s.cfg.MaxWait), release, nil
 }
 
 func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {

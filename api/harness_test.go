@@ -149,7 +149,7 @@ func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",
 			TaskQueue: "bank", AuthRateLimit: 10_000, LockThreshold: 5, LockBase: time.Minute, LockMax: time.Hour,
-			MaxWait: 50 * time.Millisecond,
+			MaxWait: 50 * time.Millisecond, ClientRateLimit: 1_000_000, WriteRateLimit: 1_000_000, MaxWaitsPerUser: 100,
 		},
 	}
 	for _, f := range tweak {

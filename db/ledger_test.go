@@ -469,3 +469,33 @@ func TestAccountNumber(t *testing.T) {
 		}
 	}
 }
+
+// A customer's balance never passes domain.MaxBalance (2^53 - 1, exact in a JavaScript number): a
+// credit that would is refused with its code and moves nothing, and the database refuses it too.
+func TestLedger_BalanceStaysASafeInteger(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	u := newUser(t, s)
+	a := newAccount(t, s, u, "USD")
+	for range 9 {
+		deposit(t, s, u, a, domain.MaxAmount)
+	}
+	room := domain.MaxBalance - 9*domain.MaxAmount
+	cash, err := s.GetCashAccount(ctx, db.GetCashAccountParams{Kind: domain.AccountCash, Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := move(ctx, s, newTransfer(t, s, domain.KindDeposit, u.ID, cash, a, room+1)); !errors.Is(err, domain.ErrBalanceLimit) {
+		t.Fatalf("a credit past the limit: %v; want %v", err, domain.ErrBalanceLimit)
+	}
+	if got := balance(t, s, a).Balance; got != 9*domain.MaxAmount {
+		t.Fatalf("balance %d after a refused credit; want %d", got, 9*domain.MaxAmount)
+	}
+	deposit(t, s, u, a, room)
+	if got := balance(t, s, a).Balance; got != domain.MaxBalance {
+		t.Fatalf("balance %d; want exactly %d", got, domain.MaxBalance)
+	}
+	_, err = s.Pool().Exec(ctx, "UPDATE accounts SET balance = balance + 1 WHERE id = $1", a.ID)
+	requireCode(t, err, checkViolation, "accounts_customer_balance_safe_integer")
+}

@@ -37,11 +37,45 @@ func (s *Store) CreateUserFromRegistrationTx(ctx context.Context, registrationID
 // OpenAccountTx opens a customer account for userID, keyed by openedBy (an operation id and step):
 // running it again with the same key returns the account the first run opened.
 func (s *Store) OpenAccountTx(ctx context.Context, userID uuid.UUID, currency, openedBy string) (Account, error) {
-	seq, err := s.NextAccountNumber(ctx)
+	return openAccount(ctx, s.Queries, userID, currency, openedBy)
+}
+
+// OpenAccountWithinLimitTx is OpenAccountTx for a customer asking for one more account: it refuses
+// with domain.ErrAccountLimit when userID already holds maxOpen accounts that are not closed. The
+// user's row is locked while counting, so concurrent requests cannot pass the limit together; a
+// retry with the same openedBy returns the account the first request opened, whatever the count.
+func (s *Store) OpenAccountWithinLimitTx(ctx context.Context, userID uuid.UUID, currency, openedBy string, maxOpen int) (Account, error) {
+	var a Account
+	err := s.InTx(ctx, func(q *Queries) error {
+		if _, err := q.LockUser(ctx, userID); err != nil {
+			return fmt.Errorf("lock user: %w", NotFound(err))
+		}
+		prev, err := q.GetAccountByOpenedBy(ctx, &openedBy)
+		if err == nil {
+			a = prev
+			return nil
+		} else if err = NotFound(err); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("get account opened by %s: %w", openedBy, err)
+		}
+		n, err := q.CountUnclosedAccounts(ctx, CountUnclosedAccountsParams{UserID: &userID, Closed: domain.AccountClosed})
+		if err != nil {
+			return fmt.Errorf("count accounts: %w", err)
+		}
+		if n >= int64(maxOpen) {
+			return domain.ErrAccountLimit
+		}
+		a, err = openAccount(ctx, q, userID, currency, openedBy)
+		return err
+	})
+	return a, err
+}
+
+func openAccount(ctx context.Context, q *Queries, userID uuid.UUID, currency, openedBy string) (Account, error) {
+	seq, err := q.NextAccountNumber(ctx)
 	if err != nil {
 		return Account{}, fmt.Errorf("next account number: %w", err)
 	}
-	a, err := s.CreateAccount(ctx, CreateAccountParams{
+	a, err := q.CreateAccount(ctx, CreateAccountParams{
 		ID:       uuid.New(),
 		Number:   AccountNumber(seq),
 		UserID:   &userID,
@@ -54,7 +88,7 @@ func (s *Store) OpenAccountTx(ctx context.Context, userID uuid.UUID, currency, o
 	if err = NotFound(err); !errors.Is(err, ErrNotFound) {
 		return Account{}, fmt.Errorf("create account: %w", err)
 	}
-	a, err = s.GetAccountByOpenedBy(ctx, &openedBy)
+	a, err = q.GetAccountByOpenedBy(ctx, &openedBy)
 	if err != nil {
 		return Account{}, fmt.Errorf("get account opened by %s: %w", openedBy, NotFound(err))
 	}

@@ -24,7 +24,13 @@ SELECT * FROM accounts WHERE number = $1;
 SELECT * FROM accounts WHERE id = @id AND user_id = @user_id;
 
 -- name: ListUserAccounts :many
-SELECT * FROM accounts WHERE user_id = $1 ORDER BY created_at, id;
+-- Oldest first, keyset-paginated on (created_at, id).
+SELECT * FROM accounts
+WHERE user_id = @user_id
+  AND (sqlc.narg('after_created_at')::timestamptz IS NULL
+       OR (created_at, id) > (sqlc.narg('after_created_at')::timestamptz, sqlc.narg('after_id')::uuid))
+ORDER BY created_at, id
+LIMIT @page_size;
 
 -- name: GetCashAccount :one
 SELECT * FROM accounts WHERE kind = @kind AND currency = @currency;
@@ -50,3 +56,6 @@ SELECT * FROM currencies WHERE code = $1;
 
 -- name: GetAccounts :many
 SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id;
+
+-- name: CountUnclosedAccounts :one
+SELECT count(*) FROM accounts WHERE user_id = @user_id AND status <> @closed;
