@@ -8,6 +8,7 @@ import (
 
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 )
 
 // accessSpec is who may call each route, written by hand as the specification: the router and
@@ -100,5 +101,13 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 	}
 	if after := h.counts(); !equalCounts(before, after) {
 		t.Fatalf("state changed: %v -> %v", before, after)
+	}
+	// Notifications: each user reads their own inbox only.
+	h.audit.notify(inbox.Notification{ID: "n-alice", UserID: alice.ID.String(), Kind: inbox.KindTransfer, Title: "Sent"})
+	if r := h.do("GET", "/v1/me/notifications", alice.token, ""); !containsJSON(r.body, `"id":"n-alice"`) {
+		t.Fatalf("alice's own notifications: %d %s", r.status, r.body)
+	}
+	if r := h.do("GET", "/v1/me/notifications", mallory.token, ""); r.status != http.StatusOK || containsJSON(r.body, "n-alice") {
+		t.Fatalf("mallory's notifications: %d %s", r.status, r.body)
 	}
 }

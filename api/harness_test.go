@@ -83,6 +83,7 @@ func (r fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRun
 type memAudit struct {
 	mu     sync.Mutex
 	events []audit.Event
+	notes  []inbox.Notification
 }
 
 func (m *memAudit) Record(_ context.Context, e audit.Event) error {
@@ -98,8 +99,23 @@ func (m *memAudit) Events(context.Context, audit.Filter) ([]audit.Event, error) 
 	return append([]audit.Event(nil), m.events...), nil
 }
 
-func (m *memAudit) Notifications(context.Context, string, int64) ([]inbox.Notification, error) {
-	return []inbox.Notification{}, nil
+func (m *memAudit) Notifications(_ context.Context, userID string, limit int64) ([]inbox.Notification, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []inbox.Notification{}
+	for _, n := range m.notes {
+		if n.UserID == userID && int64(len(out)) < limit {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// notify puts a notification in a user's inbox.
+func (m *memAudit) notify(n inbox.Notification) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notes = append(m.notes, n)
 }
 
 func (m *memAudit) ofType(typ string) []audit.Event {
