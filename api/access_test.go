@@ -39,8 +39,15 @@ var accessSpec = map[string][]string{
 	"POST /v1/transfers":                 {"client", "support", "admin"},
 	"GET /v1/transfers/{id}":             {"client", "support", "admin"},
 
-	// Staff: support reads the audit log; only admins move cash or check the ledger.
+	// Staff: support reads customers, accounts, transfers and the audit log; only admins move cash
+	// or check the ledger.
 	"GET /v1/admin/audit-events":               {"support", "admin"},
+	"GET /v1/admin/users":                      {"support", "admin"},
+	"GET /v1/admin/users/{id}":                 {"support", "admin"},
+	"GET /v1/admin/accounts":                   {"support", "admin"},
+	"GET /v1/admin/accounts/{id}":              {"support", "admin"},
+	"GET /v1/admin/transfers":                  {"support", "admin"},
+	"GET /v1/admin/transfers/{id}":             {"support", "admin"},
 	"POST /v1/admin/accounts/{id}/deposits":    {"admin"},
 	"POST /v1/admin/accounts/{id}/withdrawals": {"admin"},
 	"GET /v1/admin/ledger-check":               {"admin"},

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,34 +35,17 @@ func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var v validator
 	params := db.ListUserAccountsParams{UserID: ptr(caller(r.Context()).UserID), PageSize: pageSize(&v, q.Get("limit"))}
-	if c := q.Get("cursor"); c != "" {
-		at, id, ok := decodeCursor(c)
-		uid, idOK := parseID(id)
-		if !ok || !idOK {
-			v.add("cursor", "is not a cursor this API returned")
-		} else {
-			params.AfterCreatedAt, params.AfterID = &at, &uid
-		}
-	}
+	params.AfterCreatedAt, params.AfterID = cursorParam(&v, q.Get("cursor"))
 	if err := v.err(); err != nil {
 		return err
 	}
-	params.PageSize++ // one more than asked tells whether a next page exists
+	size := params.PageSize
+	params.PageSize++
 	rows, err := s.store.ListUserAccounts(r.Context(), params)
 	if err != nil {
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
-	items := make([]accountResponse, 0, len(rows))
-	var next *string
-	for i, a := range rows {
-		if i == int(params.PageSize)-1 {
-			prev := rows[i-1]
-			next = ptr(encodeCursor(prev.CreatedAt, prev.ID.String()))
-			break
-		}
-		items = append(items, toAccountResponse(a))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, toAccountResponse)
 	return nil
 }
 
@@ -141,12 +122,6 @@ type transactionResponse struct {
 	CreatedAt                 time.Time `json:"created_at"`
 }
 
-// Page size bounds of list endpoints.
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-)
-
 // listTransactions is an account's history as sender or receiver, newest first, with cursor paging.
 func (s *server) listTransactions(w http.ResponseWriter, r *http.Request) error {
 	a, err := s.ownAccount(r)
@@ -219,37 +194,4 @@ func timeParam(v *validator, s, field string) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-func pageSize(v *validator, s string) int32 {
-	if s == "" {
-		return defaultPageSize
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxPageSize {
-		v.add("limit", fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
-		return defaultPageSize
-	}
-	return int32(n)
-}
-
-// Cursors are opaque to clients: the position (time and id) of the last item of a page.
-func encodeCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + id))
-}
-
-func decodeCursor(c string) (time.Time, string, bool) {
-	if len(c) > 200 {
-		return time.Time{}, "", false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	ts, id, ok := strings.Cut(string(b), "|")
-	at, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil || id == "" {
-		return time.Time{}, "", false
-	}
-	return at, id, true
 }

@@ -27,12 +27,16 @@ const (
 	EventTransferCompleted    = "transfer.completed"
 	EventTransferFailed       = "transfer.failed"
 	EventInternalError        = "system.error"
+	// EventStaffRead is a staff member reading customers' data: who (UserID), what (Subject, the
+	// object read, when one was), through which route and filters (Details).
+	EventStaffRead = "staff.read"
 )
 
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
 	EventPasswordChanged, EventPasswordChangeFailed, EventTransferCompleted, EventTransferFailed, EventInternalError,
+	EventStaffRead,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.
