@@ -16,14 +16,15 @@ import (
 // as every role. A route missing here fails the build.
 var accessSpec = map[string][]string{
 	// Public: health, the contract, registration and its operation, and the login routes.
-	"GET /healthz":            {"anonymous", "client", "support", "admin"},
-	"GET /readyz":             {"anonymous", "client", "support", "admin"},
-	"GET /openapi.yaml":       {"anonymous", "client", "support", "admin"},
-	"GET /v1/operations/{id}": {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/register":  {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/login":     {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/refresh":   {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/logout":    {"anonymous", "client", "support", "admin"},
+	"GET /healthz":                 {"anonymous", "client", "support", "admin"},
+	"GET /readyz":                  {"anonymous", "client", "support", "admin"},
+	"GET /openapi.yaml":            {"anonymous", "client", "support", "admin"},
+	"GET /v1/operations/{id}":      {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/register":       {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/login":          {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/refresh":        {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/logout":         {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/password-setup": {"anonymous", "client", "support", "admin"},
 
 	// Anyone signed in, on their own data only.
 	"POST /v1/auth/logout-all":           {"client", "support", "admin"},
@@ -48,6 +49,11 @@ var accessSpec = map[string][]string{
 	"GET /v1/admin/accounts/{id}":              {"support", "admin"},
 	"GET /v1/admin/transfers":                  {"support", "admin"},
 	"GET /v1/admin/transfers/{id}":             {"support", "admin"},
+	"POST /v1/admin/users/{id}/unlock":         {"support", "admin"},
+	"POST /v1/admin/users":                     {"admin"},
+	"POST /v1/admin/users/{id}/role":           {"admin"},
+	"POST /v1/admin/users/{id}/disable":        {"admin"},
+	"POST /v1/admin/users/{id}/enable":         {"admin"},
 	"POST /v1/admin/accounts/{id}/deposits":    {"admin"},
 	"POST /v1/admin/accounts/{id}/withdrawals": {"admin"},
 	"GET /v1/admin/ledger-check":               {"admin"},

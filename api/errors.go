@@ -31,6 +31,7 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeHoldExpired:         {http.StatusUnprocessableEntity, "The reserved funds expired"},
 	domain.CodeAccountLimit:        {http.StatusUnprocessableEntity, "Too many open accounts"},
 	domain.CodeBalanceLimit:        {http.StatusUnprocessableEntity, "The balance would exceed its limit"},
+	domain.CodeLastAdmin:           {http.StatusConflict, "The last active admin cannot be removed"},
 	domain.CodeCanceled:            {http.StatusConflict, "The operation was canceled"},
 	domain.CodeInvalidJSON:         {http.StatusBadRequest, "The request body is not valid JSON for this endpoint"},
 	domain.CodeValidation:          {http.StatusUnprocessableEntity, "The request has invalid fields"},

@@ -55,6 +55,7 @@ func (s *server) routes() http.Handler {
 		r.Post("/v1/auth/login", s.handle(s.login))
 		r.Post("/v1/auth/refresh", s.handle(s.refresh))
 		r.Post("/v1/auth/logout", s.handle(s.logout))
+		r.Post("/v1/auth/password-setup", s.handle(s.setPassword))
 	})
 
 	// Any authenticated user, on their own data.
@@ -85,12 +86,17 @@ func (s *server) routes() http.Handler {
 		r.Get("/v1/admin/accounts/{id}", s.handle(s.staffGetAccount))
 		r.Get("/v1/admin/transfers", s.handle(s.staffListTransfers))
 		r.Get("/v1/admin/transfers/{id}", s.handle(s.staffGetTransfer))
+		r.Post("/v1/admin/users/{id}/unlock", s.handle(s.unlockLogin))
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate, s.limitWrites(s.writeLimit), s.allow(domain.RoleAdmin))
 		r.Post("/v1/admin/accounts/{id}/deposits", s.handle(s.deposit))
 		r.Post("/v1/admin/accounts/{id}/withdrawals", s.handle(s.withdraw))
 		r.Get("/v1/admin/ledger-check", s.handle(s.ledgerCheck))
+		r.Post("/v1/admin/users", s.handle(s.createStaff))
+		r.Post("/v1/admin/users/{id}/role", s.handle(s.changeRole))
+		r.Post("/v1/admin/users/{id}/disable", s.handle(s.disableUser))
+		r.Post("/v1/admin/users/{id}/enable", s.handle(s.enableUser))
 	})
 	return r
 }

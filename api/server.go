@@ -68,6 +68,8 @@ type Config struct {
 	MaxWaitsPerUser int
 	// MaxAccounts is how many open accounts one customer may hold.
 	MaxAccounts int
+	// AppURL is where people reach the bank's web app; emailed links point into it.
+	AppURL string
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the TCP
 	// peer is the client.
 	TrustedProxies []netip.Prefix
@@ -140,6 +142,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	}
 	if cfg.MaxAccounts <= 0 {
 		cfg.MaxAccounts = 5
+	}
+	if cfg.AppURL == "" {
+		cfg.AppURL = "http://localhost:8080"
 	}
 	rows, err := deps.Store.ListCurrencies(ctx)
 	if err != nil {

@@ -24,6 +24,78 @@ func (q *Queries) CountLiveSessions(ctx context.Context, userID uuid.UUID) (int6
 	return count, err
 }
 
+const createPasswordToken = `-- name: CreatePasswordToken :exec
+INSERT INTO password_tokens (token_hash, user_id, created_by, expires_at)
+VALUES ($1, $2, $3, $4)
+`
+
+type CreatePasswordTokenParams struct {
+	TokenHash []byte
+	UserID    uuid.UUID
+	CreatedBy *uuid.UUID
+	ExpiresAt time.Time
+}
+
+func (q *Queries) CreatePasswordToken(ctx context.Context, arg CreatePasswordTokenParams) error {
+	_, err := q.db.Exec(ctx, createPasswordToken,
+		arg.TokenHash,
+		arg.UserID,
+		arg.CreatedBy,
+		arg.ExpiresAt,
+	)
+	return err
+}
+
+const getPasswordTokenUser = `-- name: GetPasswordTokenUser :one
+SELECT u.id, u.email, u.password_hash, u.full_name, u.phone, u.role, u.status, u.failed_logins, u.locked_until, u.registration_id, u.created_at, u.updated_at FROM password_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now()
+`
+
+// The user a live token belongs to, without spending it.
+func (q *Queries) GetPasswordTokenUser(ctx context.Context, tokenHash []byte) (User, error) {
+	row := q.db.QueryRow(ctx, getPasswordTokenUser, tokenHash)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const getUserForUpdate = `-- name: GetUserForUpdate :one
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE id = $1 FOR UPDATE
+`
+
+func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, getUserForUpdate, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const listActiveHoldsOfAccount = `-- name: ListActiveHoldsOfAccount :many
 SELECT id, transfer_id, account_id, amount, status, expires_at, created_at, released_at FROM holds WHERE account_id = $1 AND status = $2 ORDER BY created_at, id
 `
@@ -60,6 +132,134 @@ func (q *Queries) ListActiveHoldsOfAccount(ctx context.Context, arg ListActiveHo
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockActiveAdmins = `-- name: LockActiveAdmins :many
+SELECT id FROM users WHERE role = $1 AND status = $2 ORDER BY id FOR UPDATE
+`
+
+type LockActiveAdminsParams struct {
+	Admin  domain.Role
+	Active domain.UserStatus
+}
+
+// Locks every active admin, so that changes which could leave the bank without one are decided one
+// at a time: after a concurrent demotion commits, its admin is no longer returned here.
+func (q *Queries) LockActiveAdmins(ctx context.Context, arg LockActiveAdminsParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, lockActiveAdmins, arg.Admin, arg.Active)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setInitialPassword = `-- name: SetInitialPassword :one
+UPDATE users SET password_hash = $1, status = $2, failed_logins = 0, locked_until = NULL, updated_at = now()
+WHERE id = $3 AND status = $4
+RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+`
+
+type SetInitialPasswordParams struct {
+	PasswordHash string
+	Active       domain.UserStatus
+	ID           uuid.UUID
+	Pending      domain.UserStatus
+}
+
+// Sets the password of a user who has none yet, and lets them log in.
+func (q *Queries) SetInitialPassword(ctx context.Context, arg SetInitialPasswordParams) (User, error) {
+	row := q.db.QueryRow(ctx, setInitialPassword,
+		arg.PasswordHash,
+		arg.Active,
+		arg.ID,
+		arg.Pending,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const setUserRole = `-- name: SetUserRole :one
+UPDATE users SET role = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+`
+
+type SetUserRoleParams struct {
+	Role domain.Role
+	ID   uuid.UUID
+}
+
+func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (User, error) {
+	row := q.db.QueryRow(ctx, setUserRole, arg.Role, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const setUserStatus = `-- name: SetUserStatus :one
+UPDATE users SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+`
+
+type SetUserStatusParams struct {
+	Status domain.UserStatus
+	ID     uuid.UUID
+}
+
+func (q *Queries) SetUserStatus(ctx context.Context, arg SetUserStatusParams) (User, error) {
+	row := q.db.QueryRow(ctx, setUserStatus, arg.Status, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const staffListAccounts = `-- name: StaffListAccounts :many
@@ -263,4 +463,42 @@ func (q *Queries) StaffListUsers(ctx context.Context, arg StaffListUsersParams) 
 		return nil, err
 	}
 	return items, nil
+}
+
+const unlockLogin = `-- name: UnlockLogin :one
+UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+`
+
+func (q *Queries) UnlockLogin(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, unlockLogin, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.PasswordHash,
+		&i.FullName,
+		&i.Phone,
+		&i.Role,
+		&i.Status,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.RegistrationID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const usePasswordToken = `-- name: UsePasswordToken :one
+UPDATE password_tokens SET used_at = now()
+WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+RETURNING user_id
+`
+
+// Spends a token once: no row when it is unknown, spent or expired.
+func (q *Queries) UsePasswordToken(ctx context.Context, tokenHash []byte) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, usePasswordToken, tokenHash)
+	var user_id uuid.UUID
+	err := row.Scan(&user_id)
+	return user_id, err
 }

@@ -20,6 +20,7 @@ const (
 	CodeHoldExpired       Code = "hold_expired"
 	CodeAccountLimit      Code = "account_limit_reached"
 	CodeBalanceLimit      Code = "balance_limit_exceeded"
+	CodeLastAdmin         Code = "last_admin"
 	CodeCanceled          Code = "canceled"
 )
 
@@ -51,8 +52,8 @@ const (
 // Codes lists every code, in the order the OpenAPI document lists them.
 var Codes = []Code{
 	CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
-	CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeCanceled,
-	CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
+	CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin,
+	CodeCanceled, CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
 	CodeInvalidCredentials, CodeInvalidRefreshToken, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 	CodeRateLimited, CodeIdempotencyKey, CodeIdempotencyReused, CodeIdempotencyInFlight,
 	CodeUnknownParameter, CodeUnavailable, CodeInternal,
@@ -81,6 +82,8 @@ func (c Code) Message() string {
 		return "You already hold as many open accounts as one customer may."
 	case CodeBalanceLimit:
 		return "The receiving account's balance would exceed the largest balance an account may hold; nothing was moved."
+	case CodeLastAdmin:
+		return "The bank must keep at least one active admin."
 	case CodeCanceled:
 		return "The operation was canceled; nothing was moved."
 	default:
@@ -114,6 +117,7 @@ var (
 	ErrHoldExpired       = &Refusal{Code: CodeHoldExpired}
 	ErrAccountLimit      = &Refusal{Code: CodeAccountLimit}
 	ErrBalanceLimit      = &Refusal{Code: CodeBalanceLimit}
+	ErrLastAdmin         = &Refusal{Code: CodeLastAdmin}
 )
 
 // RefusalCode returns the code of the refusal in err's chain and true, or false when err is no
@@ -131,7 +135,7 @@ func RefusalCode(err error) (Code, bool) {
 func (c Code) IsRefusal() bool {
 	switch c {
 	case CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
-		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit:
+		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin:
 		return true
 	}
 	return false

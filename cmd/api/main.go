@@ -64,6 +64,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			WriteRateLimit:  e.Int("USER_WRITE_RATE_LIMIT_PER_MINUTE", 60, 1, 10_000_000),
 			MaxWaitsPerUser: e.Int("MAX_WAITS_PER_USER", 4, 1, 1000),
 			MaxAccounts:     e.Int("MAX_ACCOUNTS_PER_CUSTOMER", 5, 1, 1000),
+			AppURL:          e.String("APP_URL", "http://localhost:8080"),
 			TrustedProxies:  e.Prefixes("TRUSTED_PROXIES"),
 			LockThreshold:   e.Int("LOGIN_LOCK_THRESHOLD", 5, 1, 100),
 			LockBase:        e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
