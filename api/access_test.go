@@ -50,6 +50,7 @@ var accessSpec = map[string][]string{
 	"GET /v1/admin/transfers":                  {"support", "admin"},
 	"GET /v1/admin/transfers/{id}":             {"support", "admin"},
 	"POST /v1/admin/users/{id}/unlock":         {"support", "admin"},
+	"POST /v1/admin/users/{id}/welcome-email":  {"support", "admin"},
 	"POST /v1/admin/users":                     {"admin"},
 	"POST /v1/admin/users/{id}/role":           {"admin"},
 	"POST /v1/admin/users/{id}/disable":        {"admin"},

@@ -13,6 +13,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/password"
 )
 
@@ -243,5 +244,43 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"request_id": requestID(ctx)},
 	})
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// resendWelcome queues the user's registration welcome email again, for a customer who never got
+// it. With an Idempotency-Key, a retry queues nothing more.
+func (s *server) resendWelcome(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.targetUser(r, true)
+	if err != nil {
+		return err
+	}
+	copyID := uuid.NewString()
+	if r.Header.Get("Idempotency-Key") != "" {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return err
+		}
+		copyID = key
+	}
+	ctx := r.Context()
+	u, err := s.store.GetUser(ctx, id)
+	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		return newError(domain.CodeNotFound, "No such user.")
+	} else if err != nil {
+		return internalError(fmt.Errorf("get user: %w", err))
+	}
+	if u.RegistrationID == nil {
+		return newError(domain.CodeNotFound, "This user did not register, so there is no welcome email to resend.")
+	}
+	welcome := inbox.WelcomeID(*u.RegistrationID)
+	n, err := s.store.ResendEmail(ctx, db.ResendEmailParams{ID: welcome, NewID: welcome + "/resend/" + copyID, UserID: id})
+	if err != nil {
+		return internalError(fmt.Errorf("resend email: %w", err))
+	}
+	s.recordAudit(ctx, audit.Event{
+		ID: uuid.NewString(), Type: audit.EventWelcomeResent, UserID: caller(ctx).UserID.String(), Subject: u.ID.String(),
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"request_id": requestID(ctx), "queued": n},
+	})
+	w.WriteHeader(http.StatusAccepted)
 	return nil
 }

@@ -87,6 +87,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/v1/admin/transfers", s.handle(s.staffListTransfers))
 		r.Get("/v1/admin/transfers/{id}", s.handle(s.staffGetTransfer))
 		r.Post("/v1/admin/users/{id}/unlock", s.handle(s.unlockLogin))
+		r.Post("/v1/admin/users/{id}/welcome-email", s.handle(s.resendWelcome))
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate, s.limitWrites(s.writeLimit), s.allow(domain.RoleAdmin))

@@ -9,6 +9,7 @@ import (
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 )
 
 // A role change takes effect on the user's next request, with the token they already hold, and is
@@ -123,4 +124,32 @@ func TestStaff_CreatedStaffSetTheirOwnPassword(t *testing.T) {
 	if len(h.audit.ofType(audit.EventStaffCreated)) != 1 || len(h.audit.ofType(audit.EventPasswordSet)) != 1 {
 		t.Fatal("the creation and the password setting are not both audited")
 	}
+}
+
+// Support queues a registered customer's welcome email again, once per Idempotency-Key.
+func TestUsers_SupportResendsTheWelcomeEmail(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	support, ana := h.user(domain.RoleSupport), h.user(domain.RoleClient)
+	ctx := context.Background()
+	// Ana registered: her registration left its welcome email in the outbox.
+	if _, err := h.store.Pool().Exec(ctx, "UPDATE users SET registration_id = 'reg-ana' WHERE id = $1", ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.Pool().Exec(ctx, "INSERT INTO emails (id, user_id, subject, body, sent_at) VALUES ($1, $2, 'Welcome to the bank', 'Your account is open.', now())", inbox.WelcomeID("reg-ana"), ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if r := h.do("POST", "/v1/admin/users/"+ana.ID.String()+"/welcome-email", support.token, "", "Idempotency-Key", "resend-welcome-1"); r.status != http.StatusAccepted {
+			t.Fatalf("resend: %d %s", r.status, r.body)
+		}
+	}
+	var unsent int
+	if err := h.store.Pool().QueryRow(ctx, "SELECT count(*) FROM emails WHERE user_id = $1 AND sent_at IS NULL AND subject = 'Welcome to the bank'", ana.ID).Scan(&unsent); err != nil {
+		t.Fatal(err)
+	}
+	if unsent != 1 {
+		t.Fatalf("%d welcome emails queued; want 1 for one key", unsent)
+	}
+	requireProblem(t, h.do("POST", "/v1/admin/users/"+support.ID.String()+"/welcome-email", support.token, ""), http.StatusNotFound, "")
 }

@@ -38,6 +38,7 @@ const (
 	EventLoginUnlocked = "user.login_unlocked"
 	EventStaffCreated  = "user.staff_created"
 	EventPasswordSet   = "auth.password_set"
+	EventWelcomeResent = "user.welcome_resent"
 )
 
 // EventTypes lists every event type, for validating filters and documenting them.
@@ -45,7 +46,7 @@ var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
 	EventPasswordChanged, EventPasswordChangeFailed, EventTransferCompleted, EventTransferFailed, EventInternalError,
 	EventStaffRead, EventRoleChanged, EventUserDisabled, EventUserEnabled, EventLoginUnlocked, EventStaffCreated,
-	EventPasswordSet,
+	EventPasswordSet, EventWelcomeResent,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.
