@@ -107,8 +107,8 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 			v.add("to_account_id", "must be an account id")
 		}
 	case req.ToAccountNumber != "":
-		if !db.ValidAccountNumber(req.ToAccountNumber) {
-			v.add("to_account_number", "is not a valid account number (check the digits)")
+		if !domain.ValidAccountNumber(req.ToAccountNumber) {
+			v.add("to_account_number", "is not a valid account number")
 		}
 	default:
 		v.add("to_account_id", "is required (or give to_account_number)")
