@@ -333,7 +333,7 @@ func (s *server) staffGetTransfer(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return internalError(fmt.Errorf("get accounts: %w", err))
 	}
-	out := staffTransferDetail{staffTransferResponse: toStaffTransfer(t), Steps: toTransferResponse(t, steps).Steps}
+	out := staffTransferDetail{staffTransferResponse: toStaffTransfer(t), Steps: toSteps(t, steps)}
 	for _, a := range accounts {
 		switch a.ID {
 		case t.FromAccountID:

@@ -33,35 +33,57 @@ type stepResponse struct {
 	At     time.Time           `json:"at"`
 }
 
+// transferResponse is a transfer as a party sees it. Both accounts are shown by number; an
+// account's id only to its owner, so that nobody learns the id of an account that is not theirs.
 type transferResponse struct {
-	ID            string                `json:"id"`
-	Kind          domain.TransferKind   `json:"kind"`
-	Status        domain.TransferStatus `json:"status"`
-	FromAccountID string                `json:"from_account_id"`
-	ToAccountID   string                `json:"to_account_id"`
-	Amount        int64                 `json:"amount"`
-	Currency      string                `json:"currency"`
-	Description   string                `json:"description"`
-	FailureCode   *domain.Code          `json:"failure_code"`
-	FailureReason *string               `json:"failure_reason"`
-	Steps         []stepResponse        `json:"steps"`
-	CreatedAt     time.Time             `json:"created_at"`
-	CompletedAt   *time.Time            `json:"completed_at"`
+	ID                string                `json:"id"`
+	Kind              domain.TransferKind   `json:"kind"`
+	Status            domain.TransferStatus `json:"status"`
+	FromAccountID     *string               `json:"from_account_id"`
+	FromAccountNumber string                `json:"from_account_number"`
+	ToAccountID       *string               `json:"to_account_id"`
+	ToAccountNumber   string                `json:"to_account_number"`
+	Amount            int64                 `json:"amount"`
+	Currency          string                `json:"currency"`
+	Description       string                `json:"description"`
+	FailureCode       *domain.Code          `json:"failure_code"`
+	FailureReason     *string               `json:"failure_reason"`
+	Steps             []stepResponse        `json:"steps"`
+	CreatedAt         time.Time             `json:"created_at"`
+	CompletedAt       *time.Time            `json:"completed_at"`
 }
 
-func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse {
-	out := transferResponse{
-		ID: t.ID.String(), Kind: t.Kind, Status: t.Status, FromAccountID: t.FromAccountID.String(),
-		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency, Description: t.Description,
-		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: []stepResponse{},
-		CreatedAt: t.CreatedAt.UTC(),
+// transferView is a transfer with the numbers and owners of its accounts, as read for the caller.
+type transferView = db.GetVisibleTransferRow
+
+// toTransferResponse shows t to viewer: the ids of viewer's own accounts, every account's number.
+func toTransferResponse(viewer uuid.UUID, v transferView, steps []db.TransferStep) transferResponse {
+	t := v.Transfer
+	idFor := func(id uuid.UUID, owner *uuid.UUID) *string {
+		if owner == nil || *owner != viewer {
+			return nil
+		}
+		return ptr(id.String())
 	}
-	out.Steps = append(out.Steps, stepResponse{Name: domain.StepAccept, Status: domain.StepOK, At: t.CreatedAt.UTC()})
-	for _, st := range steps {
-		out.Steps = append(out.Steps, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
+	out := transferResponse{
+		ID: t.ID.String(), Kind: t.Kind, Status: t.Status,
+		FromAccountID: idFor(t.FromAccountID, v.FromUserID), FromAccountNumber: v.FromNumber,
+		ToAccountID: idFor(t.ToAccountID, v.ToUserID), ToAccountNumber: v.ToNumber,
+		Amount: t.Amount, Currency: t.Currency, Description: t.Description,
+		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: toSteps(t, steps),
+		CreatedAt: t.CreatedAt.UTC(),
 	}
 	if t.CompletedAt != nil {
 		out.CompletedAt = ptr(t.CompletedAt.UTC())
+	}
+	return out
+}
+
+// toSteps is t's timeline, oldest first, starting with its acceptance.
+func toSteps(t db.Transfer, steps []db.TransferStep) []stepResponse {
+	out := []stepResponse{{Name: domain.StepAccept, Status: domain.StepOK, At: t.CreatedAt.UTC()}}
+	for _, st := range steps {
+		out = append(out, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
 	}
 	return out
 }
@@ -107,8 +129,8 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 			v.add("to_account_id", "must be an account id")
 		}
 	case req.ToAccountNumber != "":
-		if !db.ValidAccountNumber(req.ToAccountNumber) {
-			v.add("to_account_number", "is not a valid account number (check the digits)")
+		if !domain.ValidAccountNumber(req.ToAccountNumber) {
+			v.add("to_account_number", "is not a valid account number")
 		}
 	default:
 		v.add("to_account_id", "is required (or give to_account_number)")
@@ -191,9 +213,10 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 		if err := s.startTransferWorkflow(ctx, t, in.from, in.to); err != nil {
 			return idempotentResponse{}, err
 		}
+		view := transferView{Transfer: t, FromNumber: in.from.Number, FromUserID: in.from.UserID, ToNumber: in.to.Number, ToUserID: in.to.UserID}
 		return idempotentResponse{
 			status:   http.StatusAccepted,
-			body:     toTransferResponse(t, nil),
+			body:     toTransferResponse(p.UserID, view, nil),
 			location: "/v1/transfers/" + t.ID.String(),
 		}, nil
 	})
@@ -224,8 +247,9 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer release()
 	ctx := r.Context()
-	read := func() (db.Transfer, error) {
-		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID, Completed: domain.TransferCompleted})
+	viewer := caller(ctx).UserID
+	read := func() (transferView, error) {
+		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: viewer, Completed: domain.TransferCompleted})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
 			return t, newError(domain.CodeNotFound, "No such transfer.")
 		} else if err != nil {
@@ -233,7 +257,7 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return t, nil
 	}
-	var t db.Transfer
+	var t transferView
 	if wait > 0 {
 		t, err = s.awaitTransfer(ctx, id, wait, read)
 	} else {
@@ -242,22 +266,22 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if t.InitiatedBy != caller(ctx).UserID {
+	if t.Transfer.InitiatedBy != viewer {
 		// The other party sees what arrived or left, not the initiator's timeline.
-		writeJSON(w, http.StatusOK, toTransferResponse(t, nil))
+		writeJSON(w, http.StatusOK, toTransferResponse(viewer, t, nil))
 		return nil
 	}
-	steps, err := s.store.ListTransferSteps(ctx, t.ID)
+	steps, err := s.store.ListTransferSteps(ctx, t.Transfer.ID)
 	if err != nil {
 		return internalError(fmt.Errorf("list steps: %w", err))
 	}
-	writeJSON(w, http.StatusOK, toTransferResponse(t, steps))
+	writeJSON(w, http.StatusOK, toTransferResponse(viewer, t, steps))
 	return nil
 }
 
 // awaitTransfer reads a transfer, waiting up to wait while it is pending. It wakes on the
 // transfer's notification and also re-reads every second, so a lost notification only costs time.
-func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Duration, read func() (db.Transfer, error)) (db.Transfer, error) {
+func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Duration, read func() (transferView, error)) (transferView, error) {
 	var woken <-chan struct{}
 	if s.finished != nil {
 		ch, cancel := s.finished.Subscribe(id.String())
@@ -274,7 +298,7 @@ func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Dura
 	for {
 		// Read after subscribing, so an end committed in between is not missed.
 		t, err := read()
-		if err != nil || t.Status != domain.TransferPending {
+		if err != nil || t.Transfer.Status != domain.TransferPending {
 			return t, err
 		}
 		select {
@@ -344,11 +368,11 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	var next *string
 	for i, t := range rows {
 		if i == int(params.PageSize)-1 {
-			prev := rows[i-1]
+			prev := rows[i-1].Transfer
 			next = ptr(encodeCursor(prev.CreatedAt, prev.ID.String()))
 			break
 		}
-		items = append(items, toTransferResponse(t, nil))
+		items = append(items, toTransferResponse(params.UserID, transferView(t), nil))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
 	return nil

@@ -32,7 +32,7 @@ func (q *Queries) CountUnclosedAccounts(ctx context.Context, arg CountUnclosedAc
 const createAccount = `-- name: CreateAccount :one
 INSERT INTO accounts (id, number, user_id, currency, opened_by)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (opened_by) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at
 `
 
@@ -45,6 +45,8 @@ type CreateAccountParams struct {
 }
 
 // Idempotent by opened_by (workflow id and step): a second run inserts nothing and returns no row.
+// A number another account has also inserts nothing and returns no row (rather than failing, which
+// would end the transaction this may run in): no account opened by opened_by means draw again.
 func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (Account, error) {
 	row := q.db.QueryRow(ctx, createAccount,
 		arg.ID,
@@ -373,17 +375,6 @@ func (q *Queries) LockAccounts(ctx context.Context, ids []uuid.UUID) ([]Account,
 		return nil, err
 	}
 	return items, nil
-}
-
-const nextAccountNumber = `-- name: NextAccountNumber :one
-SELECT nextval('account_number_seq')::bigint
-`
-
-func (q *Queries) NextAccountNumber(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, nextAccountNumber)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
 }
 
 const setAccountStatus = `-- name: SetAccountStatus :one

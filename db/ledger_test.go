@@ -454,22 +454,6 @@ func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 	}
 }
 
-func TestAccountNumber(t *testing.T) {
-	t.Parallel()
-	for seq := int64(10000001); seq < 10000100; seq++ {
-		n := db.AccountNumber(seq)
-		if !db.ValidAccountNumber(n) {
-			t.Fatalf("AccountNumber(%d) = %s is not valid", seq, n)
-		}
-		// Any single-digit typo is caught.
-		b := []byte(n)
-		b[3] = '0' + (b[3]-'0'+1)%10
-		if db.ValidAccountNumber(string(b)) {
-			t.Fatalf("typo %s of %s passed the check", b, n)
-		}
-	}
-}
-
 // A customer's balance never passes domain.MaxBalance (2^53 - 1, exact in a JavaScript number): a
 // credit that would is refused with its code and moves nothing, and the database refuses it too.
 func TestLedger_BalanceStaysASafeInteger(t *testing.T) {

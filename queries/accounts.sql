@@ -1,14 +1,13 @@
 -- name: ListCurrencies :many
 SELECT * FROM currencies ORDER BY code;
 
--- name: NextAccountNumber :one
-SELECT nextval('account_number_seq')::bigint;
-
 -- name: CreateAccount :one
 -- Idempotent by opened_by (workflow id and step): a second run inserts nothing and returns no row.
+-- A number another account has also inserts nothing and returns no row (rather than failing, which
+-- would end the transaction this may run in): no account opened by opened_by means draw again.
 INSERT INTO accounts (id, number, user_id, currency, opened_by)
 VALUES (@id, @number, @user_id, @currency, @opened_by)
-ON CONFLICT (opened_by) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING *;
 
 -- name: GetAccountByOpenedBy :one
