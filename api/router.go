@@ -83,6 +83,9 @@ func (s *server) routes() http.Handler {
 		r.Post("/v1/admin/accounts/{id}/deposits", s.handle(s.deposit))
 		r.Post("/v1/admin/accounts/{id}/withdrawals", s.handle(s.withdraw))
 		r.Get("/v1/admin/ledger-check", s.handle(s.ledgerCheck))
+		r.Get("/v1/admin/cash-approvals", s.handle(s.listCashApprovals))
+		r.Post("/v1/admin/cash-approvals/{id}/approve", s.handle(s.approveCashApproval))
+		r.Post("/v1/admin/cash-approvals/{id}/reject", s.handle(s.rejectCashApproval))
 	})
 	return r
 }
