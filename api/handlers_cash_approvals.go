@@ -227,7 +227,7 @@ func (s *server) decideCashApproval(w http.ResponseWriter, r *http.Request, deci
 		workflows.CashApprovalDecision{Status: decision, DecidedBy: me.String()},
 		workflows.CashApprovalStartOptions(in, s.cfg.TaskQueue), workflows.CashApproval, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) { // a closed workflow has settled the approval already
+	if err != nil && !errors.As(err, &started) { // a completed workflow has settled the approval already
 		return &apiError{code: domain.CodeUnavailable, detail: "The decision is recorded, but the cash movement could not be told of it yet; send the same request again.", cause: fmt.Errorf("signal cash approval: %w", err)}
 	}
 	writeJSON(w, http.StatusOK, toCashApprovalResponse(ap))

@@ -3,16 +3,19 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/bankforge/bank/dev/bankclient"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/workflows"
 )
 
 // A deposit at the approval threshold (10,000.00 USD by default) waits for a second admin: nothing
@@ -93,6 +96,12 @@ func TestCashApproval_SecondAdminApprovesAndMoneyMovesOnce(t *testing.T) {
 
 	approve() // the approver's retry: the same answer, nothing more
 	time.Sleep(2 * time.Second)
+	runs, err := sys.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowId = %q", workflows.CashApprovalWorkflowID(op.ID)),
+	})
+	if err != nil || len(runs.GetExecutions()) != 1 {
+		t.Fatalf("%d runs of the approval's workflow (%v); want 1: telling a closed workflow starts no new run", len(runs.GetExecutions()), err)
+	}
 	if a := balanceOf(t, alice.c, alice.account.ID); a.Balance != 1_000_000 {
 		t.Fatalf("balance %d; want 1000000, moved once", a.Balance)
 	}
@@ -104,7 +113,7 @@ func TestCashApproval_SecondAdminApprovesAndMoneyMovesOnce(t *testing.T) {
 	// Rejected: the operation fails with the refusal's code, and nothing moves.
 	resp, err = requester.JSON(ctx, "POST", "/v1/admin/accounts/"+alice.account.ID+"/withdrawals",
 		map[string]any{"amount": "10000.00", "currency": "USD"}, http.Header{"Idempotency-Key": {"large-" + uuid.NewString()}}, &op)
-	if err != nil || op.Kind != domain.OperationCashApproval {
+	if err != nil || resp.Status != http.StatusAccepted || op.Kind != domain.OperationCashApproval {
 		t.Fatalf("large withdrawal: %+v, %v", op, err)
 	}
 	if _, err := approver.JSON(ctx, "POST", "/v1/admin/cash-approvals/"+op.ID+"/reject", nil, nil, nil); err != nil {

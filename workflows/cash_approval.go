@@ -60,12 +60,15 @@ func CashApprovalTransferID(approvalID string) string {
 }
 
 // CashApprovalStartOptions are the options every starter of a cash approval's workflow uses: the id
-// derived from the approval (never reused), and the search attributes operators filter on.
+// derived from the approval, and the search attributes operators filter on. A run that completed
+// settled the approval, and its id is never reused; a run that failed, or that an operator
+// terminated, may be started again (a decision's Signal-With-Start does), and the new run settles
+// the approval from the database, each of its steps keyed so that nothing happens twice.
 func CashApprovalStartOptions(in CashApprovalInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
 		ID:                    CashApprovalWorkflowID(in.ApprovalID),
 		TaskQueue:             taskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			KindKey.ValueSet(KindCashApproval),
 			AccountIDsKey.ValueSet([]string{in.AccountID}),
