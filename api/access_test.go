@@ -1,12 +1,20 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"os"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/bankforge/bank/api"
+	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
 )
@@ -106,16 +114,29 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 	}
 	var tr struct{ ID string }
 	r.json(t, &tr)
+	// An operation of alice's (an admin-owned kind in practice; the owner check is the same).
+	opID := uuid.NewString()
+	if _, err := h.store.CreateOperation(context.Background(), db.CreateOperationParams{
+		ID: opID, Kind: domain.OperationCashApproval, WorkflowID: "test-" + opID, UserID: &alice.ID,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	before := h.counts()
-	for _, c := range []struct{ method, path, body string }{
-		{"GET", "/v1/accounts/" + aliceAcc.ID.String(), ""},
-		{"GET", "/v1/accounts/" + aliceAcc.ID.String() + "/transactions", ""},
-		{"GET", "/v1/transfers/" + tr.ID, ""}, // pending: not yet the recipient's to see
-		{"POST", "/v1/transfers", fmt.Sprintf(`{"from_account_id":%q,"to_account_id":%q,"amount":100,"currency":"USD"}`, aliceAcc.ID, malloryAcc.ID)},
-	} {
-		r := h.do(c.method, c.path, mallory.token, c.body, "Idempotency-Key", "mallory-"+c.method)
+	cases := map[string]struct{ path, body string }{
+		"GET /v1/operations/{id}":            {"/v1/operations/" + opID, ""},
+		"GET /v1/accounts/{id}":              {"/v1/accounts/" + aliceAcc.ID.String(), ""},
+		"GET /v1/accounts/{id}/transactions": {"/v1/accounts/" + aliceAcc.ID.String() + "/transactions", ""},
+		"GET /v1/transfers/{id}":             {"/v1/transfers/" + tr.ID, ""}, // pending: not yet the recipient's to see
+		"POST /v1/transfers":                 {"/v1/transfers", fmt.Sprintf(`{"from_account_id":%q,"to_account_id":%q,"amount":100,"currency":"USD"}`, aliceAcc.ID, malloryAcc.ID)},
+	}
+	if want := readmeAccess(t).objectRoutes(); !slices.Equal(want, slices.Sorted(maps.Keys(cases))) {
+		t.Fatalf("the README names %v as another customer's objects; this test covers %v", want, slices.Sorted(maps.Keys(cases)))
+	}
+	for route, c := range cases {
+		method, _, _ := strings.Cut(route, " ")
+		r := h.do(method, c.path, mallory.token, c.body, "Idempotency-Key", "mallory-"+method)
 		if r.status != http.StatusNotFound {
-			t.Errorf("mallory %s %s: %d %s; want 404", c.method, c.path, r.status, r.body)
+			t.Errorf("mallory %s %s: %d %s; want 404", method, c.path, r.status, r.body)
 		}
 	}
 	if after := h.counts(); !equalCounts(before, after) {
@@ -128,5 +149,95 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 	}
 	if r := h.do("GET", "/v1/me/notifications", mallory.token, ""); r.status != http.StatusOK || containsJSON(r.body, "n-alice") {
 		t.Fatalf("mallory's notifications: %d %s", r.status, r.body)
+	}
+}
+
+// accessTable is the README's access table: route -> its row's cells.
+type accessTable map[string][]string
+
+// readmeAccess reads the table under the README's "## Access" heading.
+func readmeAccess(t *testing.T) accessTable {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Access\n")
+	if !ok {
+		t.Fatal("the README has no Access section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	table := accessTable{}
+	row := regexp.MustCompile("^\\| `([A-Z]+ [^`]+)` \\|(.*)\\|$")
+	for _, line := range strings.Split(section, "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		var cells []string
+		for _, c := range strings.Split(m[2], "|") {
+			cells = append(cells, strings.TrimSpace(c))
+		}
+		if len(cells) != 5 {
+			t.Fatalf("README access row %q has %d cells; want 5", line, len(cells))
+		}
+		table[m[1]] = cells
+	}
+	return table
+}
+
+// roles are the roles a row allows, in the specification's spelling and order.
+func (a accessTable) roles(route string) []string {
+	var out []string
+	for i, role := range []string{"anonymous", "client", "", "support", "admin"} {
+		if role != "" && a[route][i] == "yes" {
+			out = append(out, role)
+		}
+	}
+	return out
+}
+
+// objectRoutes are the routes whose "customer, another's" cell is 404.
+func (a accessTable) objectRoutes() []string {
+	var out []string
+	for route, cells := range a {
+		if cells[2] == "404" {
+			out = append(out, route)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The README's table is the specification, cell for cell: the same routes, the same roles, and
+// refusals that say what a refused caller gets.
+func TestAccess_READMETableIsTheSpecification(t *testing.T) {
+	t.Parallel()
+	table := readmeAccess(t)
+	for route, roles := range accessSpec {
+		if _, ok := table[route]; !ok {
+			t.Errorf("the README's access table lacks %s", route)
+			continue
+		}
+		if got := table.roles(route); !slices.Equal(got, roles) {
+			t.Errorf("the README allows %s to %v; the specification to %v", route, got, roles)
+		}
+	}
+	for route, cells := range table {
+		if _, ok := accessSpec[route]; !ok {
+			t.Errorf("the README's access table names %s, which the specification lacks", route)
+		}
+		want := []string{"401", "403", "", "403", "403"}
+		for i, c := range cells {
+			if i == 2 {
+				if c != "404" && c != "—" && c != "403" {
+					t.Errorf("%s: another customer's object answers %q; want 404, 403 or —", route, c)
+				}
+				continue
+			}
+			if c != "yes" && c != want[i] {
+				t.Errorf("%s: cell %d is %q; want yes or %s", route, i, c, want[i])
+			}
+		}
 	}
 }
