@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/password"
 )
 
 func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
@@ -95,6 +97,61 @@ func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 			t.Fatalf("bad audit event %+v", e)
 		}
 	}
+}
+
+// An unknown email and a known one with a wrong password cost the same work: a user lookup, a
+// claimed attempt and a password verification, so the time of a refusal does not tell which emails
+// have an account. Hashing is made nearly free here so that a difference in database work shows;
+// the two kinds alternate so that the machine's noise falls on both alike; the threshold is high
+// enough that no login locks on the way.
+func TestLogin_UnknownEmailTakesAsLongAsAWrongPassword(t *testing.T) {
+	h := newHarnessHashing(t, password.Params{Memory: 8, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16},
+		func(c *api.Config) { c.LockThreshold = 1000 })
+	u := h.user(domain.RoleClient)
+	attempt := func(email string) time.Duration {
+		t.Helper()
+		body := `{"email":"` + email + `","password":"not-the-password-at-all"}`
+		start := time.Now()
+		r := h.do("POST", "/v1/auth/login", "", body)
+		took := time.Since(start)
+		requireProblem(t, r, http.StatusUnauthorized, "")
+		return took
+	}
+	unknownEmail := func() string { return "nobody-" + uuid.NewString()[:8] + "@example.com" }
+	for range 5 { // warm up connections, caches and plans
+		attempt(unknownEmail())
+		attempt(u.Email)
+	}
+	const n = 40
+	var unknown, wrong []time.Duration
+	for i := range n {
+		if i%2 == 0 {
+			unknown = append(unknown, attempt(unknownEmail()))
+			wrong = append(wrong, attempt(u.Email))
+		} else {
+			wrong = append(wrong, attempt(u.Email))
+			unknown = append(unknown, attempt(unknownEmail()))
+		}
+	}
+	mu, mw := median(unknown), median(wrong)
+	if slow, fast := max(mu, mw), min(mu, mw); float64(slow) > 1.2*float64(fast) {
+		t.Fatalf("median refusal: unknown email %v, wrong password %v; want within 20%%", mu, mw)
+	}
+	// Every wrong password was claimed (the UPDATE ran) and none locked the login.
+	got, err := h.store.GetUser(t.Context(), u.ID)
+	if err != nil || got.FailedLogins != n+5 || got.LockedUntil != nil {
+		t.Fatalf("user %+v, %v; want %d failed logins and no lock", got, err, n+5)
+	}
+	t.Logf("median refusal: unknown email %v, wrong password %v", mu, mw)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {

@@ -127,7 +127,16 @@ type harness struct {
 	cfg       api.Config
 }
 
+// testHashParams make hashing cheap, still argon2id.
+var testHashParams = password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+
 func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
+	t.Helper()
+	return newHarnessHashing(t, testHashParams, tweak...)
+}
+
+// newHarnessHashing is newHarness with passwords hashed by p.
+func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Config)) *harness {
 	t.Helper()
 	url := testenv.NewDatabase(t)
 	pool, err := db.Connect(context.Background(), url, 20)
@@ -144,7 +153,7 @@ func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 		store:     db.NewStore(pool),
 		workflows: &fakeWorkflows{},
 		audit:     &memAudit{},
-		hasher:    password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}),
+		hasher:    password.NewHasher(p),
 		cfg: api.Config{
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",
