@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/workflows"
 )
 
 func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
@@ -65,15 +68,72 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 	}
 }
 
-func TestRegister_EmailTaken(t *testing.T) {
+// A taken email gets the answer a new one gets, after the same work: the registration is kept with
+// its password hashed and its workflow started, which finds the email taken and tells its owner.
+func TestRegister_TakenEmailAnswersLikeANewOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
-	before := h.counts()
-	r := h.do("POST", "/v1/auth/register", "", `{"email":"`+strings.ToUpper(u.Email)+`","password":"blue-Giraffe-runs-42","full_name":"Other"}`)
-	requireProblem(t, r, http.StatusConflict, "")
-	if after := h.counts(); !equalCounts(before, after) {
-		t.Fatalf("state changed: %v -> %v", before, after)
+	usersBefore := h.counts()["users"]
+	register := func(email string) (response, map[string]any) {
+		t.Helper()
+		r := h.do("POST", "/v1/auth/register", "", `{"email":"`+email+`","password":"blue-Giraffe-runs-42","full_name":"Other"}`)
+		if r.status != http.StatusAccepted {
+			t.Fatalf("register %s: %d %s", email, r.status, r.body)
+		}
+		var op map[string]any
+		r.json(t, &op)
+		return r, op
+	}
+	newR, newOp := register("new-" + uuid.NewString()[:8] + "@example.com")
+	takenR, takenOp := register(strings.ToUpper(u.Email))
+	if !slices.Equal(slices.Sorted(maps.Keys(newOp)), slices.Sorted(maps.Keys(takenOp))) {
+		t.Fatalf("answers differ in shape:\n%s\n%s", newR.body, takenR.body)
+	}
+	for _, pair := range []struct {
+		r  response
+		op map[string]any
+	}{{newR, newOp}, {takenR, takenOp}} {
+		id, _ := pair.op["id"].(string)
+		if pair.op["kind"] != "registration" || pair.op["status"] != "running" || pair.op["result"] != nil ||
+			pair.r.header.Get("Location") != "/v1/operations/"+id {
+			t.Fatalf("unexpected answer %s (Location %s)", pair.r.body, pair.r.header.Get("Location"))
+		}
+		reg, err := h.store.GetRegistration(t.Context(), id)
+		if err != nil || !strings.HasPrefix(reg.PasswordHash, "$argon2id$") {
+			t.Fatalf("registration %s: %+v, %v; want it kept with its password hashed", id, reg, err)
+		}
+	}
+	if h.workflows.starts() != 2 {
+		t.Fatalf("%d workflows started; want 2", h.workflows.starts())
+	}
+	if n := h.counts()["users"]; n != usersBefore {
+		t.Fatalf("%d users, %d before; the API creates none", n, usersBefore)
+	}
+}
+
+// A completed registration, readable by its id alone, answers the same result whatever its
+// workflow returned (one from an earlier release returned the new account's id and number).
+func TestOperation_CompletedRegistrationNamesNothingItCreated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.do("POST", "/v1/auth/register", "", `{"email":"ana@example.com","password":"blue-Giraffe-runs-42","full_name":"Ana"}`)
+	var op struct{ ID string }
+	r.json(t, &op)
+	h.workflows.complete(workflows.RegisterWorkflowID(op.ID), map[string]any{
+		"user_id": uuid.NewString(), "account_id": uuid.NewString(), "account_number": "100000017", "currency": "USD",
+	})
+	p := h.do("GET", "/v1/operations/"+op.ID, "", "")
+	if p.status != http.StatusOK {
+		t.Fatalf("poll: %d %s", p.status, p.body)
+	}
+	var polled struct {
+		Status string
+		Result json.RawMessage
+	}
+	p.json(t, &polled)
+	if polled.Status != "completed" || string(polled.Result) != `{"next":"log_in"}` {
+		t.Fatalf("completed registration reads %s; want status completed and result {\"next\":\"log_in\"}", p.body)
 	}
 }
 

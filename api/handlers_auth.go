@@ -56,13 +56,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	exists, err := s.store.EmailExists(r.Context(), email)
-	if err != nil {
-		return internalError(fmt.Errorf("check email: %w", err))
-	}
-	if exists {
-		return newError(domain.CodeEmailTaken, "Log in instead, or reset your password.")
-	}
+	// Whether the email is free is the workflow's to find out: a new and a taken email get the same
+	// answer after the same work, and the owner of a taken one is told by email.
 	hash, err := s.hasher.Hash(req.Password)
 	if err != nil {
 		return internalError(err)

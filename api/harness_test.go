@@ -31,7 +31,24 @@ type fakeWorkflows struct {
 	started []client.StartWorkflowOptions
 	args    []any
 	err     error
-	block   chan struct{} // when set, starts wait on it
+	block   chan struct{}  // when set, starts wait on it
+	results map[string]any // completed workflows' results, by workflow id
+}
+
+// complete makes the workflow id completed with result.
+func (f *fakeWorkflows) complete(id string, result any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.results == nil {
+		f.results = map[string]any{}
+	}
+	f.results[id] = result
+}
+
+func (f *fakeWorkflows) result(id string) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.results[id]
 }
 
 var _ api.Workflows = (*fakeWorkflows)(nil)
@@ -51,13 +68,17 @@ func (f *fakeWorkflows) ExecuteWorkflow(ctx context.Context, o client.StartWorkf
 }
 
 func (f *fakeWorkflows) DescribeWorkflow(ctx context.Context, id, _ string) (*client.WorkflowExecutionDescription, error) {
+	status := enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	if f.result(id) != nil {
+		status = enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	}
 	return &client.WorkflowExecutionDescription{WorkflowExecutionMetadata: client.WorkflowExecutionMetadata{
-		Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		Status: status,
 	}}, nil
 }
 
 func (f *fakeWorkflows) GetWorkflow(ctx context.Context, id, _ string) client.WorkflowRun {
-	return fakeRun{id: id}
+	return fakeRun{id: id, result: f.result(id)}
 }
 
 func (f *fakeWorkflows) starts() int {
@@ -66,14 +87,27 @@ func (f *fakeWorkflows) starts() int {
 	return len(f.started)
 }
 
-type fakeRun struct{ id string }
+type fakeRun struct {
+	id     string
+	result any // nil while running
+}
 
 func (r fakeRun) GetID() string                  { return r.id }
 func (r fakeRun) GetRunID() string               { return "run" }
 func (r fakeRun) GetFirstExecutionRunID() string { return "run" }
-func (r fakeRun) Get(ctx context.Context, _ any) error {
-	<-ctx.Done()
-	return ctx.Err()
+func (r fakeRun) Get(ctx context.Context, v any) error {
+	if r.result == nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(r.result)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 func (r fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRunGetOptions) error {
 	return r.Get(ctx, v)

@@ -10,6 +10,13 @@ import (
 // ErrNotFound is returned for a row that does not exist (or is not visible to the caller).
 var ErrNotFound = errors.New("not found")
 
+// Why a registration cannot create its user: the email belongs to a user (final), or to the pending
+// user of another registration still running, which may yet give it up (try again).
+var (
+	ErrEmailTaken = errors.New("email taken")
+	ErrEmailHeld  = errors.New("email held by a registration in progress")
+)
+
 // PostgreSQL error codes this service reacts to.
 const (
 	codeUniqueViolation      = "23505"
