@@ -163,11 +163,14 @@ func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 // claimed attempt and a password verification, so the time of a refusal does not tell which emails
 // have an account. Hashing is made nearly free here so that a difference in database work shows;
 // the two kinds alternate so that the machine's noise falls on both alike; the threshold is high
-// enough that no login locks on the way.
+// enough that no login locks on the way. A difference in work shows in every round (a claim that
+// writes with a flush made the wrong password two to three times slower); a round that the
+// machine's noise swamped is measured again, at most three in all.
 func TestLogin_UnknownEmailTakesAsLongAsAWrongPassword(t *testing.T) {
 	h := newHarnessHashing(t, password.Params{Memory: 8, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16},
 		func(c *api.Config) { c.LockThreshold = 1000 })
 	u := h.user(domain.RoleClient)
+	claims := 0
 	attempt := func(email string) time.Duration {
 		t.Helper()
 		body := `{"email":"` + email + `","password":"not-the-password-at-all"}`
@@ -175,6 +178,9 @@ func TestLogin_UnknownEmailTakesAsLongAsAWrongPassword(t *testing.T) {
 		r := h.do("POST", "/v1/auth/login", "", body)
 		took := time.Since(start)
 		requireProblem(t, r, http.StatusUnauthorized, "")
+		if email == u.Email {
+			claims++
+		}
 		return took
 	}
 	unknownEmail := func() string { return "nobody-" + uuid.NewString()[:8] + "@example.com" }
@@ -182,27 +188,32 @@ func TestLogin_UnknownEmailTakesAsLongAsAWrongPassword(t *testing.T) {
 		attempt(unknownEmail())
 		attempt(u.Email)
 	}
-	const n = 40
-	var unknown, wrong []time.Duration
-	for i := range n {
-		if i%2 == 0 {
-			unknown = append(unknown, attempt(unknownEmail()))
-			wrong = append(wrong, attempt(u.Email))
-		} else {
-			wrong = append(wrong, attempt(u.Email))
-			unknown = append(unknown, attempt(unknownEmail()))
+	const n, rounds = 40, 3
+	for round := 1; ; round++ {
+		var unknown, wrong []time.Duration
+		for i := range n {
+			if i%2 == 0 {
+				unknown = append(unknown, attempt(unknownEmail()))
+				wrong = append(wrong, attempt(u.Email))
+			} else {
+				wrong = append(wrong, attempt(u.Email))
+				unknown = append(unknown, attempt(unknownEmail()))
+			}
 		}
-	}
-	mu, mw := median(unknown), median(wrong)
-	if slow, fast := max(mu, mw), min(mu, mw); float64(slow) > 1.2*float64(fast) {
-		t.Fatalf("median refusal: unknown email %v, wrong password %v; want within 20%%", mu, mw)
+		mu, mw := median(unknown), median(wrong)
+		if slow, fast := max(mu, mw), min(mu, mw); float64(slow) <= 1.2*float64(fast) {
+			t.Logf("round %d: median refusal: unknown email %v, wrong password %v", round, mu, mw)
+			break
+		} else if round == rounds {
+			t.Fatalf("median refusal: unknown email %v, wrong password %v; want within 20%% (in %d rounds)", mu, mw, rounds)
+		}
+		t.Logf("round %d: median refusal: unknown email %v, wrong password %v; measuring again", round, mu, mw)
 	}
 	// Every wrong password was claimed (the UPDATE ran) and none locked the login.
 	got, err := h.store.GetUser(t.Context(), u.ID)
-	if err != nil || got.FailedLogins != n+5 || got.LockedUntil != nil {
-		t.Fatalf("user %+v, %v; want %d failed logins and no lock", got, err, n+5)
+	if err != nil || int(got.FailedLogins) != claims || got.LockedUntil != nil {
+		t.Fatalf("user %+v, %v; want %d failed logins and no lock", got, err, claims)
 	}
-	t.Logf("median refusal: unknown email %v, wrong password %v", mu, mw)
 }
 
 func median(ds []time.Duration) time.Duration {
