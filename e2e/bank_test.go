@@ -134,6 +134,7 @@ func TestRegistration_LoginProfileAuditAndWorkflow(t *testing.T) {
 	}
 	// Registering the same email again reads like the first: accepted, then completed with the same
 	// result. Nothing is created; the address's owner is told by email.
+	addSecret("another-Passphrase-99")
 	opID, err := sys.API.Register(ctx, strings.ToUpper(c.email), "another-Passphrase-99", "Again", "")
 	if err != nil {
 		t.Fatalf("second registration: %v; want it accepted", err)
