@@ -468,6 +468,24 @@ func TestRegistration_HeldEmailIsFreedByAbandoning(t *testing.T) {
 	}
 }
 
+// A pending user that no registration created (one who has not yet set a password, say) takes the
+// email for good: a registration of it is not held off waiting for a registration that is not there.
+func TestRegistration_PendingUserOfNoRegistrationTakesTheEmail(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	if _, err := s.InsertUser(ctx, db.InsertUserParams{ID: uuid.New(), Email: "invited@example.com", PasswordHash: "h",
+		FullName: "I", Role: domain.RoleSupport, Status: domain.UserPending}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRegistration(ctx, db.CreateRegistrationParams{ID: "reg-i", Email: "invited@example.com", PasswordHash: "h", FullName: "I", Currency: "USD"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUserFromRegistrationTx(ctx, "reg-i"); !errors.Is(err, db.ErrEmailTaken) {
+		t.Fatalf("registration of a pending user's email: %v; want ErrEmailTaken", err)
+	}
+}
+
 func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 	t.Parallel()
 	s := testenv.NewStore(t)

@@ -14,7 +14,8 @@ import (
 // the user the first run created. When a user has the email it answers ErrEmailTaken, or ErrEmailHeld
 // while that user is the pending user of another registration: registrations of one email may run
 // at once (registrations.email is not unique, so that starting one reveals nothing), and the first
-// to create its user holds the email until it completes or is abandoned.
+// to create its user holds the email until it completes or is abandoned. A pending user that no
+// registration created takes the email like any other.
 func (s *Store) CreateUserFromRegistrationTx(ctx context.Context, registrationID string) (User, error) {
 	u, err := s.Queries.CreateUserFromRegistration(ctx, CreateUserFromRegistrationParams{
 		ID:             uuid.New(),
@@ -49,7 +50,7 @@ func (s *Store) whyEmailTaken(ctx context.Context, registrationID string) error 
 		return ErrEmailHeld // given up meanwhile: the next try may create the user
 	case err != nil:
 		return fmt.Errorf("get user by email: %w", err)
-	case holder.Status == domain.UserPending:
+	case holder.Status == domain.UserPending && holder.RegistrationID != nil:
 		return ErrEmailHeld
 	}
 	return ErrEmailTaken
