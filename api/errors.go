@@ -19,6 +19,7 @@ type problemKind struct {
 // problemKinds is the one table from a code (domain/codes.go) to the HTTP status and title a
 // client reads. A test checks that every code has its row and that api/openapi.yaml lists them.
 var problemKinds = map[domain.Code]problemKind{
+	domain.CodeEmailTaken:          {http.StatusConflict, "An account with this email already exists"},
 	domain.CodeAccountNotFound:     {http.StatusNotFound, "The account does not exist"},
 	domain.CodeAccountNotActive:    {http.StatusConflict, "The account is not active"},
 	domain.CodeCurrencyMismatch:    {http.StatusUnprocessableEntity, "The currencies do not match"},

@@ -10,6 +10,7 @@ type Code string
 
 // Refusals: business rules that said no. They are final; retrying cannot change them.
 const (
+	CodeEmailTaken        Code = "email_taken"
 	CodeAccountNotFound   Code = "account_not_found"
 	CodeAccountNotActive  Code = "account_not_active"
 	CodeCurrencyMismatch  Code = "currency_mismatch"
@@ -47,7 +48,7 @@ const (
 
 // Codes lists every code, in the order the OpenAPI document lists them.
 var Codes = []Code{
-	CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
+	CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
 	CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeCanceled,
 	CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
 	CodeInvalidCredentials, CodeInvalidRefreshToken, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
@@ -58,6 +59,8 @@ var Codes = []Code{
 // Message is what a customer reads when an operation ends with code c.
 func (c Code) Message() string {
 	switch c {
+	case CodeEmailTaken:
+		return "An account with this email address already exists."
 	case CodeAccountNotFound:
 		return "One of the accounts does not exist."
 	case CodeAccountNotActive:
@@ -95,6 +98,7 @@ func (r *Refusal) Is(target error) bool {
 
 // Refusals, one per code that a rule can give.
 var (
+	ErrEmailTaken        = &Refusal{Code: CodeEmailTaken}
 	ErrAccountNotFound   = &Refusal{Code: CodeAccountNotFound}
 	ErrAccountNotActive  = &Refusal{Code: CodeAccountNotActive}
 	ErrCurrencyMismatch  = &Refusal{Code: CodeCurrencyMismatch}
@@ -118,7 +122,7 @@ func RefusalCode(err error) (Code, bool) {
 // on the bank's side). A cancellation is no refusal: someone stopped the operation.
 func (c Code) IsRefusal() bool {
 	switch c {
-	case CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
+	case CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
 		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired:
 		return true
 	}
