@@ -24,7 +24,9 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzDecodeStrict$$' -fuzztime=$(FUZZTIME) ./api
 	go test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) ./api
 	go test -run='^$$' -fuzz='^FuzzAccessToken$$' -fuzztime=$(FUZZTIME) ./api
+	go test -run='^$$' -fuzz='^FuzzResolveClient$$' -fuzztime=$(FUZZTIME) ./api
 	go test -run='^$$' -fuzz='^FuzzParseDecimal$$' -fuzztime=$(FUZZTIME) ./domain
+	go test -run='^$$' -fuzz='^FuzzAccountNumber$$' -fuzztime=$(FUZZTIME) ./domain
 
 # Static checks: vet (also for macOS, where `make dev` runs too), a tidy go.mod, staticcheck, and no
 # non-deterministic calls in workflows.

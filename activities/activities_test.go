@@ -118,7 +118,9 @@ func TestRegistrationSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = v.Get(&accounts[i])
+		if err := v.Get(&accounts[i]); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if accounts[0] != accounts[1] {
 		t.Fatalf("two accounts: %v", accounts)

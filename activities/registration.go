@@ -102,7 +102,7 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		return err
 	}
 	welcome := inbox.Notification{
-		ID:     "registration/" + in.RegistrationID + "/welcome",
+		ID:     inbox.WelcomeID(in.RegistrationID),
 		UserID: in.UserID,
 		Kind:   inbox.KindWelcome,
 		Title:  "Welcome to the bank",

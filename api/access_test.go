@@ -8,6 +8,7 @@ import (
 
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 )
 
 // accessSpec is who may call each route, written by hand as the specification: the router and
@@ -15,14 +16,15 @@ import (
 // as every role. A route missing here fails the build.
 var accessSpec = map[string][]string{
 	// Public: health, the contract, registration and its operation, and the login routes.
-	"GET /healthz":            {"anonymous", "client", "support", "admin"},
-	"GET /readyz":             {"anonymous", "client", "support", "admin"},
-	"GET /openapi.yaml":       {"anonymous", "client", "support", "admin"},
-	"GET /v1/operations/{id}": {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/register":  {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/login":     {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/refresh":   {"anonymous", "client", "support", "admin"},
-	"POST /v1/auth/logout":    {"anonymous", "client", "support", "admin"},
+	"GET /healthz":                 {"anonymous", "client", "support", "admin"},
+	"GET /readyz":                  {"anonymous", "client", "support", "admin"},
+	"GET /openapi.yaml":            {"anonymous", "client", "support", "admin"},
+	"GET /v1/operations/{id}":      {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/register":       {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/login":          {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/refresh":        {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/logout":         {"anonymous", "client", "support", "admin"},
+	"POST /v1/auth/password-setup": {"anonymous", "client", "support", "admin"},
 
 	// Anyone signed in, on their own data only.
 	"POST /v1/auth/logout-all":           {"client", "support", "admin"},
@@ -38,8 +40,21 @@ var accessSpec = map[string][]string{
 	"POST /v1/transfers":                 {"client", "support", "admin"},
 	"GET /v1/transfers/{id}":             {"client", "support", "admin"},
 
-	// Staff: support reads the audit log; only admins move cash or check the ledger.
+	// Staff: support reads customers, accounts, transfers and the audit log; only admins move cash
+	// or check the ledger.
 	"GET /v1/admin/audit-events":               {"support", "admin"},
+	"GET /v1/admin/users":                      {"support", "admin"},
+	"GET /v1/admin/users/{id}":                 {"support", "admin"},
+	"GET /v1/admin/accounts":                   {"support", "admin"},
+	"GET /v1/admin/accounts/{id}":              {"support", "admin"},
+	"GET /v1/admin/transfers":                  {"support", "admin"},
+	"GET /v1/admin/transfers/{id}":             {"support", "admin"},
+	"POST /v1/admin/users/{id}/unlock":         {"support", "admin"},
+	"POST /v1/admin/users/{id}/welcome-email":  {"support", "admin"},
+	"POST /v1/admin/users":                     {"admin"},
+	"POST /v1/admin/users/{id}/role":           {"admin"},
+	"POST /v1/admin/users/{id}/disable":        {"admin"},
+	"POST /v1/admin/users/{id}/enable":         {"admin"},
 	"POST /v1/admin/accounts/{id}/deposits":    {"admin"},
 	"POST /v1/admin/accounts/{id}/withdrawals": {"admin"},
 	"GET /v1/admin/ledger-check":               {"admin"},
@@ -100,5 +115,13 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 	}
 	if after := h.counts(); !equalCounts(before, after) {
 		t.Fatalf("state changed: %v -> %v", before, after)
+	}
+	// Notifications: each user reads their own inbox only.
+	h.audit.notify(inbox.Notification{ID: "n-alice", UserID: alice.ID.String(), Kind: inbox.KindTransfer, Title: "Sent"})
+	if r := h.do("GET", "/v1/me/notifications", alice.token, ""); !containsJSON(r.body, `"id":"n-alice"`) {
+		t.Fatalf("alice's own notifications: %d %s", r.status, r.body)
+	}
+	if r := h.do("GET", "/v1/me/notifications", mallory.token, ""); r.status != http.StatusOK || containsJSON(r.body, "n-alice") {
+		t.Fatalf("mallory's notifications: %d %s", r.status, r.body)
 	}
 }

@@ -161,17 +161,18 @@ func (s *server) allow(roles ...domain.Role) func(http.Handler) http.Handler {
 	}
 }
 
-// newRefreshToken returns an opaque refresh token and the hash under which it is stored.
-func newRefreshToken() (token string, hash []byte, err error) {
+// newOpaqueToken returns a random token (a refresh token, a one-time password token) and the hash
+// under which it is stored.
+func newOpaqueToken() (token string, hash []byte, err error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, fmt.Errorf("read random: %w", err)
 	}
 	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashRefreshToken(token), nil
+	return token, hashToken(token), nil
 }
 
-func hashRefreshToken(token string) []byte {
+func hashToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -27,6 +29,9 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeInsufficientFunds:   {http.StatusUnprocessableEntity, "Insufficient available balance"},
 	domain.CodeLimitExceeded:       {http.StatusUnprocessableEntity, "The amount is above the limit"},
 	domain.CodeHoldExpired:         {http.StatusUnprocessableEntity, "The reserved funds expired"},
+	domain.CodeAccountLimit:        {http.StatusUnprocessableEntity, "Too many open accounts"},
+	domain.CodeBalanceLimit:        {http.StatusUnprocessableEntity, "The balance would exceed its limit"},
+	domain.CodeLastAdmin:           {http.StatusConflict, "The last active admin cannot be removed"},
 	domain.CodeCanceled:            {http.StatusConflict, "The operation was canceled"},
 	domain.CodeInvalidJSON:         {http.StatusBadRequest, "The request body is not valid JSON for this endpoint"},
 	domain.CodeValidation:          {http.StatusUnprocessableEntity, "The request has invalid fields"},
@@ -69,6 +74,8 @@ type apiError struct {
 	detail string
 	fields []FieldError
 	cause  error // logged for internal errors, never sent
+	// retryAfter, when set, is sent as Retry-After (whole seconds, at least one).
+	retryAfter time.Duration
 }
 
 func (e *apiError) Error() string {
@@ -119,6 +126,10 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			ID: uuid.NewString(), Type: audit.EventInternalError, IP: clientIP(r),
 			Details: map[string]any{"code": string(ae.code), "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},
 		})
+	}
+	if ae.retryAfter > 0 {
+		secs := int((ae.retryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	}
 	writeProblem(w, newProblem(ae.code, ae.detail, ae.fields))
 }

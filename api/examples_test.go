@@ -9,7 +9,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bankforge/bank/api"
-	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 )
 
@@ -45,7 +44,7 @@ func TestOpenAPI_ExamplesAreAccepted(t *testing.T) {
 		t.Fatalf("the document lost its examples: amounts %v, currencies %v, numbers %v", amounts, currencies, numbers)
 	}
 	for _, n := range numbers {
-		if !db.ValidAccountNumber(n) {
+		if !domain.ValidAccountNumber(n) {
 			t.Errorf("example account number %s fails the check digit", n)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -119,4 +121,46 @@ func TestAccessToken_OneSpellingOnly(t *testing.T) {
 	if _, err := s.parseAccessToken(other); err == nil {
 		t.Fatal("a second spelling of the signature was accepted")
 	}
+}
+
+// The client's address is the TCP peer unless the peer is a trusted proxy; through one, it is a hop
+// the header named, and never a trusted address when an untrusted hop was named.
+func FuzzResolveClient(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"203.0.113.7:5000", "198.51.100.1"}, {"10.1.2.3:5000", "6.6.6.6, 198.51.100.1"},
+		{"10.1.2.3:5000", "not-an-ip"}, {"[fd00::1]:5000", "2001:db8::1, fd00::2"}, {"10.1.2.3:5000", ",,"},
+		{"garbage", "1.2.3.4"}, {"10.1.2.3:5000", "::ffff:10.0.0.1"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(s)
+		return err == nil && (trusted[0].Contains(a.Unmap()) || trusted[1].Contains(a.Unmap()))
+	}
+	f.Fuzz(func(t *testing.T, peer, xff string) {
+		got := resolveClient(peer, []string{xff}, trusted)
+		host := peer
+		if h, _, err := net.SplitHostPort(peer); err == nil {
+			host = h
+		}
+		if !isTrusted(host) {
+			if got != host {
+				t.Fatalf("untrusted peer %q, header %q: client %q; want the peer", peer, xff, got)
+			}
+			return
+		}
+		if got == host {
+			return
+		}
+		named := false
+		for _, hop := range strings.Split(xff, ",") {
+			if strings.TrimSpace(hop) == got {
+				named = true
+			}
+		}
+		if !named || isTrusted(got) {
+			t.Fatalf("peer %q, header %q: client %q is not an untrusted hop the header named", peer, xff, got)
+		}
+	})
 }

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,16 +30,22 @@ func toAccountResponse(a db.Account) accountResponse {
 	}
 }
 
+// listAccounts is the caller's accounts, oldest first, with cursor paging.
 func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
-	rows, err := s.store.ListUserAccounts(r.Context(), ptr(caller(r.Context()).UserID))
+	q := r.URL.Query()
+	var v validator
+	params := db.ListUserAccountsParams{UserID: ptr(caller(r.Context()).UserID), PageSize: pageSize(&v, q.Get("limit"))}
+	params.AfterCreatedAt, params.AfterID = cursorParam(&v, q.Get("cursor"))
+	if err := v.err(); err != nil {
+		return err
+	}
+	size := params.PageSize
+	params.PageSize++
+	rows, err := s.store.ListUserAccounts(r.Context(), params)
 	if err != nil {
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
-	items := make([]accountResponse, 0, len(rows))
-	for _, a := range rows {
-		items = append(items, toAccountResponse(a))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, toAccountResponse)
 	return nil
 }
 
@@ -92,8 +96,10 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) error {
 		}
 		openedBy = "api/" + p.UserID.String() + "/" + key
 	}
-	a, err := s.store.OpenAccountTx(r.Context(), p.UserID, req.Currency, openedBy)
-	if err != nil {
+	a, err := s.store.OpenAccountWithinLimitTx(r.Context(), p.UserID, req.Currency, openedBy, s.cfg.MaxAccounts)
+	if errors.Is(err, domain.ErrAccountLimit) {
+		return newError(domain.CodeAccountLimit, fmt.Sprintf("A customer may hold at most %d open accounts; ask the bank to close one first.", s.cfg.MaxAccounts))
+	} else if err != nil {
 		return internalError(err)
 	}
 	if a.Currency != req.Currency || a.UserID == nil || *a.UserID != p.UserID {
@@ -115,12 +121,6 @@ type transactionResponse struct {
 	BalanceAfter              int64     `json:"balance_after"`
 	CreatedAt                 time.Time `json:"created_at"`
 }
-
-// Page size bounds of list endpoints.
-const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-)
 
 // listTransactions is an account's history as sender or receiver, newest first, with cursor paging.
 func (s *server) listTransactions(w http.ResponseWriter, r *http.Request) error {
@@ -194,37 +194,4 @@ func timeParam(v *validator, s, field string) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-func pageSize(v *validator, s string) int32 {
-	if s == "" {
-		return defaultPageSize
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxPageSize {
-		v.add("limit", fmt.Sprintf("must be an integer from 1 to %d", maxPageSize))
-		return defaultPageSize
-	}
-	return int32(n)
-}
-
-// Cursors are opaque to clients: the position (time and id) of the last item of a page.
-func encodeCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + id))
-}
-
-func decodeCursor(c string) (time.Time, string, bool) {
-	if len(c) > 200 {
-		return time.Time{}, "", false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", false
-	}
-	ts, id, ok := strings.Cut(string(b), "|")
-	at, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil || id == "" {
-		return time.Time{}, "", false
-	}
-	return at, id, true
 }

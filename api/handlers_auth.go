@@ -209,7 +209,7 @@ func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Ti
 func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (tokenResponse, error) {
 	now := s.now()
 	sessionID := uuid.New()
-	refresh, hash, err := newRefreshToken()
+	refresh, hash, err := newOpaqueToken()
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -257,9 +257,9 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	hash := hashRefreshToken(req.RefreshToken)
+	hash := hashToken(req.RefreshToken)
 	now := s.now()
-	newToken, newHash, err := newRefreshToken()
+	newToken, newHash, err := newOpaqueToken()
 	if err != nil {
 		return internalError(err)
 	}
@@ -309,7 +309,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := req.validate(); err != nil {
 		return err
 	}
-	old, err := s.store.GetRefreshToken(r.Context(), hashRefreshToken(req.RefreshToken))
+	old, err := s.store.GetRefreshToken(r.Context(), hashToken(req.RefreshToken))
 	switch {
 	case errors.Is(db.NotFound(err), db.ErrNotFound):
 		// Unknown token: there is nothing to end, and nothing to reveal.

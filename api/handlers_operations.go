@@ -35,10 +35,11 @@ func (s *server) getOperation(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := parseID(id); !ok {
 		return newError(domain.CodeNotFound, "No such operation.")
 	}
-	wait, err := s.waitParam(r)
+	wait, release, err := s.waitParam(r)
 	if err != nil {
 		return err
 	}
+	defer release()
 	ctx := r.Context()
 	op, err := s.store.GetOperation(ctx, id)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {

@@ -33,35 +33,57 @@ type stepResponse struct {
 	At     time.Time           `json:"at"`
 }
 
+// transferResponse is a transfer as a party sees it. Both accounts are shown by number; an
+// account's id only to its owner, so that nobody learns the id of an account that is not theirs.
 type transferResponse struct {
-	ID            string                `json:"id"`
-	Kind          domain.TransferKind   `json:"kind"`
-	Status        domain.TransferStatus `json:"status"`
-	FromAccountID string                `json:"from_account_id"`
-	ToAccountID   string                `json:"to_account_id"`
-	Amount        int64                 `json:"amount"`
-	Currency      string                `json:"currency"`
-	Description   string                `json:"description"`
-	FailureCode   *domain.Code          `json:"failure_code"`
-	FailureReason *string               `json:"failure_reason"`
-	Steps         []stepResponse        `json:"steps"`
-	CreatedAt     time.Time             `json:"created_at"`
-	CompletedAt   *time.Time            `json:"completed_at"`
+	ID                string                `json:"id"`
+	Kind              domain.TransferKind   `json:"kind"`
+	Status            domain.TransferStatus `json:"status"`
+	FromAccountID     *string               `json:"from_account_id"`
+	FromAccountNumber string                `json:"from_account_number"`
+	ToAccountID       *string               `json:"to_account_id"`
+	ToAccountNumber   string                `json:"to_account_number"`
+	Amount            int64                 `json:"amount"`
+	Currency          string                `json:"currency"`
+	Description       string                `json:"description"`
+	FailureCode       *domain.Code          `json:"failure_code"`
+	FailureReason     *string               `json:"failure_reason"`
+	Steps             []stepResponse        `json:"steps"`
+	CreatedAt         time.Time             `json:"created_at"`
+	CompletedAt       *time.Time            `json:"completed_at"`
 }
 
-func toTransferResponse(t db.Transfer, steps []db.TransferStep) transferResponse {
-	out := transferResponse{
-		ID: t.ID.String(), Kind: t.Kind, Status: t.Status, FromAccountID: t.FromAccountID.String(),
-		ToAccountID: t.ToAccountID.String(), Amount: t.Amount, Currency: t.Currency, Description: t.Description,
-		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: []stepResponse{},
-		CreatedAt: t.CreatedAt.UTC(),
+// transferView is a transfer with the numbers and owners of its accounts, as read for the caller.
+type transferView = db.GetVisibleTransferRow
+
+// toTransferResponse shows t to viewer: the ids of viewer's own accounts, every account's number.
+func toTransferResponse(viewer uuid.UUID, v transferView, steps []db.TransferStep) transferResponse {
+	t := v.Transfer
+	idFor := func(id uuid.UUID, owner *uuid.UUID) *string {
+		if owner == nil || *owner != viewer {
+			return nil
+		}
+		return ptr(id.String())
 	}
-	out.Steps = append(out.Steps, stepResponse{Name: domain.StepAccept, Status: domain.StepOK, At: t.CreatedAt.UTC()})
-	for _, st := range steps {
-		out.Steps = append(out.Steps, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
+	out := transferResponse{
+		ID: t.ID.String(), Kind: t.Kind, Status: t.Status,
+		FromAccountID: idFor(t.FromAccountID, v.FromUserID), FromAccountNumber: v.FromNumber,
+		ToAccountID: idFor(t.ToAccountID, v.ToUserID), ToAccountNumber: v.ToNumber,
+		Amount: t.Amount, Currency: t.Currency, Description: t.Description,
+		FailureCode: t.FailureCode, FailureReason: t.FailureReason, Steps: toSteps(t, steps),
+		CreatedAt: t.CreatedAt.UTC(),
 	}
 	if t.CompletedAt != nil {
 		out.CompletedAt = ptr(t.CompletedAt.UTC())
+	}
+	return out
+}
+
+// toSteps is t's timeline, oldest first, starting with its acceptance.
+func toSteps(t db.Transfer, steps []db.TransferStep) []stepResponse {
+	out := []stepResponse{{Name: domain.StepAccept, Status: domain.StepOK, At: t.CreatedAt.UTC()}}
+	for _, st := range steps {
+		out = append(out, stepResponse{Name: st.Name, Status: st.Status, Detail: st.Detail, At: st.At.UTC()})
 	}
 	return out
 }
@@ -107,8 +129,8 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 			v.add("to_account_id", "must be an account id")
 		}
 	case req.ToAccountNumber != "":
-		if !db.ValidAccountNumber(req.ToAccountNumber) {
-			v.add("to_account_number", "is not a valid account number (check the digits)")
+		if !domain.ValidAccountNumber(req.ToAccountNumber) {
+			v.add("to_account_number", "is not a valid account number")
 		}
 	default:
 		v.add("to_account_id", "is required (or give to_account_number)")
@@ -191,9 +213,10 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 		if err := s.startTransferWorkflow(ctx, t, in.from, in.to); err != nil {
 			return idempotentResponse{}, err
 		}
+		view := transferView{Transfer: t, FromNumber: in.from.Number, FromUserID: in.from.UserID, ToNumber: in.to.Number, ToUserID: in.to.UserID}
 		return idempotentResponse{
 			status:   http.StatusAccepted,
-			body:     toTransferResponse(t, nil),
+			body:     toTransferResponse(p.UserID, view, nil),
 			location: "/v1/transfers/" + t.ID.String(),
 		}, nil
 	})
@@ -218,13 +241,15 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return newError(domain.CodeNotFound, "No such transfer.")
 	}
-	wait, err := s.waitParam(r)
+	wait, release, err := s.waitParam(r)
 	if err != nil {
 		return err
 	}
+	defer release()
 	ctx := r.Context()
-	read := func() (db.Transfer, error) {
-		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: caller(ctx).UserID, Completed: domain.TransferCompleted})
+	viewer := caller(ctx).UserID
+	read := func() (transferView, error) {
+		t, err := s.store.GetVisibleTransfer(ctx, db.GetVisibleTransferParams{ID: id, UserID: viewer, Completed: domain.TransferCompleted})
 		if errors.Is(db.NotFound(err), db.ErrNotFound) {
 			return t, newError(domain.CodeNotFound, "No such transfer.")
 		} else if err != nil {
@@ -232,7 +257,7 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return t, nil
 	}
-	var t db.Transfer
+	var t transferView
 	if wait > 0 {
 		t, err = s.awaitTransfer(ctx, id, wait, read)
 	} else {
@@ -241,22 +266,22 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if t.InitiatedBy != caller(ctx).UserID {
+	if t.Transfer.InitiatedBy != viewer {
 		// The other party sees what arrived or left, not the initiator's timeline.
-		writeJSON(w, http.StatusOK, toTransferResponse(t, nil))
+		writeJSON(w, http.StatusOK, toTransferResponse(viewer, t, nil))
 		return nil
 	}
-	steps, err := s.store.ListTransferSteps(ctx, t.ID)
+	steps, err := s.store.ListTransferSteps(ctx, t.Transfer.ID)
 	if err != nil {
 		return internalError(fmt.Errorf("list steps: %w", err))
 	}
-	writeJSON(w, http.StatusOK, toTransferResponse(t, steps))
+	writeJSON(w, http.StatusOK, toTransferResponse(viewer, t, steps))
 	return nil
 }
 
 // awaitTransfer reads a transfer, waiting up to wait while it is pending. It wakes on the
 // transfer's notification and also re-reads every second, so a lost notification only costs time.
-func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Duration, read func() (db.Transfer, error)) (db.Transfer, error) {
+func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Duration, read func() (transferView, error)) (transferView, error) {
 	var woken <-chan struct{}
 	if s.finished != nil {
 		ch, cancel := s.finished.Subscribe(id.String())
@@ -273,7 +298,7 @@ func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Dura
 	for {
 		// Read after subscribing, so an end committed in between is not missed.
 		t, err := read()
-		if err != nil || t.Status != domain.TransferPending {
+		if err != nil || t.Transfer.Status != domain.TransferPending {
 			return t, err
 		}
 		select {
@@ -288,17 +313,33 @@ func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Dura
 	}
 }
 
-// waitParam reads ?wait=, a duration bounded by the configured maximum.
-func (s *server) waitParam(r *http.Request) (time.Duration, error) {
+// waitParam reads ?wait=, a duration bounded by the configured maximum. A request that waits
+// holds one of its user's MaxWaitsPerUser places (a signed-out client's, by its address) until
+// release is called; one more is refused with 429.
+func (s *server) waitParam(r *http.Request) (wait time.Duration, release func(), err error) {
 	q := r.URL.Query().Get("wait")
 	if q == "" {
-		return 0, nil
+		return 0, func() {}, nil
 	}
 	d, err := time.ParseDuration(q)
 	if err != nil || d < 0 {
-		return 0, fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
+		return 0, nil, fieldErrors(FieldError{Field: "wait", Message: "must be a duration such as 5s"})
 	}
-	return min(d, s.cfg.MaxWait), nil
+	if d == 0 {
+		return 0, func() {}, nil
+	}
+	key := "client:" + rateKey(clientIP(r))
+	if p, ok := r.Context().Value(principalKey{}).(principal); ok {
+		key = "user:" + p.UserID.String()
+	} else if p, err := s.principalOf(r); err == nil {
+		key = "user:" + p.UserID.String()
+	}
+	release, ok := s.waits.enter(key)
+	if !ok {
+		return 0, nil, &apiError{code: domain.CodeRateLimited, retryAfter: time.Second,
+			detail: fmt.Sprintf("At most %d requests may wait at once; retry without ?wait= or once one ends.", s.cfg.MaxWaitsPerUser)}
+	}
+	return min(d, s.cfg.MaxWait), release, nil
 }
 
 func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
@@ -327,11 +368,11 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	var next *string
 	for i, t := range rows {
 		if i == int(params.PageSize)-1 {
-			prev := rows[i-1]
+			prev := rows[i-1].Transfer
 			next = ptr(encodeCursor(prev.CreatedAt, prev.ID.String()))
 			break
 		}
-		items = append(items, toTransferResponse(t, nil))
+		items = append(items, toTransferResponse(params.UserID, transferView(t), nil))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
 	return nil

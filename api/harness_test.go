@@ -117,6 +117,7 @@ func (r fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRun
 type memAudit struct {
 	mu     sync.Mutex
 	events []audit.Event
+	notes  []inbox.Notification
 }
 
 func (m *memAudit) Record(_ context.Context, e audit.Event) error {
@@ -132,8 +133,23 @@ func (m *memAudit) Events(context.Context, audit.Filter) ([]audit.Event, error) 
 	return append([]audit.Event(nil), m.events...), nil
 }
 
-func (m *memAudit) Notifications(context.Context, string, int64) ([]inbox.Notification, error) {
-	return []inbox.Notification{}, nil
+func (m *memAudit) Notifications(_ context.Context, userID string, limit int64) ([]inbox.Notification, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []inbox.Notification{}
+	for _, n := range m.notes {
+		if n.UserID == userID && int64(len(out)) < limit {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// notify puts a notification in a user's inbox.
+func (m *memAudit) notify(n inbox.Notification) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notes = append(m.notes, n)
 }
 
 func (m *memAudit) ofType(typ string) []audit.Event {
@@ -192,7 +208,7 @@ func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Confi
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",
 			TaskQueue: "bank", AuthRateLimit: 10_000, LockThreshold: 5, LockBase: time.Minute, LockMax: time.Hour,
-			MaxWait: 50 * time.Millisecond,
+			MaxWait: 50 * time.Millisecond, ClientRateLimit: 1_000_000, WriteRateLimit: 1_000_000, MaxWaitsPerUser: 100,
 		},
 	}
 	for _, f := range tweak {

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"regexp"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -210,16 +209,68 @@ func (l *rateLimiter) admit(ip string) (bool, time.Duration) {
 	return true, 0
 }
 
+// rateLimit admits at most l's limit of requests per window from one client.
 func (s *server) rateLimit(l *rateLimiter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ok, retry := l.admit(rateKey(clientIP(r))); !ok {
-				secs := int((retry + time.Second - 1) / time.Second)
-				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-				s.writeError(w, r, newError(domain.CodeRateLimited, "Too many requests from your address; retry after the time in Retry-After."))
+				s.refuseRate(w, r, retry, "Too many requests from your address; retry after the time in Retry-After.")
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// limitWrites admits at most l's limit of writes per window from one signed-in user, whatever
+// addresses they come from. It runs after authenticate.
+func (s *server) limitWrites(l *rateLimiter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+			default:
+				if ok, retry := l.admit("user:" + caller(r.Context()).UserID.String()); !ok {
+					s.refuseRate(w, r, retry, "Too many changes from your account; retry after the time in Retry-After.")
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (s *server) refuseRate(w http.ResponseWriter, r *http.Request, retry time.Duration, detail string) {
+	s.writeError(w, r, &apiError{code: domain.CodeRateLimited, detail: detail, retryAfter: retry})
+}
+
+// gate admits at most limit holders per key at once; a key's count lives only while it is held,
+// so the gate's memory is bounded by the requests in progress.
+type gate struct {
+	limit int
+	mu    sync.Mutex
+	held  map[string]int
+}
+
+func newGate(limit int) *gate { return &gate{limit: limit, held: map[string]int{}} }
+
+// enter takes a place for key and returns the function that gives it back, or false when key
+// already holds limit places.
+func (g *gate) enter(key string) (func(), bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held[key] >= g.limit {
+		return nil, false
+	}
+	g.held[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if g.held[key]--; g.held[key] <= 0 {
+				delete(g.held, key)
+			}
+		})
+	}, true
 }

@@ -34,7 +34,9 @@ func (s *server) handle(fn handlerFunc) http.HandlerFunc {
 // the public group needs a valid access token, and the admin groups a role besides.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(withClientAddr(s.cfg.TrustedProxies), withRequestID, logRequests(s.logger))
+	// Every route counts toward its client's limit; the auth routes have a tighter one besides, and
+	// signed-in users' writes are counted per user wherever they come from.
+	r.Use(withClientAddr(s.cfg.TrustedProxies), withRequestID, logRequests(s.logger), s.rateLimit(s.clientLimit))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, newError(domain.CodeNotFound, "No such route."))
 	})
@@ -53,11 +55,12 @@ func (s *server) routes() http.Handler {
 		r.Post("/v1/auth/login", s.handle(s.login))
 		r.Post("/v1/auth/refresh", s.handle(s.refresh))
 		r.Post("/v1/auth/logout", s.handle(s.logout))
+		r.Post("/v1/auth/password-setup", s.handle(s.setPassword))
 	})
 
 	// Any authenticated user, on their own data.
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, s.limitWrites(s.writeLimit))
 		r.Post("/v1/auth/logout-all", s.handle(s.logoutAll))
 		r.Get("/v1/me", s.handle(s.getMe))
 		r.Patch("/v1/me", s.handle(s.updateMe))
@@ -75,14 +78,26 @@ func (s *server) routes() http.Handler {
 
 	// Staff.
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate, s.allow(domain.RoleAdmin, domain.RoleSupport))
+		r.Use(s.authenticate, s.limitWrites(s.writeLimit), s.allow(domain.RoleAdmin, domain.RoleSupport))
 		r.Get("/v1/admin/audit-events", s.handle(s.listAuditEvents))
+		r.Get("/v1/admin/users", s.handle(s.staffListUsers))
+		r.Get("/v1/admin/users/{id}", s.handle(s.staffGetUser))
+		r.Get("/v1/admin/accounts", s.handle(s.staffListAccounts))
+		r.Get("/v1/admin/accounts/{id}", s.handle(s.staffGetAccount))
+		r.Get("/v1/admin/transfers", s.handle(s.staffListTransfers))
+		r.Get("/v1/admin/transfers/{id}", s.handle(s.staffGetTransfer))
+		r.Post("/v1/admin/users/{id}/unlock", s.handle(s.unlockLogin))
+		r.Post("/v1/admin/users/{id}/welcome-email", s.handle(s.resendWelcome))
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate, s.allow(domain.RoleAdmin))
+		r.Use(s.authenticate, s.limitWrites(s.writeLimit), s.allow(domain.RoleAdmin))
 		r.Post("/v1/admin/accounts/{id}/deposits", s.handle(s.deposit))
 		r.Post("/v1/admin/accounts/{id}/withdrawals", s.handle(s.withdraw))
 		r.Get("/v1/admin/ledger-check", s.handle(s.ledgerCheck))
+		r.Post("/v1/admin/users", s.handle(s.createStaff))
+		r.Post("/v1/admin/users/{id}/role", s.handle(s.changeRole))
+		r.Post("/v1/admin/users/{id}/disable", s.handle(s.disableUser))
+		r.Post("/v1/admin/users/{id}/enable", s.handle(s.enableUser))
 	})
 	return r
 }

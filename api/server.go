@@ -58,6 +58,18 @@ type Config struct {
 	// AuthRateLimit is how many requests one client (an IPv4 address or an IPv6 /64) may make to
 	// the auth routes per minute.
 	AuthRateLimit int
+	// ClientRateLimit is how many requests one client may make to any route per minute.
+	ClientRateLimit int
+	// WriteRateLimit is how many writes (POST, PATCH, PUT, DELETE) one signed-in user may make per
+	// minute, wherever they come from.
+	WriteRateLimit int
+	// MaxWaitsPerUser bounds the requests one user (or, signed out, one client) may hold open with
+	// ?wait= at once.
+	MaxWaitsPerUser int
+	// MaxAccounts is how many open accounts one customer may hold.
+	MaxAccounts int
+	// AppURL is where people reach the bank's web app; emailed links point into it.
+	AppURL string
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the TCP
 	// peer is the client.
 	TrustedProxies []netip.Prefix
@@ -87,19 +99,22 @@ type Deps struct {
 }
 
 type server struct {
-	cfg        Config
-	store      *db.Store
-	workflows  Workflows
-	audit      AuditLog
-	inbox      Inbox
-	query      queryParams
-	hasher     *password.Hasher
-	logger     *slog.Logger
-	finished   Events
-	ready      map[string]func(context.Context) error
-	now        func() time.Time
-	currencies map[string]int
-	authLimit  *rateLimiter
+	cfg         Config
+	store       *db.Store
+	workflows   Workflows
+	audit       AuditLog
+	inbox       Inbox
+	query       queryParams
+	hasher      *password.Hasher
+	logger      *slog.Logger
+	finished    Events
+	ready       map[string]func(context.Context) error
+	now         func() time.Time
+	currencies  map[string]int
+	authLimit   *rateLimiter // per client, on the auth routes
+	clientLimit *rateLimiter // per client, on every route
+	writeLimit  *rateLimiter // per user, on writes
+	waits       *gate        // per user, on ?wait=
 }
 
 // New returns the API's HTTP handler. It loads the supported currencies once.
@@ -115,6 +130,21 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	}
 	if cfg.AuthRateLimit <= 0 {
 		cfg.AuthRateLimit = 30
+	}
+	if cfg.ClientRateLimit <= 0 {
+		cfg.ClientRateLimit = 600
+	}
+	if cfg.WriteRateLimit <= 0 {
+		cfg.WriteRateLimit = 60
+	}
+	if cfg.MaxWaitsPerUser <= 0 {
+		cfg.MaxWaitsPerUser = 4
+	}
+	if cfg.MaxAccounts <= 0 {
+		cfg.MaxAccounts = 5
+	}
+	if cfg.AppURL == "" {
+		cfg.AppURL = "http://localhost:8080"
 	}
 	rows, err := deps.Store.ListCurrencies(ctx)
 	if err != nil {
@@ -132,19 +162,22 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{
-		query:      query,
-		cfg:        cfg,
-		store:      deps.Store,
-		workflows:  deps.Workflows,
-		audit:      deps.Audit,
-		inbox:      deps.Inbox,
-		hasher:     deps.Hasher,
-		logger:     deps.Logger,
-		finished:   deps.TransferFinished,
-		ready:      deps.Ready,
-		now:        deps.Now,
-		currencies: currencies,
-		authLimit:  newRateLimiter(cfg.AuthRateLimit, time.Minute, deps.Now),
+		query:       query,
+		cfg:         cfg,
+		store:       deps.Store,
+		workflows:   deps.Workflows,
+		audit:       deps.Audit,
+		inbox:       deps.Inbox,
+		hasher:      deps.Hasher,
+		logger:      deps.Logger,
+		finished:    deps.TransferFinished,
+		ready:       deps.Ready,
+		now:         deps.Now,
+		currencies:  currencies,
+		authLimit:   newRateLimiter(cfg.AuthRateLimit, time.Minute, deps.Now),
+		clientLimit: newRateLimiter(cfg.ClientRateLimit, time.Minute, deps.Now),
+		writeLimit:  newRateLimiter(cfg.WriteRateLimit, time.Minute, deps.Now),
+		waits:       newGate(cfg.MaxWaitsPerUser),
 	}
 	return s.routes(), nil
 }

@@ -27,12 +27,26 @@ const (
 	EventTransferCompleted    = "transfer.completed"
 	EventTransferFailed       = "transfer.failed"
 	EventInternalError        = "system.error"
+	// EventStaffRead is a staff member reading customers' data: who (UserID), what (Subject, the
+	// object read, when one was), through which route and filters (Details).
+	EventStaffRead = "staff.read"
+	// Staff actions on a user: UserID is the actor, Subject the user, Details the user's state
+	// before and after, the request id and any note.
+	EventRoleChanged   = "user.role_changed"
+	EventUserDisabled  = "user.disabled"
+	EventUserEnabled   = "user.enabled"
+	EventLoginUnlocked = "user.login_unlocked"
+	EventStaffCreated  = "user.staff_created"
+	EventPasswordSet   = "auth.password_set"
+	EventWelcomeResent = "user.welcome_resent"
 )
 
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
 	EventPasswordChanged, EventPasswordChangeFailed, EventTransferCompleted, EventTransferFailed, EventInternalError,
+	EventStaffRead, EventRoleChanged, EventUserDisabled, EventUserEnabled, EventLoginUnlocked, EventStaffCreated,
+	EventPasswordSet, EventWelcomeResent,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.

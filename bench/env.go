@@ -121,6 +121,9 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		// limits, so that only capacity limits what gets through.
 		Env: []string{
 			"AUTH_RATE_LIMIT_PER_MINUTE=1000000",
+			"CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
+			"USER_WRITE_RATE_LIMIT_PER_MINUTE=10000000",
+			"MAX_WAITS_PER_USER=100000",
 			"JWT_SECRET=" + secret,
 			"LOG_LEVEL=warn",
 			"TRANSFER_DAILY_MAX_AMOUNT=0",

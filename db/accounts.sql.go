@@ -7,15 +7,32 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
+const countUnclosedAccounts = `-- name: CountUnclosedAccounts :one
+SELECT count(*) FROM accounts WHERE user_id = $1 AND status <> $2
+`
+
+type CountUnclosedAccountsParams struct {
+	UserID *uuid.UUID
+	Closed domain.AccountStatus
+}
+
+func (q *Queries) CountUnclosedAccounts(ctx context.Context, arg CountUnclosedAccountsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countUnclosedAccounts, arg.UserID, arg.Closed)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createAccount = `-- name: CreateAccount :one
 INSERT INTO accounts (id, number, user_id, currency, opened_by)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (opened_by) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at
 `
 
@@ -28,6 +45,8 @@ type CreateAccountParams struct {
 }
 
 // Idempotent by opened_by (workflow id and step): a second run inserts nothing and returns no row.
+// A number another account has also inserts nothing and returns no row (rather than failing, which
+// would end the transaction this may run in): no account opened by opened_by means draw again.
 func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (Account, error) {
 	row := q.db.QueryRow(ctx, createAccount,
 		arg.ID,
@@ -266,11 +285,29 @@ func (q *Queries) ListCurrencies(ctx context.Context) ([]Currency, error) {
 }
 
 const listUserAccounts = `-- name: ListUserAccounts :many
-SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts WHERE user_id = $1 ORDER BY created_at, id
+SELECT id, number, user_id, kind, currency, status, balance, on_hold, opened_by, created_at, updated_at FROM accounts
+WHERE user_id = $1
+  AND ($2::timestamptz IS NULL
+       OR (created_at, id) > ($2::timestamptz, $3::uuid))
+ORDER BY created_at, id
+LIMIT $4
 `
 
-func (q *Queries) ListUserAccounts(ctx context.Context, userID *uuid.UUID) ([]Account, error) {
-	rows, err := q.db.Query(ctx, listUserAccounts, userID)
+type ListUserAccountsParams struct {
+	UserID         *uuid.UUID
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	PageSize       int32
+}
+
+// Oldest first, keyset-paginated on (created_at, id).
+func (q *Queries) ListUserAccounts(ctx context.Context, arg ListUserAccountsParams) ([]Account, error) {
+	rows, err := q.db.Query(ctx, listUserAccounts,
+		arg.UserID,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.PageSize,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -338,17 +375,6 @@ func (q *Queries) LockAccounts(ctx context.Context, ids []uuid.UUID) ([]Account,
 		return nil, err
 	}
 	return items, nil
-}
-
-const nextAccountNumber = `-- name: NextAccountNumber :one
-SELECT nextval('account_number_seq')::bigint
-`
-
-func (q *Queries) NextAccountNumber(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, nextAccountNumber)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
 }
 
 const setAccountStatus = `-- name: SetAccountStatus :one

@@ -86,3 +86,25 @@ func (q *Queries) MarkEmailSent(ctx context.Context, id string) error {
 	_, err := q.db.Exec(ctx, markEmailSent, id)
 	return err
 }
+
+const resendEmail = `-- name: ResendEmail :execrows
+INSERT INTO emails (id, user_id, subject, body)
+SELECT $1, e.user_id, e.subject, e.body FROM emails e WHERE e.id = $2 AND e.user_id = $3
+ON CONFLICT (id) DO NOTHING
+`
+
+type ResendEmailParams struct {
+	NewID  string
+	ID     string
+	UserID uuid.UUID
+}
+
+// Queues a copy of an email under a new id, to go again to the user's current address; the same
+// new id queues it once.
+func (q *Queries) ResendEmail(ctx context.Context, arg ResendEmailParams) (int64, error) {
+	result, err := q.db.Exec(ctx, resendEmail, arg.NewID, arg.ID, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -10,8 +10,9 @@ import (
 // ErrNotFound is returned for a row that does not exist (or is not visible to the caller).
 var ErrNotFound = errors.New("not found")
 
-// Why a registration cannot create its user: the email belongs to a user (final), or to the pending
-// user of another registration still running, which may yet give it up (try again).
+// Why a user cannot be created with an email: a user has it (final; CreateStaffTx's answer too),
+// or the pending user of another registration still running has it, and may yet give it up (try
+// again).
 var (
 	ErrEmailTaken = errors.New("email taken")
 	ErrEmailHeld  = errors.New("email held by a registration in progress")

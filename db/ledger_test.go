@@ -510,18 +510,32 @@ func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 	}
 }
 
-func TestAccountNumber(t *testing.T) {
+// A customer's balance never passes domain.MaxBalance (2^53 - 1, exact in a JavaScript number): a
+// credit that would is refused with its code and moves nothing, and the database refuses it too.
+func TestLedger_BalanceStaysASafeInteger(t *testing.T) {
 	t.Parallel()
-	for seq := int64(10000001); seq < 10000100; seq++ {
-		n := db.AccountNumber(seq)
-		if !db.ValidAccountNumber(n) {
-			t.Fatalf("AccountNumber(%d) = %s is not valid", seq, n)
-		}
-		// Any single-digit typo is caught.
-		b := []byte(n)
-		b[3] = '0' + (b[3]-'0'+1)%10
-		if db.ValidAccountNumber(string(b)) {
-			t.Fatalf("typo %s of %s passed the check", b, n)
-		}
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	u := newUser(t, s)
+	a := newAccount(t, s, u, "USD")
+	for range 9 {
+		deposit(t, s, u, a, domain.MaxAmount)
 	}
+	room := domain.MaxBalance - 9*domain.MaxAmount
+	cash, err := s.GetCashAccount(ctx, db.GetCashAccountParams{Kind: domain.AccountCash, Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := move(ctx, s, newTransfer(t, s, domain.KindDeposit, u.ID, cash, a, room+1)); !errors.Is(err, domain.ErrBalanceLimit) {
+		t.Fatalf("a credit past the limit: %v; want %v", err, domain.ErrBalanceLimit)
+	}
+	if got := balance(t, s, a).Balance; got != 9*domain.MaxAmount {
+		t.Fatalf("balance %d after a refused credit; want %d", got, 9*domain.MaxAmount)
+	}
+	deposit(t, s, u, a, room)
+	if got := balance(t, s, a).Balance; got != domain.MaxBalance {
+		t.Fatalf("balance %d; want exactly %d", got, domain.MaxBalance)
+	}
+	_, err = s.Pool().Exec(ctx, "UPDATE accounts SET balance = balance + 1 WHERE id = $1", a.ID)
+	requireCode(t, err, checkViolation, "accounts_customer_balance_safe_integer")
 }

@@ -63,9 +63,18 @@ func loadMigrations() ([]migration, error) {
 // Migrate applies the embedded migrations that the database lacks, each in its own transaction, and
 // returns the names of those it applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	return migrate(ctx, pool, 0)
+}
+
+// migrate applies the embedded migrations that the database lacks up to version upTo, or all of
+// them when upTo is 0.
+func migrate(ctx context.Context, pool *pgxpool.Pool, upTo int) ([]string, error) {
 	all, err := loadMigrations()
 	if err != nil {
 		return nil, err
+	}
+	if upTo > 0 && upTo < len(all) {
+		all = all[:upTo]
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {

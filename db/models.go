@@ -77,6 +77,15 @@ type Operation struct {
 	CreatedAt  time.Time
 }
 
+type PasswordToken struct {
+	TokenHash []byte
+	UserID    uuid.UUID
+	CreatedBy *uuid.UUID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
 type Posting struct {
 	ID            int64
 	TransactionID uuid.UUID

@@ -4,12 +4,14 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bankforge/bank/db/internal/ledgersql"
+	"github.com/bankforge/bank/domain"
 )
 
 // Store gives the generated queries of package db and the transactions written beside them
@@ -18,11 +20,15 @@ import (
 type Store struct {
 	*Queries
 	pool *pgxpool.Pool
+	// accountNumber draws the number of an account to open.
+	accountNumber func() (string, error)
 }
 
-// NewStore returns a Store over pool.
+// NewStore returns a Store over pool. It draws account numbers from crypto/rand.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: New(pool), pool: pool}
+	return &Store{Queries: New(pool), pool: pool, accountNumber: func() (string, error) {
+		return domain.NewAccountNumber(rand.Reader)
+	}}
 }
 
 // Pool returns the underlying connection pool.

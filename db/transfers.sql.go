@@ -185,7 +185,12 @@ func (q *Queries) GetTransferParties(ctx context.Context, id uuid.UUID) (GetTran
 }
 
 const getVisibleTransfer = `-- name: GetVisibleTransfer :one
-SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at FROM transfers t
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at,
+       fa.number AS from_number, fa.user_id AS from_user_id,
+       ta.number AS to_number, ta.user_id AS to_user_id
+FROM transfers t
+JOIN accounts fa ON fa.id = t.from_account_id
+JOIN accounts ta ON ta.id = t.to_account_id
 WHERE t.id = $1 AND (
     t.initiated_by = $2
     OR (t.status = $3 AND EXISTS (
@@ -199,27 +204,40 @@ type GetVisibleTransferParams struct {
 	Completed domain.TransferStatus
 }
 
+type GetVisibleTransferRow struct {
+	Transfer   Transfer
+	FromNumber string
+	FromUserID *uuid.UUID
+	ToNumber   string
+	ToUserID   *uuid.UUID
+}
+
 // A transfer is visible whole to whoever started it. The other party (the owner of an account it
-// touches) sees it only once it completed: nothing of a transfer that moved no money.
-func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransferParams) (Transfer, error) {
+// touches) sees it only once it completed: nothing of a transfer that moved no money. Both accounts
+// come with their numbers and owners: a party is shown the other's account by number only.
+func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransferParams) (GetVisibleTransferRow, error) {
 	row := q.db.QueryRow(ctx, getVisibleTransfer, arg.ID, arg.UserID, arg.Completed)
-	var i Transfer
+	var i GetVisibleTransferRow
 	err := row.Scan(
-		&i.ID,
-		&i.Kind,
-		&i.InitiatedBy,
-		&i.FromAccountID,
-		&i.ToAccountID,
-		&i.Amount,
-		&i.Currency,
-		&i.Description,
-		&i.Status,
-		&i.FailureCode,
-		&i.FailureReason,
-		&i.WorkflowID,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.CompletedAt,
+		&i.Transfer.ID,
+		&i.Transfer.Kind,
+		&i.Transfer.InitiatedBy,
+		&i.Transfer.FromAccountID,
+		&i.Transfer.ToAccountID,
+		&i.Transfer.Amount,
+		&i.Transfer.Currency,
+		&i.Transfer.Description,
+		&i.Transfer.Status,
+		&i.Transfer.FailureCode,
+		&i.Transfer.FailureReason,
+		&i.Transfer.WorkflowID,
+		&i.Transfer.CreatedAt,
+		&i.Transfer.UpdatedAt,
+		&i.Transfer.CompletedAt,
+		&i.FromNumber,
+		&i.FromUserID,
+		&i.ToNumber,
+		&i.ToUserID,
 	)
 	return i, err
 }
@@ -326,7 +344,12 @@ func (q *Queries) ListTransferSteps(ctx context.Context, transferID uuid.UUID) (
 }
 
 const listVisibleTransfers = `-- name: ListVisibleTransfers :many
-SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at FROM transfers t
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at,
+       fa.number AS from_number, fa.user_id AS from_user_id,
+       ta.number AS to_number, ta.user_id AS to_user_id
+FROM transfers t
+JOIN accounts fa ON fa.id = t.from_account_id
+JOIN accounts ta ON ta.id = t.to_account_id
 WHERE (t.initiated_by = $1
        OR (t.status = $2
            AND (t.from_account_id IN (SELECT id FROM accounts WHERE user_id = $1)
@@ -345,8 +368,16 @@ type ListVisibleTransfersParams struct {
 	PageSize        int32
 }
 
-// Newest first, keyset-paginated on (created_at, id).
-func (q *Queries) ListVisibleTransfers(ctx context.Context, arg ListVisibleTransfersParams) ([]Transfer, error) {
+type ListVisibleTransfersRow struct {
+	Transfer   Transfer
+	FromNumber string
+	FromUserID *uuid.UUID
+	ToNumber   string
+	ToUserID   *uuid.UUID
+}
+
+// Newest first, keyset-paginated on (created_at, id); visible and shown as by GetVisibleTransfer.
+func (q *Queries) ListVisibleTransfers(ctx context.Context, arg ListVisibleTransfersParams) ([]ListVisibleTransfersRow, error) {
 	rows, err := q.db.Query(ctx, listVisibleTransfers,
 		arg.UserID,
 		arg.Completed,
@@ -358,25 +389,29 @@ func (q *Queries) ListVisibleTransfers(ctx context.Context, arg ListVisibleTrans
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Transfer{}
+	items := []ListVisibleTransfersRow{}
 	for rows.Next() {
-		var i Transfer
+		var i ListVisibleTransfersRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.Kind,
-			&i.InitiatedBy,
-			&i.FromAccountID,
-			&i.ToAccountID,
-			&i.Amount,
-			&i.Currency,
-			&i.Description,
-			&i.Status,
-			&i.FailureCode,
-			&i.FailureReason,
-			&i.WorkflowID,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.CompletedAt,
+			&i.Transfer.ID,
+			&i.Transfer.Kind,
+			&i.Transfer.InitiatedBy,
+			&i.Transfer.FromAccountID,
+			&i.Transfer.ToAccountID,
+			&i.Transfer.Amount,
+			&i.Transfer.Currency,
+			&i.Transfer.Description,
+			&i.Transfer.Status,
+			&i.Transfer.FailureCode,
+			&i.Transfer.FailureReason,
+			&i.Transfer.WorkflowID,
+			&i.Transfer.CreatedAt,
+			&i.Transfer.UpdatedAt,
+			&i.Transfer.CompletedAt,
+			&i.FromNumber,
+			&i.FromUserID,
+			&i.ToNumber,
+			&i.ToUserID,
 		); err != nil {
 			return nil, err
 		}

@@ -57,30 +57,78 @@ func (s *Store) whyEmailTaken(ctx context.Context, registrationID string) error 
 }
 
 // OpenAccountTx opens a customer account for userID, keyed by openedBy (an operation id and step):
-// running it again with the same key returns the account the first run opened.
+// running it again with the same key returns the account the first run opened. Its number is drawn
+// at random (domain.NewAccountNumber), and drawn again when another account has it.
 func (s *Store) OpenAccountTx(ctx context.Context, userID uuid.UUID, currency, openedBy string) (Account, error) {
-	seq, err := s.NextAccountNumber(ctx)
-	if err != nil {
-		return Account{}, fmt.Errorf("next account number: %w", err)
-	}
-	a, err := s.CreateAccount(ctx, CreateAccountParams{
-		ID:       uuid.New(),
-		Number:   AccountNumber(seq),
-		UserID:   &userID,
-		Currency: currency,
-		OpenedBy: &openedBy,
+	return openAccount(ctx, s.Queries, s.accountNumber, userID, currency, openedBy)
+}
+
+// OpenAccountWithinLimitTx is OpenAccountTx for a customer asking for one more account: it refuses
+// with domain.ErrAccountLimit when userID already holds maxOpen accounts that are not closed. The
+// user's row is locked while counting, so concurrent requests cannot pass the limit together; a
+// retry with the same openedBy returns the account the first request opened, whatever the count.
+func (s *Store) OpenAccountWithinLimitTx(ctx context.Context, userID uuid.UUID, currency, openedBy string, maxOpen int) (Account, error) {
+	var a Account
+	err := s.InTx(ctx, func(q *Queries) error {
+		if _, err := q.LockUser(ctx, userID); err != nil {
+			return fmt.Errorf("lock user: %w", NotFound(err))
+		}
+		prev, err := q.GetAccountByOpenedBy(ctx, &openedBy)
+		if err == nil {
+			a = prev
+			return nil
+		} else if err = NotFound(err); !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("get account opened by %s: %w", openedBy, err)
+		}
+		n, err := q.CountUnclosedAccounts(ctx, CountUnclosedAccountsParams{UserID: &userID, Closed: domain.AccountClosed})
+		if err != nil {
+			return fmt.Errorf("count accounts: %w", err)
+		}
+		if n >= int64(maxOpen) {
+			return domain.ErrAccountLimit
+		}
+		a, err = openAccount(ctx, q, s.accountNumber, userID, currency, openedBy)
+		return err
 	})
-	if err == nil {
-		return a, nil
+	return a, err
+}
+
+// accountNumberDraws bounds the numbers drawn for one account. A draw clashes with an existing
+// number about once in 90,000 per million accounts, so that many clashes in a row mean a broken
+// source of numbers, not bad luck.
+const accountNumberDraws = 5
+
+// openAccount opens the account with a number from draw, drawn again while another account has it.
+// A taken number fails no statement, so the transaction q may be in goes on.
+func openAccount(ctx context.Context, q *Queries, draw func() (string, error), userID uuid.UUID, currency, openedBy string) (Account, error) {
+	for range accountNumberDraws {
+		number, err := draw()
+		if err != nil {
+			return Account{}, err
+		}
+		a, err := q.CreateAccount(ctx, CreateAccountParams{
+			ID:       uuid.New(),
+			Number:   number,
+			UserID:   &userID,
+			Currency: currency,
+			OpenedBy: &openedBy,
+		})
+		if err == nil {
+			return a, nil
+		}
+		if err = NotFound(err); !errors.Is(err, ErrNotFound) {
+			return Account{}, fmt.Errorf("create account: %w", err)
+		}
+		// Nothing inserted: an earlier run opened the account, or the number is taken.
+		a, err = q.GetAccountByOpenedBy(ctx, &openedBy)
+		if err == nil {
+			return a, nil
+		}
+		if err = NotFound(err); !errors.Is(err, ErrNotFound) {
+			return Account{}, fmt.Errorf("get account opened by %s: %w", openedBy, err)
+		}
 	}
-	if err = NotFound(err); !errors.Is(err, ErrNotFound) {
-		return Account{}, fmt.Errorf("create account: %w", err)
-	}
-	a, err = s.GetAccountByOpenedBy(ctx, &openedBy)
-	if err != nil {
-		return Account{}, fmt.Errorf("get account opened by %s: %w", openedBy, NotFound(err))
-	}
-	return a, nil
+	return Account{}, fmt.Errorf("create account: %d account numbers drawn, every one taken", accountNumberDraws)
 }
 
 // CompleteRegistrationTx activates the user and forgets the registration's copy of the password hash.
@@ -119,41 +167,4 @@ func (s *Store) AbandonRegistrationTx(ctx context.Context, registrationID string
 		}
 		return nil
 	})
-}
-
-// AccountNumber turns a sequence value into a human-readable account number: the digits followed by
-// a Luhn check digit, so that a mistyped number is caught before any lookup.
-func AccountNumber(seq int64) string {
-	digits := fmt.Sprintf("%d", seq)
-	return digits + string(rune('0'+luhnCheckDigit(digits)))
-}
-
-// ValidAccountNumber reports whether s is a well-formed account number with a correct check digit.
-func ValidAccountNumber(s string) bool {
-	if len(s) < 2 || len(s) > 19 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return luhnCheckDigit(s[:len(s)-1]) == int(s[len(s)-1]-'0')
-}
-
-func luhnCheckDigit(digits string) int {
-	sum := 0
-	double := true
-	for i := len(digits) - 1; i >= 0; i-- {
-		d := int(digits[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return (10 - sum%10) % 10
 }

@@ -114,6 +114,9 @@ func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID stri
 			if a.Status != domain.AccountActive {
 				return domain.ErrAccountNotActive
 			}
+			if a.ID == t.ToAccountID && a.Kind == domain.AccountCustomer && a.Balance > domain.MaxBalance-t.Amount {
+				return domain.ErrBalanceLimit
+			}
 		}
 		n, err := w.EndHold(ctx, ledgersql.EndHoldParams{TransferID: t.ID, Status: domain.HoldCaptured, Active: domain.HoldActive})
 		if err != nil {

@@ -268,6 +268,18 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 	return i, err
 }
 
+const lockUser = `-- name: LockUser :one
+SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Serialises changes that count a user's rows, such as opening one more account.
+func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, lockUser, id)
+	var id_2 uuid.UUID
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
 const resetFailedLogins = `-- name: ResetFailedLogins :exec
 UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now()
 WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)

@@ -18,6 +18,9 @@ const (
 	CodeInsufficientFunds Code = "insufficient_funds"
 	CodeLimitExceeded     Code = "limit_exceeded"
 	CodeHoldExpired       Code = "hold_expired"
+	CodeAccountLimit      Code = "account_limit_reached"
+	CodeBalanceLimit      Code = "balance_limit_exceeded"
+	CodeLastAdmin         Code = "last_admin"
 	CodeCanceled          Code = "canceled"
 )
 
@@ -49,8 +52,8 @@ const (
 // Codes lists every code, in the order the OpenAPI document lists them.
 var Codes = []Code{
 	CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
-	CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeCanceled,
-	CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
+	CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin,
+	CodeCanceled, CodeInvalidJSON, CodeValidation, CodeUnsupportedMedia, CodeBodyTooLarge, CodeUnauthorized,
 	CodeInvalidCredentials, CodeInvalidRefreshToken, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 	CodeRateLimited, CodeIdempotencyKey, CodeIdempotencyReused, CodeIdempotencyInFlight,
 	CodeUnknownParameter, CodeUnavailable, CodeInternal,
@@ -75,6 +78,12 @@ func (c Code) Message() string {
 		return "The amount is above the transfer limit for this account."
 	case CodeHoldExpired:
 		return "The reserved funds expired before the transfer could complete; nothing was moved."
+	case CodeAccountLimit:
+		return "You already hold as many open accounts as one customer may."
+	case CodeBalanceLimit:
+		return "The receiving account's balance would exceed the largest balance an account may hold; nothing was moved."
+	case CodeLastAdmin:
+		return "The bank must keep at least one active admin."
 	case CodeCanceled:
 		return "The operation was canceled; nothing was moved."
 	default:
@@ -106,6 +115,9 @@ var (
 	ErrInsufficientFunds = &Refusal{Code: CodeInsufficientFunds}
 	ErrLimitExceeded     = &Refusal{Code: CodeLimitExceeded}
 	ErrHoldExpired       = &Refusal{Code: CodeHoldExpired}
+	ErrAccountLimit      = &Refusal{Code: CodeAccountLimit}
+	ErrBalanceLimit      = &Refusal{Code: CodeBalanceLimit}
+	ErrLastAdmin         = &Refusal{Code: CodeLastAdmin}
 )
 
 // RefusalCode returns the code of the refusal in err's chain and true, or false when err is no
@@ -123,7 +135,7 @@ func RefusalCode(err error) (Code, bool) {
 func (c Code) IsRefusal() bool {
 	switch c {
 	case CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
-		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired:
+		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin:
 		return true
 	}
 	return false

@@ -12,6 +12,11 @@ import (
 // int64's limit.
 const MaxAmount int64 = 1_000_000_000_000_000
 
+// MaxBalance is the largest balance a customer account may hold, in minor units: 2^53 - 1, the
+// largest integer a JavaScript number holds exactly. With amounts bounded by MaxAmount, every
+// amount and balance the API shows a customer reads exactly as a JSON number in a browser.
+const MaxBalance int64 = 1<<53 - 1
+
 // Amount parsing errors.
 var (
 	ErrAmountFormat      = errors.New("amount must be a positive integer of minor units or a decimal string such as \"12.34\"")

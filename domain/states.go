@@ -28,6 +28,9 @@ const (
 	UserDisabled UserStatus = "disabled"
 )
 
+// UserStatuses lists every user status.
+var UserStatuses = []UserStatus{UserPending, UserActive, UserDisabled}
+
 // AccountKind separates customers' accounts from the bank's cash account of each currency, where
 // deposits come from and withdrawals go to.
 type AccountKind string
@@ -46,6 +49,9 @@ const (
 	AccountClosed AccountStatus = "closed"
 )
 
+// AccountStatuses lists every account status.
+var AccountStatuses = []AccountStatus{AccountActive, AccountFrozen, AccountClosed}
+
 // TransferKind is what a transfer is for: between two customer accounts, or a deposit or
 // withdrawal against the cash account.
 type TransferKind string
@@ -55,6 +61,9 @@ const (
 	KindDeposit    TransferKind = "deposit"
 	KindWithdrawal TransferKind = "withdrawal"
 )
+
+// TransferKinds lists every transfer kind.
+var TransferKinds = []TransferKind{KindTransfer, KindDeposit, KindWithdrawal}
 
 // TransferStatus is a transfer's state. Pending is the only state that changes: to completed when
 // the money moved, to failed when it was refused before a hold was placed, and to compensated when a
@@ -67,6 +76,9 @@ const (
 	TransferFailed      TransferStatus = "failed"
 	TransferCompensated TransferStatus = "compensated"
 )
+
+// TransferStatuses lists every transfer status.
+var TransferStatuses = []TransferStatus{TransferPending, TransferCompleted, TransferFailed, TransferCompensated}
 
 // Ended reports whether s is a final status.
 func (s TransferStatus) Ended() bool { return s != TransferPending }

@@ -22,6 +22,9 @@ const (
 	KindTransfer Kind = "transfer"
 )
 
+// WelcomeID is the id of a registration's welcome notification, and of its email.
+func WelcomeID(registrationID string) string { return "registration/" + registrationID + "/welcome" }
+
 // Notification is a message for one user, shown in the app and sent by email.
 type Notification struct {
 	ID     string     `bson:"_id" json:"id"`

@@ -1,14 +1,13 @@
 -- name: ListCurrencies :many
 SELECT * FROM currencies ORDER BY code;
 
--- name: NextAccountNumber :one
-SELECT nextval('account_number_seq')::bigint;
-
 -- name: CreateAccount :one
 -- Idempotent by opened_by (workflow id and step): a second run inserts nothing and returns no row.
+-- A number another account has also inserts nothing and returns no row (rather than failing, which
+-- would end the transaction this may run in): no account opened by opened_by means draw again.
 INSERT INTO accounts (id, number, user_id, currency, opened_by)
 VALUES (@id, @number, @user_id, @currency, @opened_by)
-ON CONFLICT (opened_by) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING *;
 
 -- name: GetAccountByOpenedBy :one
@@ -24,7 +23,13 @@ SELECT * FROM accounts WHERE number = $1;
 SELECT * FROM accounts WHERE id = @id AND user_id = @user_id;
 
 -- name: ListUserAccounts :many
-SELECT * FROM accounts WHERE user_id = $1 ORDER BY created_at, id;
+-- Oldest first, keyset-paginated on (created_at, id).
+SELECT * FROM accounts
+WHERE user_id = @user_id
+  AND (sqlc.narg('after_created_at')::timestamptz IS NULL
+       OR (created_at, id) > (sqlc.narg('after_created_at')::timestamptz, sqlc.narg('after_id')::uuid))
+ORDER BY created_at, id
+LIMIT @page_size;
 
 -- name: GetCashAccount :one
 SELECT * FROM accounts WHERE kind = @kind AND currency = @currency;
@@ -50,3 +55,6 @@ SELECT * FROM currencies WHERE code = $1;
 
 -- name: GetAccounts :many
 SELECT * FROM accounts WHERE id = ANY(@ids::uuid[]) ORDER BY id;
+
+-- name: CountUnclosedAccounts :one
+SELECT count(*) FROM accounts WHERE user_id = @user_id AND status <> @closed;

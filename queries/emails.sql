@@ -14,3 +14,10 @@ LIMIT @max_rows;
 
 -- name: MarkEmailSent :exec
 UPDATE emails SET sent_at = now() WHERE id = $1 AND sent_at IS NULL;
+
+-- name: ResendEmail :execrows
+-- Queues a copy of an email under a new id, to go again to the user's current address; the same
+-- new id queues it once.
+INSERT INTO emails (id, user_id, subject, body)
+SELECT @new_id, e.user_id, e.subject, e.body FROM emails e WHERE e.id = @id AND e.user_id = @user_id
+ON CONFLICT (id) DO NOTHING;

@@ -12,8 +12,14 @@ SELECT * FROM transfers WHERE id = $1;
 
 -- name: GetVisibleTransfer :one
 -- A transfer is visible whole to whoever started it. The other party (the owner of an account it
--- touches) sees it only once it completed: nothing of a transfer that moved no money.
-SELECT t.* FROM transfers t
+-- touches) sees it only once it completed: nothing of a transfer that moved no money. Both accounts
+-- come with their numbers and owners: a party is shown the other's account by number only.
+SELECT sqlc.embed(t),
+       fa.number AS from_number, fa.user_id AS from_user_id,
+       ta.number AS to_number, ta.user_id AS to_user_id
+FROM transfers t
+JOIN accounts fa ON fa.id = t.from_account_id
+JOIN accounts ta ON ta.id = t.to_account_id
 WHERE t.id = @id AND (
     t.initiated_by = @user_id
     OR (t.status = @completed AND EXISTS (
@@ -21,8 +27,13 @@ WHERE t.id = @id AND (
         WHERE a.id IN (t.from_account_id, t.to_account_id) AND a.user_id = @user_id)));
 
 -- name: ListVisibleTransfers :many
--- Newest first, keyset-paginated on (created_at, id).
-SELECT t.* FROM transfers t
+-- Newest first, keyset-paginated on (created_at, id); visible and shown as by GetVisibleTransfer.
+SELECT sqlc.embed(t),
+       fa.number AS from_number, fa.user_id AS from_user_id,
+       ta.number AS to_number, ta.user_id AS to_user_id
+FROM transfers t
+JOIN accounts fa ON fa.id = t.from_account_id
+JOIN accounts ta ON ta.id = t.to_account_id
 WHERE (t.initiated_by = @user_id
        OR (t.status = @completed
            AND (t.from_account_id IN (SELECT id FROM accounts WHERE user_id = @user_id)

@@ -69,3 +69,7 @@ WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL);
 -- name: GetFirstUserWithRole :one
 -- The oldest active user with a role: the first admin, for development tooling.
 SELECT * FROM users WHERE role = @role AND status = @status ORDER BY created_at, id LIMIT 1;
+
+-- name: LockUser :one
+-- Serialises changes that count a user's rows, such as opening one more account.
+SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE;

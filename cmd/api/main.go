@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -34,7 +35,9 @@ type config struct {
 	AdminEmail    string
 	AdminPassword string
 	LogLevel      slog.Level
-	API           api.Config
+	// HashConcurrency bounds how many password hashes run at once (each holds 19 MiB).
+	HashConcurrency int
+	API             api.Config
 	// Worker configures the bank worker this process runs when API.EagerStart is set.
 	Worker bankworker.Settings
 }
@@ -42,11 +45,12 @@ type config struct {
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	e := envconfig.New(lookup)
 	c := config{
-		HTTPAddr:      e.String("HTTP_ADDR", ":8080"),
-		Backends:      backends.Read(e),
-		AdminEmail:    e.String("BANK_ADMIN_EMAIL", ""),
-		AdminPassword: e.String("BANK_ADMIN_PASSWORD", ""),
-		LogLevel:      e.LogLevel("LOG_LEVEL"),
+		HTTPAddr:        e.String("HTTP_ADDR", ":8080"),
+		Backends:        backends.Read(e),
+		AdminEmail:      e.String("BANK_ADMIN_EMAIL", ""),
+		AdminPassword:   e.String("BANK_ADMIN_PASSWORD", ""),
+		LogLevel:        e.LogLevel("LOG_LEVEL"),
+		HashConcurrency: e.Int("PASSWORD_HASH_CONCURRENCY", runtime.GOMAXPROCS(0), 1, 256),
 		API: api.Config{
 			JWTSecret:       []byte(e.Secret("JWT_SECRET", 32)),
 			Issuer:          e.String("JWT_ISSUER", "bank"),
@@ -56,6 +60,11 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			DefaultCurrency: e.String("DEFAULT_CURRENCY", "USD"),
 			TaskQueue:       e.String("TEMPORAL_TASK_QUEUE", workflows.TaskQueue),
 			AuthRateLimit:   e.Int("AUTH_RATE_LIMIT_PER_MINUTE", 30, 1, 1_000_000),
+			ClientRateLimit: e.Int("CLIENT_RATE_LIMIT_PER_MINUTE", 600, 1, 10_000_000),
+			WriteRateLimit:  e.Int("USER_WRITE_RATE_LIMIT_PER_MINUTE", 60, 1, 10_000_000),
+			MaxWaitsPerUser: e.Int("MAX_WAITS_PER_USER", 4, 1, 1000),
+			MaxAccounts:     e.Int("MAX_ACCOUNTS_PER_CUSTOMER", 5, 1, 1000),
+			AppURL:          e.String("APP_URL", "http://localhost:8080"),
 			TrustedProxies:  e.Prefixes("TRUSTED_PROXIES"),
 			LockThreshold:   e.Int("LOGIN_LOCK_THRESHOLD", 5, 1, 100),
 			LockBase:        e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
@@ -100,7 +109,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer closeBackends()
 	store, auditStore, tc := b.Store, b.Audit, b.Temporal
 
-	hasher := password.NewHasher(password.DefaultParams)
+	params := password.DefaultParams
+	params.MaxConcurrent = cfg.HashConcurrency
+	hasher := password.NewHasher(params)
 	if cfg.AdminEmail != "" {
 		created, err := bootstrap.EnsureAdmin(ctx, store, hasher, cfg.AdminEmail, cfg.AdminPassword)
 		if err != nil {

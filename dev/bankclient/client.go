@@ -134,18 +134,21 @@ type Account struct {
 	AvailableBalance int64                `json:"available_balance"`
 }
 
-// Transfer is a transfer as the API shows it.
+// Transfer is a transfer as the API shows it: an account's id only to its owner (nil otherwise),
+// every account's number.
 type Transfer struct {
-	ID            string                `json:"id"`
-	Kind          domain.TransferKind   `json:"kind"`
-	Status        domain.TransferStatus `json:"status"`
-	FromAccountID string                `json:"from_account_id"`
-	ToAccountID   string                `json:"to_account_id"`
-	Amount        int64                 `json:"amount"`
-	Currency      string                `json:"currency"`
-	FailureCode   *domain.Code          `json:"failure_code"`
-	FailureReason *string               `json:"failure_reason"`
-	Steps         []struct {
+	ID                string                `json:"id"`
+	Kind              domain.TransferKind   `json:"kind"`
+	Status            domain.TransferStatus `json:"status"`
+	FromAccountID     *string               `json:"from_account_id"`
+	FromAccountNumber string                `json:"from_account_number"`
+	ToAccountID       *string               `json:"to_account_id"`
+	ToAccountNumber   string                `json:"to_account_number"`
+	Amount            int64                 `json:"amount"`
+	Currency          string                `json:"currency"`
+	FailureCode       *domain.Code          `json:"failure_code"`
+	FailureReason     *string               `json:"failure_reason"`
+	Steps             []struct {
 		Name   domain.TransferStep `json:"name"`
 		Status domain.StepStatus   `json:"status"`
 		At     time.Time           `json:"at"`

@@ -108,7 +108,9 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		TemporalPort: ports[0], MongoPort: ports[1], APIPort: ports[2], TemporalInMemory: true,
 		Env: append([]string{
 			"JWT_SECRET=" + randomSecret(),
-			"AUTH_RATE_LIMIT_PER_MINUTE=100000",
+			// Every test client is 127.0.0.1, and some users move money in bursts.
+			"AUTH_RATE_LIMIT_PER_MINUTE=100000", "CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
+			"USER_WRITE_RATE_LIMIT_PER_MINUTE=100000", "MAX_WAITS_PER_USER=1000",
 			fmt.Sprintf("WORKER_HEALTH_ADDR=127.0.0.1:%d", ports[3]),
 			"TRANSFER_MAX_AMOUNT=1000000",
 			"MAINTENANCE_INTERVAL=1s", "EMAILS_INTERVAL=1s",

@@ -119,6 +119,38 @@ func CreateDatabase(ctx context.Context) (string, func(), error) {
 	return databaseURL(cfg, url.UserPassword(appRole, appPassword), name), drop, nil
 }
 
+// NewEmptyDatabase creates a database with nothing in it for t, dropped when t ends, and returns its
+// URL for its owner: for tests of the migrations themselves.
+func NewEmptyDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(ServerURL())
+	if err != nil {
+		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+	}
+	admin, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		Unavailable(t, "%v at %s: %v", ErrNoServer, cfg.Host, err)
+	}
+	defer admin.Close(context.Background())
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "bank_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.ConnectConfig(ctx, cfg); err == nil {
+			defer conn.Close(ctx)
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		}
+	})
+	return databaseURL(cfg, userOf(cfg), name)
+}
+
 // ensureTemplate returns the name of the template database of the embedded migrations, building it
 // first if no test process has. A template is complete once marked IS_TEMPLATE; one left half-built
 // by a process that died is built again.

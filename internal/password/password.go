@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -30,6 +32,9 @@ type Params struct {
 	Threads uint8
 	KeyLen  uint32
 	SaltLen uint32
+	// MaxConcurrent bounds how many hashes are computed at once, each holding Memory KiB; further
+	// callers wait their turn. Zero means one per CPU (GOMAXPROCS).
+	MaxConcurrent int
 }
 
 // DefaultParams meet OWASP's argon2id minimum (19 MiB, two passes, one lane).
@@ -39,11 +44,18 @@ var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, S
 type Hasher struct {
 	params Params
 	dummy  string
+	slots  chan struct{} // one per hash that may be computed at once
+
+	inFlight, peak atomic.Int32 // hashes being computed now, and the most ever at once
 }
 
 // NewHasher returns a Hasher using p.
 func NewHasher(p Params) *Hasher {
-	h := &Hasher{params: p}
+	n := p.MaxConcurrent
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	h := &Hasher{params: p, slots: make(chan struct{}, n)}
 	h.dummy, _ = h.Hash("a password nobody has, to spend the same time on unknown users")
 	return h
 }
@@ -54,7 +66,7 @@ func (h *Hasher) Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	key := h.idKey([]byte(pw), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		h.params.Memory, h.params.Time, h.params.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -83,8 +95,35 @@ func (h *Hasher) Verify(encoded, pw string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("decode key: %w", err)
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	if p.Memory > maxMemory || p.Time > maxTime || p.Threads == 0 || p.Threads > maxThreads {
+		return false, errors.New("argon2 parameters out of bounds")
+	}
+	got := h.idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// Bounds on the parameters a stored hash may ask Verify for, so that no stored row can make one
+// verification cost more than a few times the default.
+const (
+	maxMemory  = 256 * 1024
+	maxTime    = 16
+	maxThreads = 16
+)
+
+// idKey computes argon2id once a slot is free, so that at most MaxConcurrent hashes hold their
+// memory at once.
+func (h *Hasher) idKey(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	n := h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	for {
+		p := h.peak.Load()
+		if n <= p || h.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return argon2.IDKey(pw, salt, time, memory, threads, keyLen)
 }
 
 // SpendVerifyTime does the work of one verification against a hash of no user, so that a login for
