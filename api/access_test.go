@@ -58,6 +58,11 @@ var accessSpec = map[string][]string{
 	"POST /v1/admin/accounts/{id}/deposits":    {"admin"},
 	"POST /v1/admin/accounts/{id}/withdrawals": {"admin"},
 	"GET /v1/admin/ledger-check":               {"admin"},
+
+	// A second admin decides the cash movements at or above the approval threshold.
+	"GET /v1/admin/cash-approvals":               {"admin"},
+	"POST /v1/admin/cash-approvals/{id}/approve": {"admin"},
+	"POST /v1/admin/cash-approvals/{id}/reject":  {"admin"},
 }
 
 // The router's routes and the document's x-roles are exactly the specification's.

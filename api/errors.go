@@ -50,6 +50,12 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeUnknownParameter:    {http.StatusBadRequest, "The query names a parameter this route does not take"},
 	domain.CodeUnavailable:         {http.StatusServiceUnavailable, "The service is temporarily unavailable; retry later"},
 	domain.CodeInternal:            {http.StatusInternalServerError, "Internal error"},
+
+	domain.CodeDailyLimitExceeded:     {http.StatusUnprocessableEntity, "The daily cash limit would be exceeded"},
+	domain.CodeApprovalRejected:       {http.StatusUnprocessableEntity, "The cash movement was rejected"},
+	domain.CodeApprovalExpired:        {http.StatusUnprocessableEntity, "The cash movement was not approved in time"},
+	domain.CodeApprovalDecided:        {http.StatusConflict, "The cash approval was already decided"},
+	domain.CodeApproverNotIndependent: {http.StatusForbidden, "Another admin must decide this cash approval"},
 }
 
 // FieldError names one bad field of a request.

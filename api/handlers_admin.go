@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/workflows"
 )
 
 type cashMovementRequest struct {
@@ -27,7 +29,10 @@ func (s *server) withdraw(w http.ResponseWriter, r *http.Request) error {
 }
 
 // cashMovement moves money between a customer account and the cash account of its currency: a
-// deposit credits the customer, a withdrawal debits them. It runs as a transfer workflow.
+// deposit credits the customer, a withdrawal debits them. Below its currency's approval threshold it
+// runs as a transfer workflow at once; at or above it, it waits for a second admin's approval (a
+// CashApproval workflow, polled as an operation). Either counts toward the admin's daily cash limit,
+// past which it is refused and nothing is recorded.
 func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domain.TransferKind) error {
 	key, err := idempotencyKey(r)
 	if err != nil {
@@ -50,13 +55,14 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 		return err
 	}
 	ctx := r.Context()
+	p := caller(ctx)
 	customer, err := s.store.GetAccount(ctx, id)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) || (err == nil && customer.Kind != domain.AccountCustomer) {
 		return newError(domain.CodeAccountNotFound, "No such customer account.")
 	} else if err != nil {
 		return internalError(fmt.Errorf("get account: %w", err))
 	}
-	if customer.UserID != nil && *customer.UserID == caller(ctx).UserID {
+	if customer.UserID != nil && *customer.UserID == p.UserID {
 		// Separation of duties: staff never move cash into or out of their own accounts.
 		return newError(domain.CodeForbidden, "Staff cannot deposit into or withdraw from their own accounts; another admin must do it.")
 	}
@@ -67,14 +73,55 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 	if err != nil {
 		return internalError(fmt.Errorf("get cash account: %w", db.NotFound(err)))
 	}
-	in := transferIntent{kind: kind, from: cash, to: customer, amount: amount, currency: req.Currency, desc: strings.TrimSpace(req.Description)}
-	if kind == domain.KindWithdrawal {
-		in.from, in.to = customer, cash
-	}
-	return s.startTransfer(w, r, key, struct {
+	canonical := struct {
 		Account string `json:"account"`
 		cashMovementRequest
-	}{id.String(), req}, in)
+	}{id.String(), req}
+	return s.idempotent(w, r, key, canonical, func() (idempotentResponse, error) {
+		// One id per key names the transfer or the approval, so a retry finds what the first recorded.
+		reqID := idempotentID(p.UserID, key)
+		limit := s.cfg.AdminDailyCashLimits[req.Currency]
+		rec, err := s.store.RecordCashRequestTx(ctx, db.CashRequest{
+			ID: reqID, Kind: kind, Account: customer, Cash: cash, Amount: amount,
+			Description: strings.TrimSpace(req.Description), RequestedBy: p.UserID,
+			NeedsApproval:      amount >= s.cfg.CashApprovalThresholds[req.Currency],
+			TransferWorkflowID: workflows.TransferWorkflowID(reqID.String()),
+			ApprovalWorkflowID: workflows.CashApprovalWorkflowID(reqID.String()),
+			ApprovalTTL:        s.cfg.CashApprovalTTL,
+			DailyLimit:         limit,
+			DayStart:           s.now().UTC().Truncate(24 * time.Hour),
+		})
+		switch {
+		case errors.Is(err, db.ErrIDReused):
+			return idempotentResponse{}, newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+		case errors.Is(err, domain.ErrDailyLimitExceeded):
+			return idempotentResponse{}, newError(domain.CodeDailyLimitExceeded, fmt.Sprintf(
+				"Your deposits and withdrawals in %s today (UTC), those awaiting approval included, may add up to %s %s; this one would pass that. Nothing was recorded.",
+				req.Currency, domain.FormatMinor(limit, s.currencies[req.Currency]), req.Currency))
+		case err != nil:
+			return idempotentResponse{}, internalError(fmt.Errorf("record cash request: %w", err))
+		}
+		if t := rec.Transfer; t != nil {
+			from, to := cash, customer
+			if kind == domain.KindWithdrawal {
+				from, to = customer, cash
+			}
+			if err := s.startTransferWorkflow(ctx, *t, from, to); err != nil {
+				return idempotentResponse{}, err
+			}
+			view := transferView{Transfer: *t, FromNumber: from.Number, FromUserID: from.UserID, ToNumber: to.Number, ToUserID: to.UserID}
+			return idempotentResponse{status: http.StatusAccepted, body: toTransferResponse(p.UserID, view, nil), location: "/v1/transfers/" + t.ID.String()}, nil
+		}
+		if err := s.startCashApproval(ctx, cashApprovalInput(*rec.Approval, customer.Number, customer.UserID)); err != nil {
+			return idempotentResponse{}, err
+		}
+		op := rec.Operation
+		return idempotentResponse{
+			status:   http.StatusAccepted,
+			body:     operationResponse{ID: op.ID, Kind: op.Kind, Status: domain.OperationRunning, CreatedAt: op.CreatedAt.UTC(), UpdatedAt: op.CreatedAt.UTC()},
+			location: "/v1/operations/" + op.ID,
+		}, nil
+	})
 }
 
 // ledgerCheck verifies the ledger's invariants on the live database.

@@ -195,17 +195,13 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 	return s.idempotent(w, r, key, req, func() (idempotentResponse, error) {
 		id := idempotentID(p.UserID, key)
 		wfID := workflows.TransferWorkflowID(id.String())
-		t, err := s.store.CreateTransfer(ctx, db.CreateTransferParams{
+		// Recorded once per key: a retry whose first answer was lost finds the same transfer.
+		t, err := s.store.RecordTransfer(ctx, db.CreateTransferParams{
 			ID: id, Kind: in.kind, InitiatedBy: p.UserID, FromAccountID: in.from.ID, ToAccountID: in.to.ID,
 			Amount: in.amount, Currency: in.currency, Description: in.desc, WorkflowID: wfID,
 		})
-		if errors.Is(db.NotFound(err), db.ErrNotFound) {
-			// Recorded by an earlier attempt with this key whose answer was lost.
-			t, err = s.store.GetTransfer(ctx, id)
-			if err == nil && (t.Kind != in.kind || t.FromAccountID != in.from.ID || t.ToAccountID != in.to.ID ||
-				t.Amount != in.amount || t.Currency != in.currency || t.Description != in.desc) {
-				return idempotentResponse{}, newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
-			}
+		if errors.Is(err, db.ErrIDReused) {
+			return idempotentResponse{}, newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
 		}
 		if err != nil {
 			return idempotentResponse{}, internalError(fmt.Errorf("create transfer: %w", err))

@@ -31,7 +31,8 @@ type fakeWorkflows struct {
 	started []client.StartWorkflowOptions
 	args    []any
 	err     error
-	block   chan struct{}  // when set, starts wait on it
+	block   chan struct{} // when set, starts wait on it
+	signals []signal
 	results map[string]any // completed workflows' results, by workflow id
 }
 
@@ -79,6 +80,29 @@ func (f *fakeWorkflows) DescribeWorkflow(ctx context.Context, id, _ string) (*cl
 
 func (f *fakeWorkflows) GetWorkflow(ctx context.Context, id, _ string) client.WorkflowRun {
 	return fakeRun{id: id, result: f.result(id)}
+}
+
+// signal is a signal the API sent, starting the workflow when it was not running.
+type signal struct {
+	workflowID, name string
+	arg              any
+	start            client.StartWorkflowOptions
+}
+
+func (f *fakeWorkflows) SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any, o client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	f.signals = append(f.signals, signal{workflowID: workflowID, name: signalName, arg: signalArg, start: o})
+	return fakeRun{id: workflowID}, nil
+}
+
+func (f *fakeWorkflows) sent() []signal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]signal(nil), f.signals...)
 }
 
 func (f *fakeWorkflows) starts() int {
@@ -329,7 +353,7 @@ func (h *harness) counts() map[string]int {
 	h.t.Helper()
 	out := map[string]int{}
 	for _, table := range []string{"users", "registrations", "operations", "accounts", "transfers", "holds",
-		"postings", "idempotency_keys", "sessions", "refresh_tokens"} {
+		"postings", "idempotency_keys", "sessions", "refresh_tokens", "cash_approvals"} {
 		var n int
 		if err := h.store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			h.t.Fatal(err)

@@ -113,6 +113,10 @@ func TestBadInput_EveryRoute(t *testing.T) {
 		{"withdraw malformed account", "POST", "/v1/admin/accounts/nope/withdrawals", admin.token, `{"amount":100,"currency":"USD"}`, key, 404, ""},
 		{"audit bad from", "GET", "/v1/admin/audit-events?from=monday", admin.token, "", nil, 422, "from"},
 		{"audit absurd limit", "GET", "/v1/admin/audit-events?limit=5000", admin.token, "", nil, 422, "limit"},
+		{"approval malformed id", "POST", "/v1/admin/cash-approvals/nope/approve", admin.token, "", nil, 404, ""},
+		{"approval unknown", "POST", "/v1/admin/cash-approvals/00000000-0000-4000-8000-000000000000/reject", admin.token, "", nil, 404, ""},
+		{"approvals bad cursor", "GET", "/v1/admin/cash-approvals?cursor=abc", admin.token, "", nil, 422, "cursor"},
+		{"approvals absurd limit", "GET", "/v1/admin/cash-approvals?limit=0", admin.token, "", nil, 422, "limit"},
 	}
 	before := h.counts()
 	for _, c := range cases {

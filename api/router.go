@@ -98,6 +98,9 @@ func (s *server) routes() http.Handler {
 		r.Post("/v1/admin/users/{id}/role", s.handle(s.changeRole))
 		r.Post("/v1/admin/users/{id}/disable", s.handle(s.disableUser))
 		r.Post("/v1/admin/users/{id}/enable", s.handle(s.enableUser))
+		r.Get("/v1/admin/cash-approvals", s.handle(s.listCashApprovals))
+		r.Post("/v1/admin/cash-approvals/{id}/approve", s.handle(s.approveCashApproval))
+		r.Post("/v1/admin/cash-approvals/{id}/reject", s.handle(s.rejectCashApproval))
 	})
 	return r
 }

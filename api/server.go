@@ -23,6 +23,7 @@ type Workflows interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 	DescribeWorkflow(ctx context.Context, workflowID, runID string) (*client.WorkflowExecutionDescription, error)
 	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
+	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any, options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
 }
 
 // AuditLog records security events and reads the audit log back.
@@ -80,6 +81,18 @@ type Config struct {
 	LockMax       time.Duration
 	// MaxWait bounds ?wait= on operation polling.
 	MaxWait time.Duration
+
+	// CashApprovalThresholds is, per currency, the amount in minor units from which a deposit or
+	// withdrawal waits for a second admin's approval. Every supported currency needs one; nil means
+	// DefaultCashApprovalThresholds.
+	CashApprovalThresholds map[string]int64
+	// CashApprovalTTL is how long an approval waits for its decision before it expires (zero:
+	// DefaultCashApprovalTTL).
+	CashApprovalTTL time.Duration
+	// AdminDailyCashLimits is, per currency, the most one admin's deposits and withdrawals of a UTC
+	// day may add up to, those awaiting approval included. Every supported currency needs one; nil
+	// means DefaultAdminDailyCashLimits.
+	AdminDailyCashLimits map[string]int64
 }
 
 // Deps are the API's collaborators.
@@ -156,6 +169,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	}
 	if _, ok := currencies[cfg.DefaultCurrency]; !ok {
 		return nil, fmt.Errorf("default currency %q is not supported", cfg.DefaultCurrency)
+	}
+	if err := cfg.checkCash(currencies); err != nil {
+		return nil, err
 	}
 	query, err := documentedQueryParams(OpenAPI)
 	if err != nil {

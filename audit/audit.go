@@ -41,12 +41,21 @@ const (
 	EventWelcomeResent = "user.welcome_resent"
 )
 
+// Events of cash movements that need a second admin's approval.
+const (
+	EventCashApprovalRequested = "cash_approval.requested"
+	EventCashApprovalApproved  = "cash_approval.approved"
+	EventCashApprovalRejected  = "cash_approval.rejected"
+	EventCashApprovalExpired   = "cash_approval.expired"
+)
+
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
 	EventPasswordChanged, EventPasswordChangeFailed, EventTransferCompleted, EventTransferFailed, EventInternalError,
 	EventStaffRead, EventRoleChanged, EventUserDisabled, EventUserEnabled, EventLoginUnlocked, EventStaffCreated,
 	EventPasswordSet, EventWelcomeResent,
+	EventCashApprovalRequested, EventCashApprovalApproved, EventCashApprovalRejected, EventCashApprovalExpired,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.

@@ -117,8 +117,8 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		// Temporal keeps its state in a file, as under `make dev`.
 		MongoPort: ports[1],
 		APIPort:   ports[2],
-		// The API and the worker get the same environment: no login throttling and no transfer
-		// limits, so that only capacity limits what gets through.
+		// The API and the worker get the same environment: no login throttling and no transfer or
+		// cash limits, so that only capacity limits what gets through.
 		Env: []string{
 			"AUTH_RATE_LIMIT_PER_MINUTE=1000000",
 			"CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
@@ -134,6 +134,9 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"WORKER_LOCAL_ACTIVITIES=" + strconv.Itoa(cfg.localActivities),
 			"WORKER_WORKFLOW_POLLERS=" + strconv.Itoa(cfg.workflowPollers),
 			"TRANSFER_EAGER_START=" + strconv.FormatBool(cfg.eager),
+			// The seed's deposits are large and many, by one admin: no second admin to approve them.
+			"CASH_APPROVAL_THRESHOLDS=USD=1000000000000000",
+			"ADMIN_DAILY_CASH_LIMITS=USD=9223372036854775807",
 		},
 		Output: b.logs,
 	})

@@ -25,6 +25,23 @@ type Account struct {
 	UpdatedAt time.Time
 }
 
+type CashApproval struct {
+	ID          uuid.UUID
+	Kind        domain.TransferKind
+	AccountID   uuid.UUID
+	Amount      int64
+	Currency    string
+	Description string
+	RequestedBy uuid.UUID
+	Status      domain.CashApprovalStatus
+	DecidedBy   *uuid.UUID
+	DecidedAt   *time.Time
+	TransferID  *uuid.UUID
+	WorkflowID  string
+	ExpiresAt   time.Time
+	CreatedAt   time.Time
+}
+
 type Currency struct {
 	Code     string
 	Exponent int16

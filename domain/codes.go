@@ -22,6 +22,12 @@ const (
 	CodeBalanceLimit      Code = "balance_limit_exceeded"
 	CodeLastAdmin         Code = "last_admin"
 	CodeCanceled          Code = "canceled"
+	// An admin's deposits and withdrawals of the UTC day, those awaiting approval included, would
+	// pass their daily cash limit in that currency.
+	CodeDailyLimitExceeded Code = "daily_limit_exceeded"
+	// A second admin rejected a cash movement that needed approval, or nobody decided in time.
+	CodeApprovalRejected Code = "approval_rejected"
+	CodeApprovalExpired  Code = "approval_expired"
 )
 
 // Request problems, answered by the API before anything runs.
@@ -41,6 +47,10 @@ const (
 	CodeIdempotencyReused   Code = "idempotency_key_reused"
 	CodeIdempotencyInFlight Code = "idempotency_request_in_progress"
 	CodeUnknownParameter    Code = "unknown_query_parameter"
+	// A cash approval that is no longer pending (approved, rejected or expired) was decided again.
+	CodeApprovalDecided Code = "approval_already_decided"
+	// The admin deciding a cash approval asked for it, or owns its account: four eyes need another.
+	CodeApproverNotIndependent Code = "approver_not_independent"
 )
 
 // Failures on the bank's side.
@@ -57,6 +67,8 @@ var Codes = []Code{
 	CodeInvalidCredentials, CodeInvalidRefreshToken, CodeForbidden, CodeNotFound, CodeMethodNotAllowed,
 	CodeRateLimited, CodeIdempotencyKey, CodeIdempotencyReused, CodeIdempotencyInFlight,
 	CodeUnknownParameter, CodeUnavailable, CodeInternal,
+	CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired, CodeApprovalDecided,
+	CodeApproverNotIndependent,
 }
 
 // Message is what a customer reads when an operation ends with code c.
@@ -86,6 +98,12 @@ func (c Code) Message() string {
 		return "The bank must keep at least one active admin."
 	case CodeCanceled:
 		return "The operation was canceled; nothing was moved."
+	case CodeDailyLimitExceeded:
+		return "The amount is above what you may still move in cash today in this currency; nothing was recorded."
+	case CodeApprovalRejected:
+		return "A second admin rejected the cash movement; nothing was moved."
+	case CodeApprovalExpired:
+		return "No second admin approved the cash movement in time; nothing was moved."
 	default:
 		return "The operation could not be completed because of a problem on our side; nothing was moved."
 	}
@@ -120,6 +138,9 @@ var (
 	ErrLastAdmin         = &Refusal{Code: CodeLastAdmin}
 )
 
+// ErrDailyLimitExceeded refuses a cash movement that would take its admin past their daily limit.
+var ErrDailyLimitExceeded = &Refusal{Code: CodeDailyLimitExceeded}
+
 // RefusalCode returns the code of the refusal in err's chain and true, or false when err is no
 // refusal.
 func RefusalCode(err error) (Code, bool) {
@@ -135,7 +156,8 @@ func RefusalCode(err error) (Code, bool) {
 func (c Code) IsRefusal() bool {
 	switch c {
 	case CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
-		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin:
+		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin,
+		CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired:
 		return true
 	}
 	return false

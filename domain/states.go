@@ -131,7 +131,24 @@ type OperationKind string
 const (
 	OperationRegistration OperationKind = "registration"
 	OperationTransfer     OperationKind = "transfer"
+	OperationCashApproval OperationKind = "cash_approval"
 )
+
+// CashApprovalStatus is where a deposit or withdrawal at or above its currency's approval threshold
+// stands. Pending is the only state that changes: to approved or rejected by a second admin (never
+// the one who asked, never the account's owner), or to expired when nobody decided in time. Only an
+// approved one moves money, as a transfer of its own.
+type CashApprovalStatus string
+
+const (
+	ApprovalPending  CashApprovalStatus = "pending"
+	ApprovalApproved CashApprovalStatus = "approved"
+	ApprovalRejected CashApprovalStatus = "rejected"
+	ApprovalExpired  CashApprovalStatus = "expired"
+)
+
+// Decided reports whether s is a final status.
+func (s CashApprovalStatus) Decided() bool { return s != ApprovalPending }
 
 // NextStep is what a client does once an operation has completed.
 type NextStep string

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -62,24 +61,16 @@ func Maintenance(ctx workflow.Context) (MaintenanceResult, error) {
 	return res, errs
 }
 
-// startStalledTransfer starts the transfer's workflow as an abandoned child: it outlives this run.
-// A transfer whose workflow exists (running or closed) is refused by its id and left alone. It
-// reports whether it started one.
+// startStalledTransfer starts the transfer's workflow as an abandoned child (startTransferChild). A
+// transfer whose workflow exists (running or closed) is left alone. It reports whether it started
+// one.
 func startStalledTransfer(ctx workflow.Context, t activities.StalledTransfer) bool {
 	in := TransferInput{
 		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID, ToAccountID: t.ToAccountID,
 		FromAccountNumber: t.FromAccountNumber, ToAccountNumber: t.ToAccountNumber,
 		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency,
 	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            TransferWorkflowID(in.TransferID),
-		TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		TypedSearchAttributes: transferSearchAttributes(in),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, Transfer, in)
-	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+	if err := startTransferChild(ctx, in); err != nil {
 		if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 			workflow.GetLogger(ctx).Error("starting stalled transfer failed", "transfer_id", t.TransferID, "error", err)
 		}

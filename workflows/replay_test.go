@@ -30,6 +30,7 @@ func TestReplay_StoredHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Transfer)
 			r.RegisterWorkflow(workflows.Maintenance)
 			r.RegisterWorkflow(workflows.DeliverEmails)
+			r.RegisterWorkflow(workflows.CashApproval)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

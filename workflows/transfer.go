@@ -138,6 +138,21 @@ func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkfl
 	}
 }
 
+// startTransferChild starts the transfer's workflow from another workflow, with the options of
+// TransferStartOptions, as an abandoned child: it outlives its parent. A transfer whose workflow
+// exists (running or closed) is refused by its id, with an error that
+// temporal.IsWorkflowExecutionAlreadyStartedError recognises.
+func startTransferChild(ctx workflow.Context, in TransferInput) error {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            TransferWorkflowID(in.TransferID),
+		TaskQueue:             workflow.GetInfo(ctx).TaskQueueName,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		TypedSearchAttributes: transferSearchAttributes(in),
+	})
+	return workflow.ExecuteChildWorkflow(cctx, Transfer, in).GetChildWorkflowExecution().Get(ctx, nil)
+}
+
 // TransferUserIDs lists the people a transfer involves, each once: its initiator and the owners of
 // its accounts (empty for the cash account, which has none).
 func TransferUserIDs(initiator string, owners ...string) []string {

@@ -26,6 +26,7 @@ var (
 	UserIDsKey        = temporal.NewSearchAttributeKeyKeywordList("BankUserIds")
 	KindKey           = temporal.NewSearchAttributeKeyKeyword("BankKind")
 	TransferStatusKey = temporal.NewSearchAttributeKeyKeyword("BankTransferStatus")
+	ApprovalStatusKey = temporal.NewSearchAttributeKeyKeyword("BankApprovalStatus")
 )
 
 // KindRegistration is the BankKind of registrations; transfers carry their TransferKind.
@@ -41,6 +42,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		UserIDsKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 		KindKey.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		TransferStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		ApprovalStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/bootstrap"
@@ -71,6 +73,10 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			LockMax:         e.Duration("LOGIN_LOCK_MAX", time.Hour, time.Second, 7*24*time.Hour),
 			MaxWait:         20 * time.Second,
 			EagerStart:      e.Bool("TRANSFER_EAGER_START", false),
+
+			CashApprovalThresholds: e.AmountsByCurrency("CASH_APPROVAL_THRESHOLDS", api.DefaultCashApprovalThresholds(), 1, domain.MaxAmount),
+			CashApprovalTTL:        e.Duration("CASH_APPROVAL_TTL", api.DefaultCashApprovalTTL, time.Minute, 30*24*time.Hour),
+			AdminDailyCashLimits:   e.AmountsByCurrency("ADMIN_DAILY_CASH_LIMITS", api.DefaultAdminDailyCashLimits(), 1, math.MaxInt64),
 		},
 		Worker: bankworker.ReadSettings(e),
 	}

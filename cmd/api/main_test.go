@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankforge/bank/dev/composefile"
 )
@@ -109,5 +110,32 @@ func TestCompose_OnlyTheAPIIsPublished(t *testing.T) {
 	}
 	if published == 0 {
 		t.Fatal("the compose file publishes no port")
+	}
+}
+
+// The cash settings take CODE=AMOUNT pairs over the defaults, which cover every currency; a bad
+// pair or lifetime stops the API, naming its variable.
+func TestLoadConfig_CashSettings(t *testing.T) {
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret,
+		"CASH_APPROVAL_THRESHOLDS": "USD=500000", "ADMIN_DAILY_CASH_LIMITS": "JPY=9000000", "CASH_APPROVAL_TTL": "2h"}}).Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.API.CashApprovalThresholds["USD"] != 500_000 || cfg.API.CashApprovalThresholds["COP"] != 4_000_000_000 ||
+		cfg.API.AdminDailyCashLimits["JPY"] != 9_000_000 || cfg.API.AdminDailyCashLimits["EUR"] != 10_000_000 || cfg.API.CashApprovalTTL != 2*time.Hour {
+		t.Fatalf("cash settings %v %v %s", cfg.API.CashApprovalThresholds, cfg.API.AdminDailyCashLimits, cfg.API.CashApprovalTTL)
+	}
+	for _, code := range []string{"USD", "EUR", "COP", "JPY"} {
+		if cfg.API.CashApprovalThresholds[code] <= 0 || cfg.API.AdminDailyCashLimits[code] <= cfg.API.CashApprovalThresholds[code] {
+			t.Errorf("%s: threshold %d, daily limit %d", code, cfg.API.CashApprovalThresholds[code], cfg.API.AdminDailyCashLimits[code])
+		}
+	}
+	for name, value := range map[string]string{
+		"CASH_APPROVAL_THRESHOLDS": "USD=0", "ADMIN_DAILY_CASH_LIMITS": "USD:5", "CASH_APPROVAL_TTL": "10s",
+	} {
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, name: value}}).Lookup)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
+		}
 	}
 }

@@ -66,6 +66,7 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 	w.RegisterWorkflow(workflows.Transfer)
 	w.RegisterWorkflow(workflows.Maintenance)
 	w.RegisterWorkflow(workflows.DeliverEmails)
+	w.RegisterWorkflow(workflows.CashApproval)
 	w.RegisterActivity(&activities.Activities{
 		Store:   store,
 		Audit:   auditLog,

@@ -220,3 +220,47 @@ func (r *Reader) Bool(name string, def bool) bool {
 	r.errs = append(r.errs, fmt.Errorf("%s must be true or false, not %q", name, v))
 	return def
 }
+
+// AmountsByCurrency returns the variable, comma-separated CODE=AMOUNT pairs such as
+// USD=1000000,EUR=1000000 (amounts in minor units, each within [lo, hi]), laid over defs: a currency
+// it leaves out keeps its default.
+func (r *Reader) AmountsByCurrency(name string, defs map[string]int64, lo, hi int64) map[string]int64 {
+	out := make(map[string]int64, len(defs))
+	for code, n := range defs {
+		out[code] = n
+	}
+	v, ok := r.get(name)
+	if !ok {
+		return out
+	}
+	seen := map[string]bool{}
+	for _, part := range strings.Split(v, ",") {
+		code, amount, ok := strings.Cut(strings.TrimSpace(part), "=")
+		code, amount = strings.TrimSpace(code), strings.TrimSpace(amount)
+		n, err := strconv.ParseInt(amount, 10, 64)
+		switch {
+		case !ok || !isCurrencyCode(code):
+			r.errs = append(r.errs, fmt.Errorf("%s: %q is not CODE=AMOUNT, such as USD=1000000", name, part))
+		case err != nil || n < lo || n > hi:
+			r.errs = append(r.errs, fmt.Errorf("%s: %s's amount must be an integer of minor units from %d to %d, not %q", name, code, lo, hi, amount))
+		case seen[code]:
+			r.errs = append(r.errs, fmt.Errorf("%s names %s twice", name, code))
+		default:
+			seen[code] = true
+			out[code] = n
+		}
+	}
+	return out
+}
+
+func isCurrencyCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,36 @@
+package envconfig
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+}
+
+// Amounts per currency are laid over the defaults; every malformed pair is named.
+func TestAmountsByCurrency(t *testing.T) {
+	defs := map[string]int64{"USD": 100, "EUR": 200}
+	r := New(lookup(map[string]string{"A": " EUR=250 , JPY=7"}))
+	if got := r.AmountsByCurrency("A", defs, 1, 1000); !maps.Equal(got, map[string]int64{"USD": 100, "EUR": 250, "JPY": 7}) || r.Err() != nil {
+		t.Fatalf("got %v, %v", got, r.Err())
+	}
+	if defs["EUR"] != 200 {
+		t.Fatal("the defaults were changed")
+	}
+	if got := New(lookup(nil)).AmountsByCurrency("A", defs, 1, 1000); !maps.Equal(got, defs) {
+		t.Fatalf("unset: %v; want the defaults", got)
+	}
+	for _, bad := range []string{"USD", "usd=5", "USD=0", "USD=1001", "USD=1.5", "USD=5,USD=6", "USD=5,", "=5"} {
+		r := New(lookup(map[string]string{"A": bad}))
+		r.AmountsByCurrency("A", defs, 1, 1000)
+		if err := r.Err(); err == nil || !strings.HasPrefix(err.Error(), "A") {
+			t.Errorf("%q: %v; want an error naming A", bad, err)
+		}
+	}
+}
