@@ -199,7 +199,9 @@ func TestSendPendingEmails_RetryAfterAFailedSendSendsOnce(t *testing.T) {
 	}
 }
 
-func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
+// A registration of a taken email tells the address's owner by one email, however many times its
+// abandonment runs, and leaves nothing of itself.
+func TestRegistration_EmailTakenTellsTheOwnerOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
@@ -208,16 +210,43 @@ func TestRegistration_EmailTakenIsARefusal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.env.ExecuteActivity(f.acts.CreateUser, activities.RegistrationRef{RegistrationID: "reg-a"}); err != nil {
+	var owner activities.CreateUserResult
+	v, err := f.env.ExecuteActivity(f.acts.CreateUser, activities.RegistrationRef{RegistrationID: "reg-a"})
+	if err != nil || v.Get(&owner) != nil {
 		t.Fatal(err)
 	}
-	_, err := f.env.ExecuteActivity(f.acts.CreateUser, activities.RegistrationRef{RegistrationID: "reg-b"})
-	requireRefusal(t, err, domain.CodeEmailTaken)
-	if err := f.twice(f.acts.AbandonRegistration, activities.AbandonRegistrationInput{RegistrationID: "reg-b", Code: domain.CodeEmailTaken}); err != nil {
+	// While the first registration runs, its pending user holds the email: the second waits.
+	_, err = f.env.ExecuteActivity(f.acts.CreateUser, activities.RegistrationRef{RegistrationID: "reg-b"})
+	var appErr *temporal.ApplicationError
+	if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+		t.Fatalf("second registration while the first runs: %v; want an error to retry", err)
+	}
+	if err := f.twice(f.acts.CompleteRegistration, activities.RegistrationRef{RegistrationID: "reg-a", UserID: owner.UserID}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("audit_events", bson.D{{Key: "type", Value: audit.EventRegistrationFailed}}); n != 1 {
+	_, err = f.env.ExecuteActivity(f.acts.CreateUser, activities.RegistrationRef{RegistrationID: "reg-b"})
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeEmailTaken || !appErr.NonRetryable() {
+		t.Fatalf("second registration once the first completed: %v; want a non-retryable %s", err, activities.ErrTypeEmailTaken)
+	}
+	if err := f.twice(f.acts.AbandonRegistration, activities.AbandonRegistrationInput{RegistrationID: "reg-b", EmailTaken: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("audit_events", bson.D{{Key: "type", Value: audit.EventRegistrationFailed}, {Key: "details.code", Value: activities.ErrTypeEmailTaken}}); n != 1 {
 		t.Fatalf("%d failure events; want 1", n)
+	}
+	if _, err := f.store.GetRegistration(ctx, "reg-b"); !errors.Is(db.NotFound(err), db.ErrNotFound) {
+		t.Fatalf("the registration is still there: %v", err)
+	}
+	var users int
+	if err := f.store.Pool().QueryRow(ctx, "SELECT count(*) FROM users WHERE email = $1", "dup@example.com").Scan(&users); err != nil || users != 1 {
+		t.Fatalf("%d users with the email (%v); want 1", users, err)
+	}
+	if err := f.twice(f.acts.SendPendingEmails); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.mail.msgs) != 1 || f.mail.msgs[0].To != "dup@example.com" || f.mail.msgs[0].ID != "registration/reg-b/email_taken" ||
+		!strings.Contains(f.mail.msgs[0].Body, "tried to open an account") {
+		t.Fatalf("mails %+v; want one to the owner, telling of the attempt", f.mail.msgs)
 	}
 }
 

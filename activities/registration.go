@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
@@ -25,14 +26,23 @@ type CreateUserResult struct {
 	UserID string
 }
 
-// CreateUser creates the registration's user, pending until the registration completes.
+// ErrTypeEmailTaken is the type of CreateUser's error when a user has the registration's email. It
+// is no refusal a client reads: the workflow tells the address's owner and ends as if it had
+// created the user. Workflows recorded by earlier releases carry this spelling.
+const ErrTypeEmailTaken = "email_taken"
+
+// CreateUser creates the registration's user, pending until the registration completes. It fails
+// for good with ErrTypeEmailTaken when a user has the email, and for now, to be retried, while
+// another registration's pending user holds it.
 func (a *Activities) CreateUser(ctx context.Context, in RegistrationRef) (CreateUserResult, error) {
 	u, err := a.Store.CreateUserFromRegistrationTx(ctx, in.RegistrationID)
-	if errors.Is(err, db.ErrNotFound) {
+	switch {
+	case errors.Is(err, db.ErrNotFound):
 		return CreateUserResult{}, internal("registration %s not found", in.RegistrationID)
-	}
-	if err != nil {
-		return CreateUserResult{}, temporalError(err)
+	case errors.Is(err, db.ErrEmailTaken):
+		return CreateUserResult{}, temporal.NewNonRetryableApplicationError("a user has the registration's email", ErrTypeEmailTaken, nil)
+	case err != nil:
+		return CreateUserResult{}, fmt.Errorf("create user: %w", err)
 	}
 	if u.Status != domain.UserPending && (u.RegistrationID == nil || *u.RegistrationID != in.RegistrationID) {
 		return CreateUserResult{}, internal("user %s does not belong to registration %s", u.ID, in.RegistrationID)
@@ -110,31 +120,75 @@ func (a *Activities) CompleteRegistration(ctx context.Context, in RegistrationRe
 	return a.Store.CompleteRegistrationTx(ctx, in.RegistrationID, userID)
 }
 
-// AbandonRegistrationInput names a registration that cannot finish and why.
+// AbandonRegistrationInput names a registration that cannot finish and why: its email is taken, or
+// a step failed with Code.
 type AbandonRegistrationInput struct {
 	RegistrationID string
 	Code           domain.Code
+	EmailTaken     bool
 }
 
 // AbandonRegistration is the registration's compensation: it removes the pending user and its empty
-// accounts so that nothing half-created can log in, and records the failure.
+// accounts so that nothing half-created can log in, and records the failure. When the email is
+// taken, it first writes the email that tells the address's owner. What it writes is keyed by the
+// registration and written before the registration is deleted, so a run that finds the registration
+// gone has nothing left to write.
 func (a *Activities) AbandonRegistration(ctx context.Context, in AbandonRegistrationInput) error {
-	reg, err := a.Store.GetRegistration(ctx, in.RegistrationID)
 	email := ""
-	if err == nil {
+	reg, err := a.Store.GetRegistration(ctx, in.RegistrationID)
+	switch err = db.NotFound(err); {
+	case err == nil:
 		email = reg.Email
+		if in.EmailTaken {
+			if err := a.tellEmailOwner(ctx, in.RegistrationID, reg.Email); err != nil {
+				return err
+			}
+		}
+	case !errors.Is(err, db.ErrNotFound):
+		return fmt.Errorf("get registration: %w", err)
 	}
-	if err := a.Store.AbandonRegistrationTx(ctx, in.RegistrationID); err != nil {
-		return fmt.Errorf("abandon registration: %w", err)
+	code := string(in.Code)
+	if in.EmailTaken {
+		code = ErrTypeEmailTaken
 	}
-	activity.GetLogger(ctx).Info("registration abandoned", "registration_id", in.RegistrationID, "code", string(in.Code))
-	return a.Audit.Record(ctx, audit.Event{
+	if err := a.Audit.Record(ctx, audit.Event{
 		ID:      "registration/" + in.RegistrationID + "/failed",
 		Type:    audit.EventRegistrationFailed,
 		Email:   email,
 		Subject: in.RegistrationID,
-		Details: map[string]any{"code": string(in.Code)},
-	})
+		Details: map[string]any{"code": code},
+	}); err != nil {
+		return err
+	}
+	if err := a.Store.AbandonRegistrationTx(ctx, in.RegistrationID); err != nil {
+		return fmt.Errorf("abandon registration: %w", err)
+	}
+	activity.GetLogger(ctx).Info("registration abandoned", "registration_id", in.RegistrationID, "code", code)
+	return nil
+}
+
+// tellEmailOwner writes, once per registration, the email that tells the user who has address that
+// someone tried to open an account with it. DeliverEmails sends it.
+func (a *Activities) tellEmailOwner(ctx context.Context, registrationID, address string) error {
+	owner, err := a.Store.GetUserByEmail(ctx, address)
+	switch err = db.NotFound(err); {
+	case errors.Is(err, db.ErrNotFound):
+		return nil // no one has it any more
+	case err != nil:
+		return fmt.Errorf("get owner of email: %w", err)
+	}
+	if err := a.Store.InsertEmails(ctx, db.InsertEmailsParams{
+		Ids:      []string{"registration/" + registrationID + "/email_taken"},
+		UserIds:  []uuid.UUID{owner.ID},
+		Subjects: []string{"Someone tried to open an account with your email address"},
+		Bodies: []string{"Someone just tried to open an account at the bank with this email address, which " +
+			"already has one. If it was you, log in with your password; if you have forgotten it, contact " +
+			"us to reset it. If it was not you, there is nothing to do: no account was opened, and yours " +
+			"is unchanged."},
+	}); err != nil {
+		return fmt.Errorf("write email: %w", err)
+	}
+	return nil
 }
 
 func (a *Activities) user(ctx context.Context, id string) (db.User, error) {

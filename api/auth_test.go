@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +17,8 @@ import (
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/workflows"
 )
 
 func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
@@ -63,15 +68,72 @@ func TestRegister_AcceptsAndStartsWorkflow(t *testing.T) {
 	}
 }
 
-func TestRegister_EmailTaken(t *testing.T) {
+// A taken email gets the answer a new one gets, after the same work: the registration is kept with
+// its password hashed and its workflow started, which finds the email taken and tells its owner.
+func TestRegister_TakenEmailAnswersLikeANewOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	u := h.user(domain.RoleClient)
-	before := h.counts()
-	r := h.do("POST", "/v1/auth/register", "", `{"email":"`+strings.ToUpper(u.Email)+`","password":"blue-Giraffe-runs-42","full_name":"Other"}`)
-	requireProblem(t, r, http.StatusConflict, "")
-	if after := h.counts(); !equalCounts(before, after) {
-		t.Fatalf("state changed: %v -> %v", before, after)
+	usersBefore := h.counts()["users"]
+	register := func(email string) (response, map[string]any) {
+		t.Helper()
+		r := h.do("POST", "/v1/auth/register", "", `{"email":"`+email+`","password":"blue-Giraffe-runs-42","full_name":"Other"}`)
+		if r.status != http.StatusAccepted {
+			t.Fatalf("register %s: %d %s", email, r.status, r.body)
+		}
+		var op map[string]any
+		r.json(t, &op)
+		return r, op
+	}
+	newR, newOp := register("new-" + uuid.NewString()[:8] + "@example.com")
+	takenR, takenOp := register(strings.ToUpper(u.Email))
+	if !slices.Equal(slices.Sorted(maps.Keys(newOp)), slices.Sorted(maps.Keys(takenOp))) {
+		t.Fatalf("answers differ in shape:\n%s\n%s", newR.body, takenR.body)
+	}
+	for _, pair := range []struct {
+		r  response
+		op map[string]any
+	}{{newR, newOp}, {takenR, takenOp}} {
+		id, _ := pair.op["id"].(string)
+		if pair.op["kind"] != "registration" || pair.op["status"] != "running" || pair.op["result"] != nil ||
+			pair.r.header.Get("Location") != "/v1/operations/"+id {
+			t.Fatalf("unexpected answer %s (Location %s)", pair.r.body, pair.r.header.Get("Location"))
+		}
+		reg, err := h.store.GetRegistration(t.Context(), id)
+		if err != nil || !strings.HasPrefix(reg.PasswordHash, "$argon2id$") {
+			t.Fatalf("registration %s: %+v, %v; want it kept with its password hashed", id, reg, err)
+		}
+	}
+	if h.workflows.starts() != 2 {
+		t.Fatalf("%d workflows started; want 2", h.workflows.starts())
+	}
+	if n := h.counts()["users"]; n != usersBefore {
+		t.Fatalf("%d users, %d before; the API creates none", n, usersBefore)
+	}
+}
+
+// A completed registration, readable by its id alone, answers the same result whatever its
+// workflow returned (one from an earlier release returned the new account's id and number).
+func TestOperation_CompletedRegistrationNamesNothingItCreated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.do("POST", "/v1/auth/register", "", `{"email":"ana@example.com","password":"blue-Giraffe-runs-42","full_name":"Ana"}`)
+	var op struct{ ID string }
+	r.json(t, &op)
+	h.workflows.complete(workflows.RegisterWorkflowID(op.ID), map[string]any{
+		"user_id": uuid.NewString(), "account_id": uuid.NewString(), "account_number": "100000017", "currency": "USD",
+	})
+	p := h.do("GET", "/v1/operations/"+op.ID, "", "")
+	if p.status != http.StatusOK {
+		t.Fatalf("poll: %d %s", p.status, p.body)
+	}
+	var polled struct {
+		Status string
+		Result json.RawMessage
+	}
+	p.json(t, &polled)
+	if polled.Status != "completed" || string(polled.Result) != `{"next":"log_in"}` {
+		t.Fatalf("completed registration reads %s; want status completed and result {\"next\":\"log_in\"}", p.body)
 	}
 }
 
@@ -95,6 +157,72 @@ func TestLogin_SameAnswerForUnknownEmailAndWrongPassword(t *testing.T) {
 			t.Fatalf("bad audit event %+v", e)
 		}
 	}
+}
+
+// An unknown email and a known one with a wrong password cost the same work: a user lookup, a
+// claimed attempt and a password verification, so the time of a refusal does not tell which emails
+// have an account. Hashing is made nearly free here so that a difference in database work shows;
+// the two kinds alternate so that the machine's noise falls on both alike; the threshold is high
+// enough that no login locks on the way. A difference in work shows in every round (a claim that
+// writes with a flush made the wrong password two to three times slower); a round that the
+// machine's noise swamped is measured again, at most three in all.
+func TestLogin_UnknownEmailTakesAsLongAsAWrongPassword(t *testing.T) {
+	h := newHarnessHashing(t, password.Params{Memory: 8, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16},
+		func(c *api.Config) { c.LockThreshold = 1000 })
+	u := h.user(domain.RoleClient)
+	claims := 0
+	attempt := func(email string) time.Duration {
+		t.Helper()
+		body := `{"email":"` + email + `","password":"not-the-password-at-all"}`
+		start := time.Now()
+		r := h.do("POST", "/v1/auth/login", "", body)
+		took := time.Since(start)
+		requireProblem(t, r, http.StatusUnauthorized, "")
+		if email == u.Email {
+			claims++
+		}
+		return took
+	}
+	unknownEmail := func() string { return "nobody-" + uuid.NewString()[:8] + "@example.com" }
+	for range 5 { // warm up connections, caches and plans
+		attempt(unknownEmail())
+		attempt(u.Email)
+	}
+	const n, rounds = 40, 3
+	for round := 1; ; round++ {
+		var unknown, wrong []time.Duration
+		for i := range n {
+			if i%2 == 0 {
+				unknown = append(unknown, attempt(unknownEmail()))
+				wrong = append(wrong, attempt(u.Email))
+			} else {
+				wrong = append(wrong, attempt(u.Email))
+				unknown = append(unknown, attempt(unknownEmail()))
+			}
+		}
+		mu, mw := median(unknown), median(wrong)
+		if slow, fast := max(mu, mw), min(mu, mw); float64(slow) <= 1.2*float64(fast) {
+			t.Logf("round %d: median refusal: unknown email %v, wrong password %v", round, mu, mw)
+			break
+		} else if round == rounds {
+			t.Fatalf("median refusal: unknown email %v, wrong password %v; want within 20%% (in %d rounds)", mu, mw, rounds)
+		}
+		t.Logf("round %d: median refusal: unknown email %v, wrong password %v; measuring again", round, mu, mw)
+	}
+	// Every wrong password was claimed (the UPDATE ran) and none locked the login.
+	got, err := h.store.GetUser(t.Context(), u.ID)
+	if err != nil || int(got.FailedLogins) != claims || got.LockedUntil != nil {
+		t.Fatalf("user %+v, %v; want %d failed logins and no lock", got, err, claims)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 func TestLogin_LocksAfterRepeatedFailures(t *testing.T) {

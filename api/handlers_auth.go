@@ -56,13 +56,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := v.err(); err != nil {
 		return err
 	}
-	exists, err := s.store.EmailExists(r.Context(), email)
-	if err != nil {
-		return internalError(fmt.Errorf("check email: %w", err))
-	}
-	if exists {
-		return newError(domain.CodeEmailTaken, "Log in instead, or reset your password.")
-	}
+	// Whether the email is free is the workflow's to find out: a new and a taken email get the same
+	// answer after the same work, and the owner of a taken one is told by email.
 	hash, err := s.hasher.Hash(req.Password)
 	if err != nil {
 		return internalError(err)
@@ -144,8 +139,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		return newError(domain.CodeInvalidCredentials, "Check your email and password. After repeated failures, logging in is paused for a while.")
 	}
 
+	// Every refusal does the same work, whether or not the email has an account: a user lookup, a
+	// claimed attempt (for an unknown email, against an id no user has) and a password check, so
+	// that its time does not tell which emails have accounts.
+	now := s.now()
 	u, err := s.store.GetUserByEmail(ctx, email)
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
+		if err := s.claimAttempt(ctx, uuid.Nil, now); err != nil && !errors.Is(err, errLocked) {
+			return internalError(err)
+		}
 		s.hasher.SpendVerifyTime(req.Password)
 		return failed("", "unknown_email")
 	} else if err != nil {
@@ -153,7 +155,6 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The attempt is counted before the password is checked, atomically, so a burst cannot check
 	// more passwords than the lock allows.
-	now := s.now()
 	if err := s.claimAttempt(ctx, u.ID, now); errors.Is(err, errLocked) {
 		s.hasher.SpendVerifyTime(req.Password)
 		return failed(u.ID.String(), "locked")
@@ -191,9 +192,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 var errLocked = errors.New("login locked")
 
 // claimAttempt counts a password attempt of user before the password is checked, atomically
-// (ClaimLoginAttempt), or answers errLocked while the login is locked.
+// (ClaimLoginAttemptTx), or answers errLocked while the login is locked or no user has userID.
 func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Time) error {
-	_, err := s.store.ClaimLoginAttempt(ctx, db.ClaimLoginAttemptParams{
+	_, err := s.store.ClaimLoginAttemptTx(ctx, db.ClaimLoginAttemptParams{
 		ID: userID, Now: now, Threshold: int32(s.cfg.LockThreshold),
 		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
 	})

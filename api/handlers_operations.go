@@ -14,6 +14,7 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/workflows"
 )
 
 type operationResponse struct {
@@ -82,6 +83,17 @@ func (s *server) operationStatus(ctx context.Context, op db.Operation, wait time
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
 		return resp, nil
 	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		if op.Kind == domain.OperationRegistration {
+			// Every completed registration reads the same, whether it opened an account or found
+			// the email taken, and whatever a workflow of an earlier release returned (the new
+			// account, or the email taken): anyone holding the id may read it.
+			result, err := json.Marshal(workflows.Registered())
+			if err != nil {
+				return resp, internalError(fmt.Errorf("encode registration result: %w", err))
+			}
+			resp.Status, resp.Result = domain.OperationCompleted, result
+			return resp, nil
+		}
 		var result json.RawMessage
 		if err := run.Get(ctx, &result); err != nil {
 			return resp, internalError(fmt.Errorf("get workflow result: %w", err))

@@ -33,6 +33,23 @@ type fakeWorkflows struct {
 	err     error
 	block   chan struct{} // when set, starts wait on it
 	signals []signal
+	results map[string]any // completed workflows' results, by workflow id
+}
+
+// complete makes the workflow id completed with result.
+func (f *fakeWorkflows) complete(id string, result any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.results == nil {
+		f.results = map[string]any{}
+	}
+	f.results[id] = result
+}
+
+func (f *fakeWorkflows) result(id string) any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.results[id]
 }
 
 var _ api.Workflows = (*fakeWorkflows)(nil)
@@ -52,13 +69,17 @@ func (f *fakeWorkflows) ExecuteWorkflow(ctx context.Context, o client.StartWorkf
 }
 
 func (f *fakeWorkflows) DescribeWorkflow(ctx context.Context, id, _ string) (*client.WorkflowExecutionDescription, error) {
+	status := enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	if f.result(id) != nil {
+		status = enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	}
 	return &client.WorkflowExecutionDescription{WorkflowExecutionMetadata: client.WorkflowExecutionMetadata{
-		Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		Status: status,
 	}}, nil
 }
 
 func (f *fakeWorkflows) GetWorkflow(ctx context.Context, id, _ string) client.WorkflowRun {
-	return fakeRun{id: id}
+	return fakeRun{id: id, result: f.result(id)}
 }
 
 // signal is a signal the API sent, starting the workflow when it was not running.
@@ -90,14 +111,27 @@ func (f *fakeWorkflows) starts() int {
 	return len(f.started)
 }
 
-type fakeRun struct{ id string }
+type fakeRun struct {
+	id     string
+	result any // nil while running
+}
 
 func (r fakeRun) GetID() string                  { return r.id }
 func (r fakeRun) GetRunID() string               { return "run" }
 func (r fakeRun) GetFirstExecutionRunID() string { return "run" }
-func (r fakeRun) Get(ctx context.Context, _ any) error {
-	<-ctx.Done()
-	return ctx.Err()
+func (r fakeRun) Get(ctx context.Context, v any) error {
+	if r.result == nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(r.result)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 func (r fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRunGetOptions) error {
 	return r.Get(ctx, v)
@@ -167,7 +201,16 @@ type harness struct {
 	cfg       api.Config
 }
 
+// testHashParams make hashing cheap, still argon2id.
+var testHashParams = password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
+
 func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
+	t.Helper()
+	return newHarnessHashing(t, testHashParams, tweak...)
+}
+
+// newHarnessHashing is newHarness with passwords hashed by p.
+func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Config)) *harness {
 	t.Helper()
 	url := testenv.NewDatabase(t)
 	pool, err := db.Connect(context.Background(), url, 20)
@@ -184,7 +227,7 @@ func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 		store:     db.NewStore(pool),
 		workflows: &fakeWorkflows{},
 		audit:     &memAudit{},
-		hasher:    password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}),
+		hasher:    password.NewHasher(p),
 		cfg: api.Config{
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",

@@ -10,6 +10,14 @@ import (
 // ErrNotFound is returned for a row that does not exist (or is not visible to the caller).
 var ErrNotFound = errors.New("not found")
 
+// Why a user cannot be created with an email: a user has it (final; CreateStaffTx's answer too),
+// or the pending user of another registration still running has it, and may yet give it up (try
+// again).
+var (
+	ErrEmailTaken = errors.New("email taken")
+	ErrEmailHeld  = errors.New("email held by a registration in progress")
+)
+
 // PostgreSQL error codes this service reacts to.
 const (
 	codeUniqueViolation      = "23505"

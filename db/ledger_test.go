@@ -386,6 +386,8 @@ func TestPostings_AreAppendOnlyAndBalanced(t *testing.T) {
 	}
 }
 
+// Ten registrations of one email at once make one user. Until it completes, its pending user holds
+// the email and the others are told to try again (ErrEmailHeld); once it has, the email is taken.
 func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 	t.Parallel()
 	s := testenv.NewStore(t)
@@ -399,7 +401,8 @@ func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var created, taken atomic.Int32
+	var created, held atomic.Int32
+	var winner atomic.Value
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Add(1)
@@ -407,8 +410,8 @@ func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 			defer wg.Done()
 			u1, err := s.CreateUserFromRegistrationTx(ctx, id)
 			switch {
-			case errors.Is(err, domain.ErrEmailTaken):
-				taken.Add(1)
+			case errors.Is(err, db.ErrEmailHeld):
+				held.Add(1)
 				return
 			case err != nil:
 				t.Errorf("create user: %v", err)
@@ -419,11 +422,67 @@ func TestRegistration_IdempotentAndEmailUnique(t *testing.T) {
 				t.Errorf("second run: %v, %v; want the same user", u2.ID, err)
 			}
 			created.Add(1)
+			winner.Store([2]any{id, u1.ID})
 		}()
 	}
 	wg.Wait()
-	if created.Load() != 1 || taken.Load() != 9 {
-		t.Fatalf("created %d, refused %d; want 1 and 9", created.Load(), taken.Load())
+	if created.Load() != 1 || held.Load() != 9 {
+		t.Fatalf("created %d, held off %d; want 1 and 9", created.Load(), held.Load())
+	}
+	w := winner.Load().([2]any)
+	if err := s.CompleteRegistrationTx(ctx, w[0].(string), w[1].(uuid.UUID)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if id == w[0] {
+			continue
+		}
+		if _, err := s.CreateUserFromRegistrationTx(ctx, id); !errors.Is(err, db.ErrEmailTaken) {
+			t.Fatalf("registration %s after the first completed: %v; want ErrEmailTaken", id, err)
+		}
+	}
+}
+
+// A registration held off by another's pending user creates its own once the other is abandoned.
+func TestRegistration_HeldEmailIsFreedByAbandoning(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	for _, id := range []string{"reg-first", "reg-second"} {
+		if err := s.CreateRegistration(ctx, db.CreateRegistrationParams{ID: id, Email: "held@example.com", PasswordHash: "h", FullName: "H", Currency: "USD"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateUserFromRegistrationTx(ctx, "reg-first"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUserFromRegistrationTx(ctx, "reg-second"); !errors.Is(err, db.ErrEmailHeld) {
+		t.Fatalf("second registration: %v; want ErrEmailHeld", err)
+	}
+	if err := s.AbandonRegistrationTx(ctx, "reg-first"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUserFromRegistrationTx(ctx, "reg-second")
+	if err != nil || u.RegistrationID == nil || *u.RegistrationID != "reg-second" {
+		t.Fatalf("second registration after the first was abandoned: %+v, %v", u, err)
+	}
+}
+
+// A pending user that no registration created (one who has not yet set a password, say) takes the
+// email for good: a registration of it is not held off waiting for a registration that is not there.
+func TestRegistration_PendingUserOfNoRegistrationTakesTheEmail(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	if _, err := s.InsertUser(ctx, db.InsertUserParams{ID: uuid.New(), Email: "invited@example.com", PasswordHash: "h",
+		FullName: "I", Role: domain.RoleSupport, Status: domain.UserPending}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRegistration(ctx, db.CreateRegistrationParams{ID: "reg-i", Email: "invited@example.com", PasswordHash: "h", FullName: "I", Currency: "USD"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUserFromRegistrationTx(ctx, "reg-i"); !errors.Is(err, db.ErrEmailTaken) {
+		t.Fatalf("registration of a pending user's email: %v; want ErrEmailTaken", err)
 	}
 }
 
@@ -448,9 +507,6 @@ func TestRegistration_AbandonLeavesNothing(t *testing.T) {
 	}
 	if _, err := s.GetUserByEmail(ctx, "x@example.com"); !errors.Is(db.NotFound(err), db.ErrNotFound) {
 		t.Fatalf("user still there: %v", err)
-	}
-	if exists, _ := s.EmailExists(ctx, "x@example.com"); exists {
-		t.Fatal("email still taken")
 	}
 }
 

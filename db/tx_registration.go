@@ -10,8 +10,12 @@ import (
 	"github.com/bankforge/bank/domain"
 )
 
-// CreateUserFromRegistrationTx creates the pending user of a registration, or refuses with
-// domain.ErrEmailTaken. Running it again returns the user the first run created.
+// CreateUserFromRegistrationTx creates the pending user of a registration. Running it again returns
+// the user the first run created. When a user has the email it answers ErrEmailTaken, or ErrEmailHeld
+// while that user is the pending user of another registration: registrations of one email may run
+// at once (registrations.email is not unique, so that starting one reveals nothing), and the first
+// to create its user holds the email until it completes or is abandoned. A pending user that no
+// registration created takes the email like any other.
 func (s *Store) CreateUserFromRegistrationTx(ctx context.Context, registrationID string) (User, error) {
 	u, err := s.Queries.CreateUserFromRegistration(ctx, CreateUserFromRegistrationParams{
 		ID:             uuid.New(),
@@ -21,7 +25,7 @@ func (s *Store) CreateUserFromRegistrationTx(ctx context.Context, registrationID
 	case err == nil:
 		return u, nil
 	case IsUniqueViolation(err, "users_email_key"):
-		return User{}, domain.ErrEmailTaken
+		return User{}, s.whyEmailTaken(ctx, registrationID)
 	}
 	if err = NotFound(err); !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -32,6 +36,24 @@ func (s *Store) CreateUserFromRegistrationTx(ctx context.Context, registrationID
 		return User{}, fmt.Errorf("get user of registration: %w", NotFound(err))
 	}
 	return u, nil
+}
+
+// whyEmailTaken answers ErrEmailTaken or ErrEmailHeld for a registration whose email a user has.
+func (s *Store) whyEmailTaken(ctx context.Context, registrationID string) error {
+	reg, err := s.GetRegistration(ctx, registrationID)
+	if err != nil {
+		return fmt.Errorf("get registration: %w", NotFound(err))
+	}
+	holder, err := s.GetUserByEmail(ctx, reg.Email)
+	switch err = NotFound(err); {
+	case errors.Is(err, ErrNotFound):
+		return ErrEmailHeld // given up meanwhile: the next try may create the user
+	case err != nil:
+		return fmt.Errorf("get user by email: %w", err)
+	case holder.Status == domain.UserPending && holder.RegistrationID != nil:
+		return ErrEmailHeld
+	}
+	return ErrEmailTaken
 }
 
 // OpenAccountTx opens a customer account for userID, keyed by openedBy (an operation id and step):

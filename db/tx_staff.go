@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -123,9 +122,6 @@ func (s *Store) CreateStaffTx(ctx context.Context, inv StaffInvitation) (User, e
 	})
 	return u, err
 }
-
-// ErrEmailTaken is CreateStaffTx's answer when a user already has the email.
-var ErrEmailTaken = errors.New("email taken")
 
 // SetPasswordWithTokenTx spends a password token and sets its user's first password. It answers
 // ErrNotFound for a token that is unknown, spent or expired, or whose user already has a password.

@@ -122,17 +122,6 @@ func (q *Queries) DeletePendingUser(ctx context.Context, arg DeletePendingUserPa
 	return result.RowsAffected(), nil
 }
 
-const emailExists = `-- name: EmailExists :one
-SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)
-`
-
-func (q *Queries) EmailExists(ctx context.Context, email string) (bool, error) {
-	row := q.db.QueryRow(ctx, emailExists, email)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const getFirstUserWithRole = `-- name: GetFirstUserWithRole :one
 SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE role = $1 AND status = $2 ORDER BY created_at, id LIMIT 1
 `

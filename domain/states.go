@@ -149,3 +149,10 @@ const (
 
 // Decided reports whether s is a final status.
 func (s CashApprovalStatus) Decided() bool { return s != ApprovalPending }
+
+// NextStep is what a client does once an operation has completed.
+type NextStep string
+
+// NextLogIn follows every completed registration, whether it opened an account or found the email
+// taken (its owner is then told by email): the answer does not tell which emails have accounts.
+const NextLogIn NextStep = "log_in"

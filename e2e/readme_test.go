@@ -48,9 +48,12 @@ func TestReadme_WalkThroughRunsAsWritten(t *testing.T) {
 		t.Fatalf("walk-through failed: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.String())
 	}
 	want := []string{
-		`^Ana: completed$`,
-		`^Ben: completed$`,
+		`^Ana: \{"status":"completed","result":\{"next":"log_in"\}\}$`,
+		`^Ben: \{"status":"completed","result":\{"next":"log_in"\}\}$`,
+		`^Again: \{"status":"completed","result":\{"next":"log_in"\}\}$`,
 		`^\{"email":"ana-\d+@example\.com","role":"client"\}$`,
+		`^Ana: \d{2,19}$`,
+		`^Ben: \d{2,19}$`,
 		`^completed$`,
 		`^\{"status":"completed","steps":\["accept","validate","place_hold","post"\]\}$`,
 		`^\{"balance":7450,"available_balance":7450\}$`,

@@ -21,9 +21,6 @@ SELECT * FROM users WHERE email = $1;
 -- name: GetUserByRegistrationID :one
 SELECT * FROM users WHERE registration_id = $1;
 
--- name: EmailExists :one
-SELECT EXISTS (SELECT 1 FROM users WHERE email = $1);
-
 -- name: RoleExists :one
 SELECT EXISTS (SELECT 1 FROM users WHERE role = $1);
 

@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/activities"
@@ -14,20 +17,22 @@ type RegisterInput struct {
 	Currency       string
 }
 
-// RegisterResult is what a completed registration created, or, when a rule refused it (the email
-// is taken), the refusal's code and nothing else.
+// RegisterResult is what a completed registration answers: the same whether it created the user or
+// found the email taken, and nothing of what it created, for anyone holding the operation's id can
+// read it.
 type RegisterResult struct {
-	UserID        string      `json:"user_id,omitempty"`
-	AccountID     string      `json:"account_id,omitempty"`
-	AccountNumber string      `json:"account_number,omitempty"`
-	Currency      string      `json:"currency,omitempty"`
-	FailureCode   domain.Code `json:"failure_code,omitempty"`
+	Next domain.NextStep `json:"next"`
 }
+
+// Registered is the result of every completed registration.
+func Registered() RegisterResult { return RegisterResult{Next: domain.NextLogIn} }
 
 // Register creates the user and their first account, records the registration in the audit log and
 // the user's inbox with its welcome email (sent by DeliverEmails), and lets the user log in. If a step fails for good before
-// the user can log in, the saga abandons the registration: nothing half-created remains. A refusal
-// completes the workflow with its code; only a failure an operator must look at fails it.
+// the user can log in, the saga abandons the registration: nothing half-created remains, and the
+// workflow fails for an operator to look at. When the email is taken, the registration is abandoned
+// after telling the address's owner by email, and completes as one that created its user does, so
+// that neither its answer nor its result tells which emails have accounts.
 func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
@@ -36,12 +41,14 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 
 	var s saga
 	var failure domain.Code // why the registration failed, set before the saga compensates
+	emailTaken := false
 	// Abandoning is keyed by the registration and removes whatever exists of it, so it is the
 	// compensation of every step before the user can log in.
 	s.add(func(ctx workflow.Context) error {
 		return workflow.ExecuteLocalActivity(ctx, a.AbandonRegistration, activities.AbandonRegistrationInput{
 			RegistrationID: in.RegistrationID,
 			Code:           failure,
+			EmailTaken:     emailTaken,
 		}).Get(ctx, nil)
 	})
 	fail := func(step string, cause error) (RegisterResult, error) {
@@ -50,17 +57,21 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		logger.Warn("registration failed", "step", step, "code", string(code), "error", cause)
 		if err := s.compensate(ctx); err != nil {
 			logger.Error("abandoning registration failed", "error", err)
-			return RegisterResult{}, refusal(code, cause)
-		}
-		if isRefusal(cause) {
-			return RegisterResult{FailureCode: code}, nil
 		}
 		return RegisterResult{}, refusal(code, cause)
 	}
 
 	var user activities.CreateUserResult
 	ref := activities.RegistrationRef{RegistrationID: in.RegistrationID}
-	if err := workflow.ExecuteLocalActivity(lctx, a.CreateUser, ref).Get(lctx, &user); err != nil {
+	if err := workflow.ExecuteLocalActivity(lctx, a.CreateUser, ref).Get(lctx, &user); isEmailTaken(err) {
+		emailTaken = true
+		logger.Info("registration's email is taken; its owner is told")
+		if err := s.compensate(ctx); err != nil {
+			logger.Error("abandoning registration failed", "error", err)
+			return RegisterResult{}, refusal(domain.CodeInternal, err)
+		}
+		return Registered(), nil
+	} else if err != nil {
 		return fail("create_user", err)
 	}
 	ref.UserID = user.UserID
@@ -90,10 +101,11 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		return fail("complete", err)
 	}
 
-	return RegisterResult{
-		UserID:        user.UserID,
-		AccountID:     account.AccountID,
-		AccountNumber: account.Number,
-		Currency:      in.Currency,
-	}, nil
+	return Registered(), nil
+}
+
+// isEmailTaken reports whether err is CreateUser's answer that a user has the registration's email.
+func isEmailTaken(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeEmailTaken
 }
