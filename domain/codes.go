@@ -125,7 +125,6 @@ func (r *Refusal) Is(target error) bool {
 
 // Refusals, one per code that a rule can give.
 var (
-	ErrEmailTaken        = &Refusal{Code: CodeEmailTaken}
 	ErrAccountNotFound   = &Refusal{Code: CodeAccountNotFound}
 	ErrAccountNotActive  = &Refusal{Code: CodeAccountNotActive}
 	ErrCurrencyMismatch  = &Refusal{Code: CodeCurrencyMismatch}
