@@ -15,6 +15,7 @@ import (
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/mail"
+	"github.com/bankforge/bank/mailtext"
 )
 
 // AuditLog records audit events, each once by its id.
@@ -27,7 +28,8 @@ type Inbox interface {
 	Notify(ctx context.Context, ns ...inbox.Notification) error
 }
 
-// Mailer sends one email.
+// Mailer sends one email. A failure wraps mail.ErrUnavailable when no email could go (the server is
+// unreachable), and is the email's own refusal otherwise (mail.IsPermanent says whether for good).
 type Mailer interface {
 	Send(ctx context.Context, m mail.Message) error
 }
@@ -43,12 +45,16 @@ type Limits struct {
 // Activities are the workflow steps. Register one value with the worker; workflows call the methods
 // through a nil pointer.
 type Activities struct {
-	Store   *db.Store
-	Audit   AuditLog
-	Inbox   Inbox
-	Mailer  Mailer
-	Limits  Limits
-	HoldTTL time.Duration
+	Store  *db.Store
+	Audit  AuditLog
+	Inbox  Inbox
+	Mailer Mailer
+	// Letters writes the outbox's emails when they are sent; EmailRetry bounds the retries of those
+	// the mail server refuses (DefaultEmailRetry when zero).
+	Letters    *mailtext.Renderer
+	EmailRetry EmailRetry
+	Limits     Limits
+	HoldTTL    time.Duration
 }
 
 // temporalError turns an error into what a workflow receives: a refusal (domain.Refusal) becomes a

@@ -9,73 +9,208 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/mail"
+	"github.com/bankforge/bank/mailtext"
 )
 
-// notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
-// in the PostgreSQL outbox, each once. DeliverEmails sends them.
+// EmailRetry bounds how long an email the mail server refuses is tried again.
+type EmailRetry struct {
+	// MaxAttempts is how many refused attempts give an email up; a permanent refusal (SMTP 5xx)
+	// gives it up at once.
+	MaxAttempts int
+	// First is the wait after the first refusal, doubling after each one up to Max.
+	First time.Duration
+	Max   time.Duration
+}
+
+// DefaultEmailRetry tries an email ten times over about three hours.
+var DefaultEmailRetry = EmailRetry{MaxAttempts: 10, First: 30 * time.Second, Max: time.Hour}
+
+// notice is a notification for the app's inbox and the email that tells it, rendered when it is sent.
+type notice struct {
+	inbox.Notification
+	email mailtext.Email
+}
+
+// notify stores notifications whose emails repeat their title and body as written (EmailText).
 func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) error {
-	if len(notes) == 0 {
+	ns := make([]notice, len(notes))
+	for i, n := range notes {
+		ns[i] = notice{Notification: n, email: mailtext.Email{Kind: domain.EmailText, Subject: n.Title, Body: n.Body}}
+	}
+	return a.tell(ctx, ns...)
+}
+
+// tell stores notifications in the inbox and, keyed by the same ids, the emails that carry them in
+// the PostgreSQL outbox, each once. DeliverEmails sends them.
+func (a *Activities) tell(ctx context.Context, ns ...notice) error {
+	if len(ns) == 0 {
 		return nil
 	}
-	if err := a.Inbox.Notify(ctx, notes...); err != nil {
-		return err
-	}
-	var p db.InsertEmailsParams
-	for _, n := range notes {
+	notes := make([]inbox.Notification, len(ns))
+	emails := make([]db.OutboxEmail, len(ns))
+	for i, n := range ns {
 		userID, err := uuid.Parse(n.UserID)
 		if err != nil {
 			return internal("notification %s has a bad user id", n.ID)
 		}
-		p.Ids = append(p.Ids, n.ID)
-		p.UserIds = append(p.UserIds, userID)
-		p.Subjects = append(p.Subjects, n.Title)
-		p.Bodies = append(p.Bodies, n.Body)
+		notes[i] = n.Notification
+		emails[i] = outboxEmail(n.ID, userID, n.email)
 	}
-	if err := a.Store.InsertEmails(ctx, p); err != nil {
+	if err := a.Inbox.Notify(ctx, notes...); err != nil {
+		return err
+	}
+	if err := a.Store.WriteEmails(ctx, emails...); err != nil {
 		return fmt.Errorf("write emails: %w", err)
 	}
 	return nil
 }
 
+func outboxEmail(id string, userID uuid.UUID, e mailtext.Email) db.OutboxEmail {
+	return db.OutboxEmail{ID: id, UserID: userID, Kind: e.Kind, Facts: e.Facts.JSON(), Subject: e.Subject, Body: e.Body}
+}
+
 // DeliveryResult is what one delivery run did.
 type DeliveryResult struct {
-	Sent   int `json:"sent"`
+	Sent int `json:"sent"`
+	// Retrying counts the emails the server refused for now: each waits for its next attempt.
+	Retrying int `json:"retrying"`
+	// Failed counts the emails given up in this run.
 	Failed int `json:"failed"`
 }
 
-// SendPendingEmails sends the emails waiting in the outbox, oldest first, up to 500 a run, each to
-// its user's address as it is now, and marks each sent the moment the mail server accepts it: a
-// retry sends only the rest, so no mail the server accepted is sent twice. An email the server
-// refuses is skipped, not allowed to hold up the others; the run then fails, so its retries show
-// in the Temporal UI, and the email waits for them or for the next run.
+// SendPendingEmails sends the emails due in the outbox, oldest first, up to 500 a run, each rendered
+// in its user's language and sent to their address as they are now, and marks each sent the moment
+// the mail server accepts it: a retry sends only the rest, so no mail the server accepted is sent
+// twice. An email the server refuses does not hold up the others: it waits for its next attempt,
+// with backoff, and after EmailRetry.MaxAttempts refusals, or one permanent refusal, it is given up,
+// marked failed and audited. A mail server that cannot be reached stops the run with an error, so
+// its retries show in the Temporal UI, and counts against no email. None of it touches the money
+// movement an email tells of: that committed, in its own workflow, before the email was written.
 func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, error) {
-	unsent, err := a.Store.ListUnsentEmails(ctx, 500)
+	due, err := a.Store.ListDueEmails(ctx, 500)
 	if err != nil {
-		return DeliveryResult{}, fmt.Errorf("list unsent emails: %w", err)
+		return DeliveryResult{}, fmt.Errorf("list due emails: %w", err)
 	}
 	var res DeliveryResult
-	var errs error
-	for _, e := range unsent {
-		err := a.Mailer.Send(ctx, mail.Message{
-			ID:      e.ID,
-			To:      e.Email,
-			Subject: e.Subject,
-			Body:    fmt.Sprintf("Hello %s,\n\n%s\n", e.FullName, e.Body),
-		})
-		if err != nil {
-			res.Failed++
-			errs = errors.Join(errs, fmt.Errorf("send email %s: %w", e.ID, err))
+	var stopped error
+	for _, e := range due {
+		msg, err := a.render(e)
+		if err == nil {
+			err = a.Mailer.Send(ctx, msg)
+		}
+		if ctx.Err() != nil {
+			stopped = ctx.Err()
+			break
+		}
+		if err == nil {
+			if err := a.markSent(ctx, e.ID); err != nil {
+				return res, err
+			}
+			res.Sent++
 			continue
 		}
-		if err := a.markSent(ctx, e.ID); err != nil {
+		if errors.Is(err, mail.ErrUnavailable) {
+			stopped = fmt.Errorf("send email %s: %w", e.ID, err)
+			break
+		}
+		failed, err := a.recordRefusal(ctx, e.ID, err)
+		if err != nil {
 			return res, err
 		}
-		res.Sent++
+		if failed {
+			res.Failed++
+		} else {
+			res.Retrying++
+		}
 	}
-	return res, errs
+	if err := a.auditEmailFailures(ctx); err != nil {
+		return res, errors.Join(stopped, err)
+	}
+	return res, stopped
+}
+
+// render writes an outbox email for its recipient. An email that cannot be written (facts its kind
+// lacks) is refused for good: sending it again would not help.
+func (a *Activities) render(e db.ListDueEmailsRow) (mail.Message, error) {
+	facts, err := mailtext.ParseFacts(e.Data)
+	if err == nil {
+		var r mailtext.Rendered
+		r, err = a.Letters.Render(mailtext.Email{Kind: e.Kind, Facts: facts, Subject: e.Subject, Body: e.Body},
+			mailtext.Recipient{Name: e.FullName, Locale: e.Locale})
+		if err == nil {
+			return mail.Message{ID: e.ID, To: e.Email, ToName: e.FullName, Subject: r.Subject, Text: r.Text, HTML: r.HTML}, nil
+		}
+	}
+	return mail.Message{}, &mail.RefusedError{Permanent: true, Err: fmt.Errorf("render email: %w", err)}
+}
+
+// recordRefusal counts a refused attempt at the email id and reports whether it is now given up.
+func (a *Activities) recordRefusal(ctx context.Context, id string, refusal error) (bool, error) {
+	retry := a.EmailRetry
+	if retry.MaxAttempts <= 0 {
+		retry = DefaultEmailRetry
+	}
+	reason := refusal.Error()
+	if len(reason) > 1000 {
+		reason = reason[:1000]
+	}
+	row, err := a.Store.RecordEmailRefusal(ctx, db.RecordEmailRefusalParams{
+		ID: id, LastError: &reason, Permanent: mail.IsPermanent(refusal), MaxAttempts: int32(retry.MaxAttempts),
+		RetryBaseSeconds: retry.First.Seconds(), RetryMaxSeconds: retry.Max.Seconds(),
+	})
+	if err != nil {
+		return false, fmt.Errorf("record refused email: %w", db.NotFound(err))
+	}
+	code := 0
+	var r *mail.RefusedError
+	if errors.As(refusal, &r) {
+		code = r.Code
+	}
+	// The refusal's text may name the recipient: the outbox keeps it, the log does not.
+	activity.GetLogger(ctx).Warn("email refused", "notification_id", id, "attempts", row.Attempts,
+		"permanent", mail.IsPermanent(refusal), "smtp_code", code, "given_up", row.Failed)
+	return row.Failed, nil
+}
+
+// auditEmailFailures writes an audit event for each email given up whose failure the audit log does
+// not have yet (this run's, or one whose event a crash kept from being written), once each.
+func (a *Activities) auditEmailFailures(ctx context.Context) error {
+	for {
+		failures, err := a.Store.ListUnauditedEmailFailures(ctx, 100)
+		if err != nil {
+			return fmt.Errorf("list email failures: %w", err)
+		}
+		for _, f := range failures {
+			details := map[string]any{"kind": string(f.Kind), "attempts": f.Attempts}
+			if f.LastError != nil {
+				details["last_error"] = *f.LastError
+			}
+			if err := a.Audit.Record(ctx, audit.Event{
+				ID: "email/" + f.ID + "/failed", Type: audit.EventEmailFailed, At: derefTime(f.FailedAt),
+				UserID: f.UserID.String(), Email: f.Email, Subject: f.ID, Details: details,
+			}); err != nil {
+				return err
+			}
+			if err := a.Store.MarkEmailFailureAudited(ctx, f.ID); err != nil {
+				return fmt.Errorf("mark email failure audited: %w", err)
+			}
+		}
+		if len(failures) < 100 {
+			return nil
+		}
+	}
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // markSent records that the server accepted the email id, trying on through a short outage

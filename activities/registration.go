@@ -13,6 +13,7 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/mailtext"
 )
 
 // RegistrationRef names a registration and, once created, its user.
@@ -108,7 +109,9 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		Title:  "Welcome to the bank",
 		Body:   fmt.Sprintf("Your %s account %s is open and ready to use.", in.Currency, in.AccountNumber),
 	}
-	return a.notify(ctx, welcome)
+	return a.tell(ctx, notice{Notification: welcome, email: mailtext.Email{
+		Kind: domain.EmailWelcome, Facts: mailtext.Facts{Currency: in.Currency, Account: in.AccountNumber},
+	}})
 }
 
 // CompleteRegistration lets the user log in and forgets the registration's copy of the password hash.
@@ -177,15 +180,8 @@ func (a *Activities) tellEmailOwner(ctx context.Context, registrationID, address
 	case err != nil:
 		return fmt.Errorf("get owner of email: %w", err)
 	}
-	if err := a.Store.InsertEmails(ctx, db.InsertEmailsParams{
-		Ids:      []string{"registration/" + registrationID + "/email_taken"},
-		UserIds:  []uuid.UUID{owner.ID},
-		Subjects: []string{"Someone tried to open an account with your email address"},
-		Bodies: []string{"Someone just tried to open an account at the bank with this email address, which " +
-			"already has one. If it was you, log in with your password; if you have forgotten it, contact " +
-			"us to reset it. If it was not you, there is nothing to do: no account was opened, and yours " +
-			"is unchanged."},
-	}); err != nil {
+	if err := a.Store.WriteEmails(ctx, outboxEmail("registration/"+registrationID+"/email_taken", owner.ID,
+		mailtext.Email{Kind: domain.EmailTaken})); err != nil {
 		return fmt.Errorf("write email: %w", err)
 	}
 	return nil

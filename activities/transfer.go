@@ -13,6 +13,7 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/mailtext"
 )
 
 // TransferRef names the transfer a step works on. The transfer row, written by the API before the
@@ -200,30 +201,56 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 	type message struct {
 		to          *uuid.UUID // nil for the cash account, which has no customer to tell
 		title, body string
+		email       mailtext.Email
 	}
+	facts := mailtext.Facts{Amount: t.Amount, Currency: t.Currency, Exponent: int(t.Exponent)}
+	sender, receiver := facts, facts
+	sender.Account, sender.Counterparty = t.FromNumber, t.ToNumber
+	receiver.Account, receiver.Counterparty = t.ToNumber, t.FromNumber
 	var messages []message
 	if t.Status == domain.TransferCompleted {
+		sent, received := domain.EmailTransferSent, domain.EmailTransferReceived
+		switch t.Kind {
+		case domain.KindWithdrawal:
+			sent, sender.Counterparty = domain.EmailWithdrawal, ""
+		case domain.KindDeposit:
+			received, receiver.Counterparty = domain.EmailDeposit, ""
+		}
 		messages = []message{
-			{t.FromUserID, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber)},
-			{t.ToUserID, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber)},
+			{t.FromUserID, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber),
+				mailtext.Email{Kind: sent, Facts: sender}},
+			{t.ToUserID, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber),
+				mailtext.Email{Kind: received, Facts: receiver}},
 		}
 	} else {
 		reason := domain.CodeInternal.Message()
 		if t.FailureReason != nil {
 			reason = *t.FailureReason
 		}
+		sender.FailureCode = domain.CodeInternal
+		if t.FailureCode != nil {
+			sender.FailureCode = *t.FailureCode
+		}
+		failed := domain.EmailTransferFailed
+		if t.Kind == domain.KindWithdrawal {
+			failed, sender.Counterparty = domain.EmailWithdrawalFailed, ""
+		}
 		messages = []message{{t.FromUserID, "Transfer not completed",
-			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason)}}
+			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason),
+			mailtext.Email{Kind: failed, Facts: sender}}}
 	}
-	var notes []inbox.Notification
+	var notes []notice
 	for _, m := range messages {
 		if m.to == nil {
 			continue
 		}
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
-		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body})
+		notes = append(notes, notice{
+			Notification: inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body},
+			email:        m.email,
+		})
 	}
-	if err := a.notify(ctx, notes...); err != nil {
+	if err := a.tell(ctx, notes...); err != nil {
 		return err
 	}
 	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))

@@ -23,6 +23,9 @@ type registerRequest struct {
 	FullName string  `json:"full_name"`
 	Phone    *string `json:"phone"`
 	Currency *string `json:"currency"`
+	// Locale is the language of the user's emails; without it, the one the Accept-Language header
+	// prefers, or English.
+	Locale *string `json:"locale"`
 }
 
 func (s *server) register(w http.ResponseWriter, r *http.Request) error {
@@ -53,6 +56,13 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 			v.add("currency", msg)
 		}
 	}
+	locale := preferredLocale(r.Header.Get("Accept-Language"))
+	if req.Locale != nil {
+		locale = domain.Locale(*req.Locale)
+		if msg := checkLocale(*req.Locale); msg != "" {
+			v.add("locale", msg)
+		}
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -69,7 +79,7 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	err = s.store.InTx(r.Context(), func(q *db.Queries) error {
 		if err := q.CreateRegistration(r.Context(), db.CreateRegistrationParams{
 			ID: opID, Email: email, PasswordHash: hash, FullName: strings.TrimSpace(req.FullName),
-			Phone: req.Phone, Currency: currency,
+			Phone: req.Phone, Currency: currency, Locale: string(locale),
 		}); err != nil {
 			return fmt.Errorf("create registration: %w", err)
 		}

@@ -22,13 +22,14 @@ type userResponse struct {
 	Phone     *string           `json:"phone"`
 	Role      domain.Role       `json:"role"`
 	Status    domain.UserStatus `json:"status"`
+	Locale    domain.Locale     `json:"locale"`
 	CreatedAt time.Time         `json:"created_at"`
 }
 
 func toUserResponse(u db.User) userResponse {
 	return userResponse{
 		ID: u.ID.String(), Email: u.Email, FullName: u.FullName, Phone: u.Phone,
-		Role: u.Role, Status: u.Status, CreatedAt: u.CreatedAt.UTC(),
+		Role: u.Role, Status: u.Status, Locale: u.Locale, CreatedAt: u.CreatedAt.UTC(),
 	}
 }
 
@@ -46,6 +47,8 @@ func (s *server) getMe(w http.ResponseWriter, r *http.Request) error {
 type updateMeRequest struct {
 	FullName *string          `json:"full_name"`
 	Phone    optional[string] `json:"phone"`
+	// Locale is the language of the user's emails from now on, those already waiting included.
+	Locale *string `json:"locale"`
 }
 
 func (s *server) updateMe(w http.ResponseWriter, r *http.Request) error {
@@ -64,6 +67,11 @@ func (s *server) updateMe(w http.ResponseWriter, r *http.Request) error {
 			v.add("phone", msg)
 		}
 	}
+	if req.Locale != nil {
+		if msg := checkLocale(*req.Locale); msg != "" {
+			v.add("locale", msg)
+		}
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -72,14 +80,17 @@ func (s *server) updateMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(fmt.Errorf("get user: %w", err))
 	}
-	name, phone := u.FullName, u.Phone
+	name, phone, locale := u.FullName, u.Phone, u.Locale
 	if req.FullName != nil {
 		name = strings.TrimSpace(*req.FullName)
 	}
 	if req.Phone.Set {
 		phone = req.Phone.Value
 	}
-	u, err = s.store.UpdateProfile(ctx, db.UpdateProfileParams{ID: u.ID, FullName: name, Phone: phone})
+	if req.Locale != nil {
+		locale = domain.Locale(*req.Locale)
+	}
+	u, err = s.store.UpdateProfile(ctx, db.UpdateProfileParams{ID: u.ID, FullName: name, Phone: phone, Locale: locale})
 	if err != nil {
 		return internalError(fmt.Errorf("update profile: %w", err))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/mailtext"
 )
 
 // Administering users: roles, disabling, unlocking a login, and creating staff, who set their own
@@ -188,10 +189,11 @@ func (s *server) createStaff(w http.ResponseWriter, r *http.Request) error {
 			ID: uuid.New(), Email: email, PasswordHash: unusable, FullName: name, Role: role, Status: domain.UserPending,
 		},
 		TokenHash: tokenHash, ExpiresAt: s.now().Add(invitationTTL), CreatedBy: caller(ctx).UserID,
-		Subject: "Set your password for the bank",
-		Body: fmt.Sprintf("Hello %s,\n\nAn administrator opened a %s account for you at the bank. Set your password "+
-			"within 24 hours at:\n\n%s/set-password#token=%s\n\nIf you did not expect this email, ignore it.\n",
-			name, role, strings.TrimRight(s.cfg.AppURL, "/"), token),
+		// The one email that carries a secret: the link that sets the password is its purpose.
+		EmailFacts: mailtext.Facts{
+			Role: role, Link: strings.TrimRight(s.cfg.AppURL, "/") + "/set-password#token=" + token,
+			ValidHours: int(invitationTTL / time.Hour),
+		}.JSON(),
 	})
 	if errors.Is(err, db.ErrEmailTaken) {
 		return newError(domain.CodeEmailTaken, "A user with this email exists; change their role instead.")

@@ -362,7 +362,7 @@ func (h *harness) counts() map[string]int {
 	}
 	var state string
 	_ = h.store.Pool().QueryRow(context.Background(),
-		"SELECT string_agg(id::text || full_name || coalesce(phone,'') || role || status || password_hash, ',' ORDER BY id) FROM users").Scan(&state)
+		"SELECT string_agg(id::text || full_name || coalesce(phone,'') || role || status || locale || password_hash, ',' ORDER BY id) FROM users").Scan(&state)
 	out["users_state_"+state] = 1
 	return out
 }

@@ -52,6 +52,7 @@ func TestBadInput_EveryRoute(t *testing.T) {
 		{"bad phone", "POST", "/v1/auth/register", "", `{"email":"a@b.co","password":"blue-Giraffe-runs-42","full_name":"A","phone":"555"}`, nil, 422, "phone"},
 		{"unknown currency", "POST", "/v1/auth/register", "", `{"email":"a@b.co","password":"blue-Giraffe-runs-42","full_name":"A","currency":"XYZ"}`, nil, 422, "currency"},
 		{"lower-case currency", "POST", "/v1/auth/register", "", `{"email":"a@b.co","password":"blue-Giraffe-runs-42","full_name":"A","currency":"usd"}`, nil, 422, "currency"},
+		{"unknown locale", "POST", "/v1/auth/register", "", `{"email":"a@b.co","password":"blue-Giraffe-runs-42","full_name":"A","locale":"fr"}`, nil, 422, "locale"},
 
 		// Sessions.
 		{"login empty", "POST", "/v1/auth/login", "", `{}`, nil, 422, "email"},
@@ -62,6 +63,7 @@ func TestBadInput_EveryRoute(t *testing.T) {
 		{"password wrong current", "POST", "/v1/me/password", client.token, `{"current_password":"nope-nope-nope","new_password":"a-brand-New-passphrase-7"}`, nil, 422, "current_password"},
 		{"password weak new", "POST", "/v1/me/password", client.token, `{"current_password":"` + client.password + `","new_password":"123456789012"}`, nil, 422, "new_password"},
 		{"profile bad phone", "PATCH", "/v1/me", client.token, `{"phone":"12"}`, nil, 422, "phone"},
+		{"profile unknown locale", "PATCH", "/v1/me", client.token, `{"locale":"pt"}`, nil, 422, "locale"},
 		{"operation malformed id", "GET", "/v1/operations/not-a-uuid", "", "", nil, 404, ""},
 		{"operation bad wait", "GET", "/v1/operations/00000000-0000-4000-8000-000000000000?wait=soon", "", "", nil, 422, "wait"},
 

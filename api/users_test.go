@@ -102,9 +102,9 @@ func TestStaff_CreatedStaffSetTheirOwnPassword(t *testing.T) {
 	requireProblem(t, h.do("POST", "/v1/admin/users", admin.token, `{"email":"lucia.staff@bank.test","full_name":"Lucía Gómez","role":"admin"}`), http.StatusConflict, "")
 	requireProblem(t, h.do("POST", "/v1/admin/users", admin.token, `{"email":"x@bank.test","full_name":"X Y","role":"client"}`), http.StatusUnprocessableEntity, "role")
 
-	var body string
-	if err := h.store.Pool().QueryRow(context.Background(), "SELECT body FROM emails WHERE user_id = $1", u.ID).Scan(&body); err != nil {
-		t.Fatalf("the invitation email: %v", err)
+	var body, kind string
+	if err := h.store.Pool().QueryRow(context.Background(), "SELECT data->>'link', kind FROM emails WHERE user_id = $1", u.ID).Scan(&body, &kind); err != nil || kind != string(domain.EmailStaffInvitation) {
+		t.Fatalf("the invitation email: %s, %v", kind, err)
 	}
 	m := invitationLink.FindStringSubmatch(body)
 	if m == nil || !regexp.MustCompile(`https://bank\.example/set-password#token=`).MatchString(body) {
@@ -136,7 +136,8 @@ func TestUsers_SupportResendsTheWelcomeEmail(t *testing.T) {
 	if _, err := h.store.Pool().Exec(ctx, "UPDATE users SET registration_id = 'reg-ana' WHERE id = $1", ana.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.Pool().Exec(ctx, "INSERT INTO emails (id, user_id, subject, body, sent_at) VALUES ($1, $2, 'Welcome to the bank', 'Your account is open.', now())", inbox.WelcomeID("reg-ana"), ana.ID); err != nil {
+	if _, err := h.store.Pool().Exec(ctx, `INSERT INTO emails (id, user_id, kind, data, sent_at)
+		VALUES ($1, $2, 'welcome', '{"currency":"USD","account":"400000000017"}', now())`, inbox.WelcomeID("reg-ana"), ana.ID); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -145,11 +146,12 @@ func TestUsers_SupportResendsTheWelcomeEmail(t *testing.T) {
 		}
 	}
 	var unsent int
-	if err := h.store.Pool().QueryRow(ctx, "SELECT count(*) FROM emails WHERE user_id = $1 AND sent_at IS NULL AND subject = 'Welcome to the bank'", ana.ID).Scan(&unsent); err != nil {
+	if err := h.store.Pool().QueryRow(ctx, `SELECT count(*) FROM emails WHERE user_id = $1 AND sent_at IS NULL
+		AND kind = 'welcome' AND data->>'account' = '400000000017'`, ana.ID).Scan(&unsent); err != nil {
 		t.Fatal(err)
 	}
 	if unsent != 1 {
-		t.Fatalf("%d welcome emails queued; want 1 for one key", unsent)
+		t.Fatalf("%d welcome emails queued; want 1 for one key, with the first one's kind and facts", unsent)
 	}
 	requireProblem(t, h.do("POST", "/v1/admin/users/"+support.ID.String()+"/welcome-email", support.token, ""), http.StatusNotFound, "")
 }

@@ -49,6 +49,11 @@ const (
 	EventCashApprovalExpired   = "cash_approval.expired"
 )
 
+// EventEmailFailed is an email given up: the mail server refused it for good, or too many times.
+// Subject is the outbox email's id, UserID and Email its recipient, Details its kind, attempts and
+// the last refusal.
+const EventEmailFailed = "email.failed"
+
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
@@ -56,6 +61,7 @@ var EventTypes = []string{
 	EventStaffRead, EventRoleChanged, EventUserDisabled, EventUserEnabled, EventLoginUnlocked, EventStaffCreated,
 	EventPasswordSet, EventWelcomeResent,
 	EventCashApprovalRequested, EventCashApprovalApproved, EventCashApprovalRejected, EventCashApprovalExpired,
+	EventEmailFailed,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.

@@ -7,66 +7,84 @@ package db
 
 import (
 	"context"
+	"time"
 
+	"github.com/bankforge/bank/domain"
 	"github.com/google/uuid"
 )
 
 const insertEmails = `-- name: InsertEmails :exec
-INSERT INTO emails (id, user_id, subject, body)
-SELECT unnest($1::text[]), unnest($2::uuid[]), unnest($3::text[]), unnest($4::text[])
+INSERT INTO emails (id, user_id, kind, data, subject, body)
+SELECT unnest($1::text[]), unnest($2::uuid[]), unnest($3::text[]), unnest($4::text[])::jsonb,
+       unnest($5::text[]), unnest($6::text[])
 ON CONFLICT (id) DO NOTHING
 `
 
 type InsertEmailsParams struct {
 	Ids      []string
 	UserIds  []uuid.UUID
+	Kinds    []string
+	Data     []string
 	Subjects []string
 	Bodies   []string
 }
 
-// Idempotent by id: an email written by an earlier run is left as it is.
+// Idempotent by id: an email written by an earlier run is left as it is. Each email is its kind and
+// the JSON of what it tells (data), rendered when it is sent; a `text` email also carries its subject
+// and body.
 func (q *Queries) InsertEmails(ctx context.Context, arg InsertEmailsParams) error {
 	_, err := q.db.Exec(ctx, insertEmails,
 		arg.Ids,
 		arg.UserIds,
+		arg.Kinds,
+		arg.Data,
 		arg.Subjects,
 		arg.Bodies,
 	)
 	return err
 }
 
-const listUnsentEmails = `-- name: ListUnsentEmails :many
-SELECT e.id, e.subject, e.body, u.email, u.full_name
+const listDueEmails = `-- name: ListDueEmails :many
+SELECT e.id, e.kind, e.data, e.subject, e.body, e.attempts, u.email, u.full_name, u.locale
 FROM emails e JOIN users u ON u.id = e.user_id
-WHERE e.sent_at IS NULL
-ORDER BY e.created_at, e.id
+WHERE e.sent_at IS NULL AND e.failed_at IS NULL AND e.next_attempt_at <= now()
+ORDER BY e.next_attempt_at, e.id
 LIMIT $1
 `
 
-type ListUnsentEmailsRow struct {
+type ListDueEmailsRow struct {
 	ID       string
+	Kind     domain.EmailKind
+	Data     []byte
 	Subject  string
 	Body     string
+	Attempts int32
 	Email    string
 	FullName string
+	Locale   domain.Locale
 }
 
-// The oldest emails not sent yet, with their recipients' addresses and names as they are now.
-func (q *Queries) ListUnsentEmails(ctx context.Context, maxRows int32) ([]ListUnsentEmailsRow, error) {
-	rows, err := q.db.Query(ctx, listUnsentEmails, maxRows)
+// The emails due to be sent, oldest first: neither sent nor given up, and past their backoff; with
+// their recipients' addresses, names and languages as they are now.
+func (q *Queries) ListDueEmails(ctx context.Context, maxRows int32) ([]ListDueEmailsRow, error) {
+	rows, err := q.db.Query(ctx, listDueEmails, maxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ListUnsentEmailsRow{}
+	items := []ListDueEmailsRow{}
 	for rows.Next() {
-		var i ListUnsentEmailsRow
+		var i ListDueEmailsRow
 		if err := rows.Scan(
 			&i.ID,
+			&i.Kind,
+			&i.Data,
 			&i.Subject,
 			&i.Body,
+			&i.Attempts,
 			&i.Email,
 			&i.FullName,
+			&i.Locale,
 		); err != nil {
 			return nil, err
 		}
@@ -78,8 +96,64 @@ func (q *Queries) ListUnsentEmails(ctx context.Context, maxRows int32) ([]ListUn
 	return items, nil
 }
 
+const listUnauditedEmailFailures = `-- name: ListUnauditedEmailFailures :many
+SELECT e.id, e.user_id, e.kind, e.attempts, e.last_error, e.failed_at, u.email
+FROM emails e JOIN users u ON u.id = e.user_id
+WHERE e.failed_at IS NOT NULL AND e.failure_audited_at IS NULL
+ORDER BY e.failed_at, e.id
+LIMIT $1
+`
+
+type ListUnauditedEmailFailuresRow struct {
+	ID        string
+	UserID    uuid.UUID
+	Kind      domain.EmailKind
+	Attempts  int32
+	LastError *string
+	FailedAt  *time.Time
+	Email     string
+}
+
+// Emails given up whose failure the audit log does not have yet.
+func (q *Queries) ListUnauditedEmailFailures(ctx context.Context, maxRows int32) ([]ListUnauditedEmailFailuresRow, error) {
+	rows, err := q.db.Query(ctx, listUnauditedEmailFailures, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUnauditedEmailFailuresRow{}
+	for rows.Next() {
+		var i ListUnauditedEmailFailuresRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Kind,
+			&i.Attempts,
+			&i.LastError,
+			&i.FailedAt,
+			&i.Email,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const markEmailFailureAudited = `-- name: MarkEmailFailureAudited :exec
+UPDATE emails SET failure_audited_at = now() WHERE id = $1 AND failed_at IS NOT NULL AND failure_audited_at IS NULL
+`
+
+func (q *Queries) MarkEmailFailureAudited(ctx context.Context, id string) error {
+	_, err := q.db.Exec(ctx, markEmailFailureAudited, id)
+	return err
+}
+
 const markEmailSent = `-- name: MarkEmailSent :exec
-UPDATE emails SET sent_at = now() WHERE id = $1 AND sent_at IS NULL
+UPDATE emails SET sent_at = now(), last_error = NULL WHERE id = $1 AND sent_at IS NULL AND failed_at IS NULL
 `
 
 func (q *Queries) MarkEmailSent(ctx context.Context, id string) error {
@@ -87,9 +161,51 @@ func (q *Queries) MarkEmailSent(ctx context.Context, id string) error {
 	return err
 }
 
+const recordEmailRefusal = `-- name: RecordEmailRefusal :one
+UPDATE emails
+SET attempts = attempts + 1,
+    last_error = $1,
+    next_attempt_at = now() + interval '1 second' * LEAST($2::float8,
+        $3::float8 * 2.0 ^ attempts),
+    failed_at = CASE WHEN $4::boolean OR attempts + 1 >= $5::int THEN now() END
+WHERE id = $6 AND sent_at IS NULL AND failed_at IS NULL
+RETURNING attempts, (failed_at IS NOT NULL)::boolean AS failed
+`
+
+type RecordEmailRefusalParams struct {
+	LastError        *string
+	RetryMaxSeconds  float64
+	RetryBaseSeconds float64
+	Permanent        bool
+	MaxAttempts      int32
+	ID               string
+}
+
+type RecordEmailRefusalRow struct {
+	Attempts int32
+	Failed   bool
+}
+
+// Counts a refused attempt. The email waits retry_base_seconds * 2^(attempts before), at most
+// retry_max_seconds, before its next one; a permanent refusal, or the max_attempts-th, gives it up
+// (failed_at). Returns the attempts so far and whether the email is now given up.
+func (q *Queries) RecordEmailRefusal(ctx context.Context, arg RecordEmailRefusalParams) (RecordEmailRefusalRow, error) {
+	row := q.db.QueryRow(ctx, recordEmailRefusal,
+		arg.LastError,
+		arg.RetryMaxSeconds,
+		arg.RetryBaseSeconds,
+		arg.Permanent,
+		arg.MaxAttempts,
+		arg.ID,
+	)
+	var i RecordEmailRefusalRow
+	err := row.Scan(&i.Attempts, &i.Failed)
+	return i, err
+}
+
 const resendEmail = `-- name: ResendEmail :execrows
-INSERT INTO emails (id, user_id, subject, body)
-SELECT $1, e.user_id, e.subject, e.body FROM emails e WHERE e.id = $2 AND e.user_id = $3
+INSERT INTO emails (id, user_id, kind, data, subject, body)
+SELECT $1, e.user_id, e.kind, e.data, e.subject, e.body FROM emails e WHERE e.id = $2 AND e.user_id = $3
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -99,8 +215,8 @@ type ResendEmailParams struct {
 	UserID uuid.UUID
 }
 
-// Queues a copy of an email under a new id, to go again to the user's current address; the same
-// new id queues it once.
+// Queues a copy of an email under a new id, to go again to the user's current address, rendered in
+// their language as it is then; the same new id queues it once.
 func (q *Queries) ResendEmail(ctx context.Context, arg ResendEmailParams) (int64, error) {
 	result, err := q.db.Exec(ctx, resendEmail, arg.NewID, arg.ID, arg.UserID)
 	if err != nil {

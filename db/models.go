@@ -48,12 +48,19 @@ type Currency struct {
 }
 
 type Email struct {
-	ID        string
-	UserID    uuid.UUID
-	Subject   string
-	Body      string
-	CreatedAt time.Time
-	SentAt    *time.Time
+	ID               string
+	UserID           uuid.UUID
+	Subject          string
+	Body             string
+	CreatedAt        time.Time
+	SentAt           *time.Time
+	Kind             domain.EmailKind
+	Data             []byte
+	Attempts         int32
+	LastError        *string
+	NextAttemptAt    time.Time
+	FailedAt         *time.Time
+	FailureAuditedAt *time.Time
 }
 
 type Hold struct {
@@ -129,6 +136,7 @@ type Registration struct {
 	Phone        *string
 	Currency     string
 	CreatedAt    time.Time
+	Locale       domain.Locale
 }
 
 type Session struct {
@@ -181,4 +189,5 @@ type User struct {
 	RegistrationID *string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	Locale         domain.Locale
 }

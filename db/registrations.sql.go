@@ -10,8 +10,8 @@ import (
 )
 
 const createRegistration = `-- name: CreateRegistration :exec
-INSERT INTO registrations (id, email, password_hash, full_name, phone, currency)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO registrations (id, email, password_hash, full_name, phone, currency, locale)
+VALUES ($1, $2, $3, $4, $5, $6, COALESCE(NULLIF($7::text, ''), 'en'))
 `
 
 type CreateRegistrationParams struct {
@@ -21,8 +21,10 @@ type CreateRegistrationParams struct {
 	FullName     string
 	Phone        *string
 	Currency     string
+	Locale       string
 }
 
+// An empty locale is the default one (the column's).
 func (q *Queries) CreateRegistration(ctx context.Context, arg CreateRegistrationParams) error {
 	_, err := q.db.Exec(ctx, createRegistration,
 		arg.ID,
@@ -31,6 +33,7 @@ func (q *Queries) CreateRegistration(ctx context.Context, arg CreateRegistration
 		arg.FullName,
 		arg.Phone,
 		arg.Currency,
+		arg.Locale,
 	)
 	return err
 }
@@ -45,7 +48,7 @@ func (q *Queries) DeleteRegistration(ctx context.Context, id string) error {
 }
 
 const getRegistration = `-- name: GetRegistration :one
-SELECT id, email, password_hash, full_name, phone, currency, created_at FROM registrations WHERE id = $1
+SELECT id, email, password_hash, full_name, phone, currency, created_at, locale FROM registrations WHERE id = $1
 `
 
 func (q *Queries) GetRegistration(ctx context.Context, id string) (Registration, error) {
@@ -59,6 +62,7 @@ func (q *Queries) GetRegistration(ctx context.Context, id string) (Registration,
 		&i.Phone,
 		&i.Currency,
 		&i.CreatedAt,
+		&i.Locale,
 	)
 	return i, err
 }

@@ -47,7 +47,7 @@ func (q *Queries) CreatePasswordToken(ctx context.Context, arg CreatePasswordTok
 }
 
 const getPasswordTokenUser = `-- name: GetPasswordTokenUser :one
-SELECT u.id, u.email, u.password_hash, u.full_name, u.phone, u.role, u.status, u.failed_logins, u.locked_until, u.registration_id, u.created_at, u.updated_at FROM password_tokens t JOIN users u ON u.id = t.user_id
+SELECT u.id, u.email, u.password_hash, u.full_name, u.phone, u.role, u.status, u.failed_logins, u.locked_until, u.registration_id, u.created_at, u.updated_at, u.locale FROM password_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now()
 `
 
@@ -68,12 +68,13 @@ func (q *Queries) GetPasswordTokenUser(ctx context.Context, tokenHash []byte) (U
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
@@ -92,6 +93,7 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, err
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
@@ -168,7 +170,7 @@ func (q *Queries) LockActiveAdmins(ctx context.Context, arg LockActiveAdminsPara
 const setInitialPassword = `-- name: SetInitialPassword :one
 UPDATE users SET password_hash = $1, status = $2, failed_logins = 0, locked_until = NULL, updated_at = now()
 WHERE id = $3 AND status = $4
-RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 type SetInitialPasswordParams struct {
@@ -200,12 +202,13 @@ func (q *Queries) SetInitialPassword(ctx context.Context, arg SetInitialPassword
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
 
 const setUserRole = `-- name: SetUserRole :one
-UPDATE users SET role = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+UPDATE users SET role = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 type SetUserRoleParams struct {
@@ -229,12 +232,13 @@ func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (User,
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
 
 const setUserStatus = `-- name: SetUserStatus :one
-UPDATE users SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+UPDATE users SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 type SetUserStatusParams struct {
@@ -258,6 +262,7 @@ func (q *Queries) SetUserStatus(ctx context.Context, arg SetUserStatusParams) (U
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
@@ -395,7 +400,7 @@ func (q *Queries) StaffListTransfers(ctx context.Context, arg StaffListTransfers
 }
 
 const staffListUsers = `-- name: StaffListUsers :many
-SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale FROM users
 WHERE ($1::text IS NULL OR role = $1::text)
   AND ($2::text IS NULL OR status = $2::text)
   AND ($3::text IS NULL
@@ -454,6 +459,7 @@ func (q *Queries) StaffListUsers(ctx context.Context, arg StaffListUsersParams) 
 			&i.RegistrationID,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Locale,
 		); err != nil {
 			return nil, err
 		}
@@ -466,7 +472,7 @@ func (q *Queries) StaffListUsers(ctx context.Context, arg StaffListUsersParams) 
 }
 
 const unlockLogin = `-- name: UnlockLogin :one
-UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now() WHERE id = $1 RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 func (q *Queries) UnlockLogin(ctx context.Context, id uuid.UUID) (User, error) {
@@ -485,6 +491,7 @@ func (q *Queries) UnlockLogin(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }

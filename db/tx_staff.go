@@ -87,14 +87,13 @@ func (s *Store) changeUser(ctx context.Context, id uuid.UUID, change func(*Queri
 }
 
 // StaffInvitation is a new staff member, the token with which they set their first password, and
-// the email that sends it.
+// the facts (JSON) of the email that sends them its link.
 type StaffInvitation struct {
-	User      InsertUserParams
-	TokenHash []byte
-	ExpiresAt time.Time
-	CreatedBy uuid.UUID
-	Subject   string
-	Body      string
+	User       InsertUserParams
+	TokenHash  []byte
+	ExpiresAt  time.Time
+	CreatedBy  uuid.UUID
+	EmailFacts string
 }
 
 // CreateStaffTx creates a staff member who cannot log in until they set a password with the
@@ -115,9 +114,8 @@ func (s *Store) CreateStaffTx(ctx context.Context, inv StaffInvitation) (User, e
 		}); err != nil {
 			return fmt.Errorf("create password token: %w", err)
 		}
-		return q.InsertEmails(ctx, InsertEmailsParams{
-			Ids: []string{"staff-invitation/" + u.ID.String()}, UserIds: []uuid.UUID{u.ID},
-			Subjects: []string{inv.Subject}, Bodies: []string{inv.Body},
+		return q.WriteEmails(ctx, OutboxEmail{
+			ID: "staff-invitation/" + u.ID.String(), UserID: u.ID, Kind: domain.EmailStaffInvitation, Facts: inv.EmailFacts,
 		})
 	})
 	return u, err

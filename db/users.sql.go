@@ -71,12 +71,12 @@ func (q *Queries) ClaimLoginAttempt(ctx context.Context, arg ClaimLoginAttemptPa
 }
 
 const createUserFromRegistration = `-- name: CreateUserFromRegistration :one
-INSERT INTO users (id, email, password_hash, full_name, phone, registration_id)
-SELECT $1, r.email, r.password_hash, r.full_name, r.phone, r.id
+INSERT INTO users (id, email, password_hash, full_name, phone, registration_id, locale)
+SELECT $1, r.email, r.password_hash, r.full_name, r.phone, r.id, r.locale
 FROM registrations r
 WHERE r.id = $2
 ON CONFLICT (registration_id) DO NOTHING
-RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 type CreateUserFromRegistrationParams struct {
@@ -101,6 +101,7 @@ func (q *Queries) CreateUserFromRegistration(ctx context.Context, arg CreateUser
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
@@ -123,7 +124,7 @@ func (q *Queries) DeletePendingUser(ctx context.Context, arg DeletePendingUserPa
 }
 
 const getFirstUserWithRole = `-- name: GetFirstUserWithRole :one
-SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE role = $1 AND status = $2 ORDER BY created_at, id LIMIT 1
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale FROM users WHERE role = $1 AND status = $2 ORDER BY created_at, id LIMIT 1
 `
 
 type GetFirstUserWithRoleParams struct {
@@ -148,12 +149,13 @@ func (q *Queries) GetFirstUserWithRole(ctx context.Context, arg GetFirstUserWith
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE id = $1
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -172,12 +174,13 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE email = $1
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale FROM users WHERE email = $1
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -196,12 +199,13 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
 
 const getUserByRegistrationID = `-- name: GetUserByRegistrationID :one
-SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at FROM users WHERE registration_id = $1
+SELECT id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale FROM users WHERE registration_id = $1
 `
 
 func (q *Queries) GetUserByRegistrationID(ctx context.Context, registrationID *string) (User, error) {
@@ -220,6 +224,7 @@ func (q *Queries) GetUserByRegistrationID(ctx context.Context, registrationID *s
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
@@ -227,7 +232,7 @@ func (q *Queries) GetUserByRegistrationID(ctx context.Context, registrationID *s
 const insertUser = `-- name: InsertUser :one
 INSERT INTO users (id, email, password_hash, full_name, phone, role, status)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 type InsertUserParams struct {
@@ -264,6 +269,7 @@ func (q *Queries) InsertUser(ctx context.Context, arg InsertUserParams) (User, e
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }
@@ -337,19 +343,25 @@ func (q *Queries) UpdatePasswordHash(ctx context.Context, arg UpdatePasswordHash
 
 const updateProfile = `-- name: UpdateProfile :one
 UPDATE users
-SET full_name = $1, phone = $2, updated_at = now()
-WHERE id = $3
-RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at
+SET full_name = $1, phone = $2, locale = $3, updated_at = now()
+WHERE id = $4
+RETURNING id, email, password_hash, full_name, phone, role, status, failed_logins, locked_until, registration_id, created_at, updated_at, locale
 `
 
 type UpdateProfileParams struct {
 	FullName string
 	Phone    *string
+	Locale   domain.Locale
 	ID       uuid.UUID
 }
 
 func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (User, error) {
-	row := q.db.QueryRow(ctx, updateProfile, arg.FullName, arg.Phone, arg.ID)
+	row := q.db.QueryRow(ctx, updateProfile,
+		arg.FullName,
+		arg.Phone,
+		arg.Locale,
+		arg.ID,
+	)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -364,6 +376,7 @@ func (q *Queries) UpdateProfile(ctx context.Context, arg UpdateProfileParams) (U
 		&i.RegistrationID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Locale,
 	)
 	return i, err
 }

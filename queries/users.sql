@@ -1,7 +1,7 @@
 -- name: CreateUserFromRegistration :one
 -- Idempotent by registration: a second run inserts nothing and returns no row.
-INSERT INTO users (id, email, password_hash, full_name, phone, registration_id)
-SELECT @id, r.email, r.password_hash, r.full_name, r.phone, r.id
+INSERT INTO users (id, email, password_hash, full_name, phone, registration_id, locale)
+SELECT @id, r.email, r.password_hash, r.full_name, r.phone, r.id, r.locale
 FROM registrations r
 WHERE r.id = @registration_id
 ON CONFLICT (registration_id) DO NOTHING
@@ -33,7 +33,7 @@ DELETE FROM users WHERE id = @id AND status = @pending;
 
 -- name: UpdateProfile :one
 UPDATE users
-SET full_name = @full_name, phone = @phone, updated_at = now()
+SET full_name = @full_name, phone = @phone, locale = @locale, updated_at = now()
 WHERE id = @id
 RETURNING *;
 

@@ -71,7 +71,7 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting worker", append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue, "mail_mode", cfg.Worker.MailMode)...)
+	logger.Info("starting worker", append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue), cfg.Worker.LogAttrs()...)...)
 
 	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
 	if err != nil {
@@ -89,7 +89,10 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 
-	w := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
+	w, err := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

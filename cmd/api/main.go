@@ -130,7 +130,10 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	if cfg.API.EagerStart {
 		// Eager start hands a transfer's first workflow task to a worker in the starting process.
-		w := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
+		w, err := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
+		if err != nil {
+			return err
+		}
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start eager worker: %w", err)
 		}

@@ -4,6 +4,8 @@
 package bankworker
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -16,32 +18,48 @@ import (
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/mail"
+	"github.com/bankforge/bank/mailtext"
 	"github.com/bankforge/bank/workflows"
 )
 
 // Settings configure the activities and the worker's concurrency.
 type Settings struct {
-	MailMode        string
-	MailLogBodies   bool
-	SMTPAddr        string
-	SMTPUsername    string
-	SMTPPassword    string
-	MailFrom        string
+	MailMode      string
+	MailLogBodies bool
+	// SMTP is where and how MAIL_MODE=smtp sends; its sender's name is the bank's.
+	SMTP            mail.SMTPConfig
+	BankName        string
+	EmailRetry      activities.EmailRetry
 	Limits          activities.Limits
 	HoldTTL         time.Duration
 	LocalActivities int
 	WorkflowPollers int
 }
 
-// ReadSettings reads the settings from the environment (see the README).
+// ReadSettings reads the settings from the environment (see the README), and checks the mail's.
 func ReadSettings(e *envconfig.Reader) Settings {
-	return Settings{
+	tlsModes := make([]string, len(mail.TLSModes))
+	for i, m := range mail.TLSModes {
+		tlsModes[i] = string(m)
+	}
+	s := Settings{
 		MailMode:      e.OneOf("MAIL_MODE", "log", "log", "smtp"),
 		MailLogBodies: e.Bool("MAIL_LOG_BODIES", false),
-		SMTPAddr:      e.String("SMTP_ADDR", "127.0.0.1:1025"),
-		SMTPUsername:  e.String("SMTP_USERNAME", ""),
-		SMTPPassword:  e.String("SMTP_PASSWORD", ""),
-		MailFrom:      e.String("MAIL_FROM", "bank@localhost"),
+		BankName:      e.String("BANK_NAME", "BankForge"),
+		SMTP: mail.SMTPConfig{
+			Addr:           e.String("SMTP_ADDR", "127.0.0.1:1025"),
+			From:           e.String("MAIL_FROM", "bank@localhost"),
+			Username:       e.String("SMTP_USERNAME", ""),
+			Password:       e.String("SMTP_PASSWORD", ""),
+			TLS:            mail.TLSMode(e.OneOf("SMTP_TLS", string(mail.TLSStartTLS), tlsModes...)),
+			ConnectTimeout: e.Duration("SMTP_CONNECT_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute),
+			SendTimeout:    e.Duration("SMTP_SEND_TIMEOUT", 30*time.Second, 100*time.Millisecond, 10*time.Minute),
+		},
+		EmailRetry: activities.EmailRetry{
+			MaxAttempts: e.Int("MAIL_MAX_ATTEMPTS", activities.DefaultEmailRetry.MaxAttempts, 1, 100),
+			First:       activities.DefaultEmailRetry.First,
+			Max:         activities.DefaultEmailRetry.Max,
+		},
 		Limits: activities.Limits{
 			MaxTransfer: e.Int64("TRANSFER_MAX_AMOUNT", 100_000_000),
 			DailyMax:    e.Int64("TRANSFER_DAILY_MAX_AMOUNT", 500_000_000),
@@ -50,13 +68,42 @@ func ReadSettings(e *envconfig.Reader) Settings {
 		LocalActivities: e.Int("WORKER_LOCAL_ACTIVITIES", 64, 1, 10_000),
 		WorkflowPollers: e.Int("WORKER_WORKFLOW_POLLERS", 4, 1, 100),
 	}
+	s.SMTP.FromName = s.BankName
+	if _, err := mailtext.New(s.BankName); err != nil {
+		e.Fail(errors.New("BANK_NAME must be one line of text"))
+	}
+	if (s.SMTP.Username == "") != (s.SMTP.Password == "") {
+		e.Fail(errors.New("SMTP_USERNAME and SMTP_PASSWORD go together"))
+	}
+	if s.MailMode == "smtp" {
+		if _, err := mail.NewSMTPMailer(s.SMTP); err != nil {
+			e.Fail(fmt.Errorf("SMTP_ADDR, MAIL_FROM: %w", err))
+		}
+	}
+	return s
+}
+
+// LogAttrs describes the mail settings for the start-up log, without the password.
+func (s Settings) LogAttrs() []any {
+	attrs := []any{"mail_mode", s.MailMode, "bank_name", s.BankName}
+	if s.MailMode == "smtp" {
+		attrs = append(attrs, "smtp_addr", s.SMTP.Addr, "smtp_tls", string(s.SMTP.TLS), "smtp_login", s.SMTP.Username != "",
+			"mail_from", s.SMTP.From)
+	}
+	return attrs
 }
 
 // New returns a worker on taskQueue with every workflow and activity of the bank registered.
-func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, notifications *inbox.Store, logger *slog.Logger) worker.Worker {
+func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, notifications *inbox.Store, logger *slog.Logger) (worker.Worker, error) {
+	letters, err := mailtext.New(s.BankName)
+	if err != nil {
+		return nil, err
+	}
 	var mailer activities.Mailer = mail.LogMailer{Logger: logger, Bodies: s.MailLogBodies}
 	if s.MailMode == "smtp" {
-		mailer = mail.SMTPMailer{Addr: s.SMTPAddr, From: s.MailFrom, Username: s.SMTPUsername, Password: s.SMTPPassword}
+		if mailer, err = mail.NewSMTPMailer(s.SMTP); err != nil {
+			return nil, err
+		}
 	}
 	w := worker.New(tc, taskQueue, worker.Options{
 		MaxConcurrentLocalActivityExecutionSize: s.LocalActivities,
@@ -68,12 +115,14 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 	w.RegisterWorkflow(workflows.DeliverEmails)
 	w.RegisterWorkflow(workflows.CashApproval)
 	w.RegisterActivity(&activities.Activities{
-		Store:   store,
-		Audit:   auditLog,
-		Inbox:   notifications,
-		Mailer:  mailer,
-		Limits:  s.Limits,
-		HoldTTL: s.HoldTTL,
+		Store:      store,
+		Audit:      auditLog,
+		Inbox:      notifications,
+		Mailer:     mailer,
+		Letters:    letters,
+		EmailRetry: s.EmailRetry,
+		Limits:     s.Limits,
+		HoldTTL:    s.HoldTTL,
 	})
-	return w
+	return w, nil
 }

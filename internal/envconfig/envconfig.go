@@ -163,6 +163,9 @@ func (r *Reader) OneOf(name, def string, allowed ...string) string {
 	return def
 }
 
+// Fail records a problem that no single variable shows, such as two that do not go together.
+func (r *Reader) Fail(err error) { r.errs = append(r.errs, err) }
+
 // Err returns every problem found, or nil.
 func (r *Reader) Err() error { return errors.Join(r.errs...) }
 
