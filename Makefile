@@ -7,6 +7,9 @@ TEMPORAL_CLI_VERSION := v1.5.1
 SQLC_VERSION         := v1.31.1
 WORKFLOWCHECK_VERSION := v0.6.0
 STATICCHECK_VERSION   := v0.8.2
+# Mailpit, the development SMTP server: this build serves SMTP and the REST API, not Mailpit's own
+# web pages (devstack serves a mailbox page instead).
+MAILPIT_VERSION       := v1.33.1
 
 .PHONY: dev test tools build generate check-generated migrate ledger-check bench lint fuzz
 
@@ -37,7 +40,7 @@ lint: $(GOBIN)/staticcheck $(GOBIN)/workflowcheck
 	$(GOBIN)/staticcheck ./...
 	$(GOBIN)/workflowcheck ./workflows/...
 
-tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire $(GOBIN)/workflowcheck $(GOBIN)/staticcheck
+tools: $(GOBIN)/temporal $(GOBIN)/sqlc $(GOBIN)/mongowire $(GOBIN)/mailpit $(GOBIN)/workflowcheck $(GOBIN)/staticcheck
 
 $(GOBIN)/temporal:
 	go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
@@ -50,6 +53,9 @@ $(GOBIN)/workflowcheck:
 
 $(GOBIN)/staticcheck:
 	go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(GOBIN)/mailpit:
+	go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 
 $(GOBIN)/mongowire: tools/mongowire/go.mod tools/mongowire/main.go
 	cd tools/mongowire && go build -o $(GOBIN)/mongowire .

@@ -15,6 +15,42 @@ func TestLoadConfig_RefusesBadValues(t *testing.T) {
 	}
 }
 
+// The mail settings are checked at start: a worker that could not send refuses to run.
+func TestLoadConfig_RefusesBadMailSettings(t *testing.T) {
+	for name, c := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"tls mode":        {map[string]string{"SMTP_TLS": "sometimes"}, "SMTP_TLS"},
+		"connect timeout": {map[string]string{"SMTP_CONNECT_TIMEOUT": "1ms"}, "SMTP_CONNECT_TIMEOUT"},
+		"attempts":        {map[string]string{"MAIL_MAX_ATTEMPTS": "0"}, "MAIL_MAX_ATTEMPTS"},
+		"login half":      {map[string]string{"SMTP_USERNAME": "bank"}, "SMTP_USERNAME and SMTP_PASSWORD"},
+		"bank name":       {map[string]string{"BANK_NAME": "Bank\nBcc: x@example.com"}, "BANK_NAME"},
+		"sender":          {map[string]string{"MAIL_MODE": "smtp", "MAIL_FROM": "Bank <bank@example.com>"}, "MAIL_FROM"},
+		"address":         {map[string]string{"MAIL_MODE": "smtp", "SMTP_ADDR": "mail.example.com"}, "SMTP_ADDR"},
+	} {
+		_, err := loadConfig((&composefile.Recorder{Env: c.env}).Lookup)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want an error naming %s", name, err, c.want)
+		}
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{
+		"MAIL_MODE": "smtp", "SMTP_ADDR": "smtp.example.com:465", "SMTP_TLS": "tls", "SMTP_USERNAME": "bank",
+		"SMTP_PASSWORD": "secret", "MAIL_FROM": "no-reply@bank.example", "BANK_NAME": "Banco Ñandú",
+	}}).Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Worker.SMTP.FromName != "Banco Ñandú" || cfg.Worker.SMTP.TLS != "tls" || cfg.Worker.EmailRetry.MaxAttempts != 10 {
+		t.Fatalf("settings %+v", cfg.Worker)
+	}
+	for _, v := range cfg.Worker.LogAttrs() {
+		if v == "secret" {
+			t.Fatal("the start-up log shows the SMTP password")
+		}
+	}
+}
+
 // The compose stack gives the worker the variables it reads, pointing at healthy services.
 func TestCompose_WorkerService(t *testing.T) {
 	f, err := composefile.Load(filepath.Join("..", "docker-compose.yml"))

@@ -1,6 +1,7 @@
 // Command devstack runs the whole bank on one machine for development: it prepares the PostgreSQL
-// database, starts a Temporal dev server with its web UI and a MongoDB wire-protocol server (each
-// keeping its state under .dev/), then the worker and the API, and stops them all on Ctrl-C.
+// database, starts a Temporal dev server with its web UI, a MongoDB wire-protocol server and a
+// Mailpit SMTP server (each keeping its state under .dev/), then the worker, which sends its emails
+// to Mailpit, and the API; it serves a page to read those emails, and stops everything on Ctrl-C.
 package main
 
 import (
@@ -11,6 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,9 +21,11 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/dev/mailbox"
 	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/internal/bootstrap"
@@ -93,9 +98,8 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if os.Getenv("JWT_SECRET") != "" {
 		env = nil // the caller's own secret wins
 	}
-	if os.Getenv("MAIL_MODE") == "" {
-		env = append(env, "MAIL_MODE=log")
-	}
+	// The worker sends its emails to Mailpit, unless MAIL_MODE=log asks for the log.
+	env = append(env, "MAIL_MODE="+envOr("MAIL_MODE", "smtp"))
 	if os.Getenv("MAIL_LOG_BODIES") == "" {
 		// Development only: the worker's log shows each email whole, so a developer can read it.
 		env = append(env, "MAIL_LOG_BODIES=true")
@@ -110,13 +114,23 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		UIPort:       8233,
 		MongoPort:    27017,
 		APIPort:      8080,
-		Env:          env,
-		Output:       os.Stdout,
+		// Mailpit: SMTP on 1025 and its REST API on 8025, as in docker-compose.yml.
+		MailpitSMTPPort: 1025,
+		MailpitHTTPPort: 8025,
+		Env:             env,
+		Output:          os.Stdout,
 	})
 	if err != nil {
 		return err
 	}
 	defer s.Stop()
+
+	// The page to read the development emails (Mailpit's own web pages are not built in).
+	box, err := serveMailbox(ctx, "127.0.0.1:8026", s.MailpitURL, logger)
+	if err != nil {
+		return err
+	}
+	defer box.Close()
 
 	if *seed {
 		c := bankclient.New(s.APIURL)
@@ -132,7 +146,8 @@ The bank is running. Ctrl-C stops everything; state is kept in %s.
   Temporal         %s
   MongoDB          %s
   PostgreSQL       %s
-`, *dir, s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL))
+  Emails           http://localhost:8026   (every email the bank sent; Mailpit's SMTP %s, API %s/api/v1/messages)
+`, *dir, s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL)
 	if adminEmail != "" && os.Getenv("BANK_ADMIN_EMAIL") == "" {
 		fmt.Printf("  Admin            %s (password in %s)\n", adminEmail, filepath.Join(*dir, "admin-credentials"))
 	}
@@ -242,6 +257,22 @@ func devSecret(dir string) (string, error) {
 	}
 	secret := base64.RawURLEncoding.EncodeToString(b)
 	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
+}
+
+// serveMailbox serves the development mailbox page on addr until ctx ends.
+func serveMailbox(ctx context.Context, addr, mailpitURL string, logger *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox page: %w", err)
+	}
+	srv := &http.Server{Handler: mailbox.New(mailpitURL), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("mailbox page stopped", "error", err)
+		}
+	}()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	return srv, nil
 }
 
 func envOr(name, def string) string {

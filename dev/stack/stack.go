@@ -1,6 +1,6 @@
 // Package stack starts the bank's whole system as separate processes on one machine: a Temporal dev
-// server, a MongoDB wire-protocol server (unless a MongoDB is given), the worker and the API. The
-// development command and the end-to-end tests both use it.
+// server, a MongoDB wire-protocol server (unless a MongoDB is given), a Mailpit SMTP server (when
+// asked for), the worker and the API. The development command and the end-to-end tests both use it.
 package stack
 
 import (
@@ -40,6 +40,14 @@ type Options struct {
 	TemporalInMemory bool
 	MongoPort        int
 	APIPort          int
+	// MailpitSMTPPort, when set, starts Mailpit with its SMTP server on that port and its REST API
+	// on MailpitHTTPPort, and points the worker's SMTP_ADDR at it (MAIL_MODE is the caller's to set).
+	MailpitSMTPPort int
+	MailpitHTTPPort int
+	// MailpitMax is how many messages Mailpit keeps: its default (500) when zero, all when negative.
+	MailpitMax int
+	// MailpitFlags are more of Mailpit's command-line flags.
+	MailpitFlags []string
 	// Env is added to the environment of the API and the worker.
 	Env []string
 	// Output receives the API's and worker's logs, each line prefixed with its process.
@@ -52,6 +60,9 @@ type Stack struct {
 	TemporalAddress string
 	MongoURI        string
 	UIURL           string
+	// SMTPAddr and MailpitURL are Mailpit's SMTP server and REST API, when it runs.
+	SMTPAddr   string
+	MailpitURL string
 
 	mu     sync.Mutex
 	procs  []*proc
@@ -144,6 +155,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		s.MongoURI = "mongodb://" + addr + "/"
 	}
 
+	if o.MailpitSMTPPort > 0 {
+		if err := s.startMailpit(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+
 	if err := waitTemporal(ctx, s.TemporalAddress, 90*time.Second); err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
@@ -154,6 +171,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		"TEMPORAL_ADDRESS="+s.TemporalAddress,
 		"HTTP_ADDR=127.0.0.1:"+strconv.Itoa(o.APIPort),
 	)
+	if s.SMTPAddr != "" {
+		// Mailpit offers no STARTTLS: the session stays on the loopback interface.
+		env = append(env, "SMTP_ADDR="+s.SMTPAddr, "SMTP_TLS=opportunistic")
+	}
 	env = append(env, o.Env...)
 	out := o.Output
 	if out == nil {
@@ -169,6 +190,39 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	return s, nil
+}
+
+// startMailpit starts Mailpit on the loopback interface, its messages kept in o.Dir, and waits for
+// its API to answer.
+func (s *Stack) startMailpit(ctx context.Context, o Options) error {
+	path := filepath.Join(o.Bin, "mailpit")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("missing executable mailpit in %s (run `make tools`): %w", o.Bin, err)
+	}
+	s.SMTPAddr = "127.0.0.1:" + strconv.Itoa(o.MailpitSMTPPort)
+	s.MailpitURL = "http://127.0.0.1:" + strconv.Itoa(o.MailpitHTTPPort)
+	args := []string{
+		"--smtp", s.SMTPAddr, "--listen", "127.0.0.1:" + strconv.Itoa(o.MailpitHTTPPort),
+		"--database", filepath.Join(o.Dir, "mailpit.db"),
+		// No network beyond this machine: no update check, no reverse DNS of the sender.
+		"--disable-version-check", "--smtp-disable-rdns",
+	}
+	if o.MailpitMax != 0 {
+		args = append(args, "--max", strconv.Itoa(o.MailpitMax))
+	}
+	args = append(args, o.MailpitFlags...)
+	logFile, err := os.OpenFile(filepath.Join(o.Dir, "mailpit.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	if err := s.start("mailpit", path, args, nil, logFile); err != nil {
+		return err
+	}
+	if err := waitHTTP(ctx, s.MailpitURL+"/readyz", 60*time.Second, s.exited); err != nil {
+		return fmt.Errorf("mailpit: %w", err)
+	}
+	return nil
 }
 
 func (s *Stack) start(name, path string, args, env []string, out io.Writer) error {

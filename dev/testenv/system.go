@@ -20,7 +20,8 @@ import (
 )
 
 // System is the whole bank running as separate processes for end-to-end tests: the api and worker
-// binaries built with -race, a Temporal dev server, a Mongo wire server and a fresh database.
+// binaries built with -race, a Temporal dev server, a Mongo wire server, a Mailpit SMTP server the
+// worker sends every email to, and a fresh database.
 type System struct {
 	API        *bankclient.Client
 	Store      *db.Store
@@ -28,9 +29,15 @@ type System struct {
 	Stack      *stack.Stack
 	AdminEmail string
 	AdminPass  string
+	// MailpitURL is the REST API of the SMTP server that receives every email.
+	MailpitURL string
 	// Logs is the file the api's and worker's output goes to.
 	Logs string
 }
+
+// RefusedAddress is an address the test system's SMTP server refuses for good (550 5.1.0), as a
+// mailbox that does not exist is refused: any address with a '+' in its local part.
+func RefusedAddress(local string) string { return "refused+" + local + "@example.com" }
 
 // StartSystem builds and starts the system; env is added to the api's and worker's environment.
 // The returned function stops it and removes everything it made.
@@ -58,7 +65,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return fail(err)
 	}
-	for _, tool := range []string{"temporal", "mongowire"} {
+	for _, tool := range []string{"temporal", "mongowire", "mailpit"} {
 		src := filepath.Join(root, "bin", tool)
 		if _, err := os.Stat(src); err != nil {
 			return fail(fmt.Errorf("%s is not installed; run `make tools`", src))
@@ -92,7 +99,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		return fail(err)
 	}
 
-	ports := make([]int, 4)
+	ports := make([]int, 6)
 	for i := range ports {
 		if ports[i], err = stack.FreePort(); err != nil {
 			return fail(err)
@@ -106,7 +113,11 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 	s, err := stack.Start(ctx, stack.Options{
 		Dir: filepath.Join(work, "state"), Bin: bin, DatabaseURL: databaseURL,
 		TemporalPort: ports[0], MongoPort: ports[1], APIPort: ports[2], TemporalInMemory: true,
+		MailpitSMTPPort: ports[4], MailpitHTTPPort: ports[5], MailpitMax: -1,
+		// The SMTP server refuses for good (550) every address with a '+' in it: RefusedAddress.
+		MailpitFlags: []string{"--smtp-allowed-recipients", `^[^+]+@[^@]+$`},
 		Env: append([]string{
+			"MAIL_MODE=smtp", "BANK_NAME=Banco de Pruebas Ñandú",
 			"JWT_SECRET=" + randomSecret(),
 			// Every test client is 127.0.0.1, and some users move money in bursts.
 			"AUTH_RATE_LIMIT_PER_MINUTE=100000", "CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
@@ -127,7 +138,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 	}
 	cleanups = append(cleanups, tc.Close)
 	return &System{API: bankclient.New(s.APIURL), Store: store, Temporal: tc, Stack: s,
-		AdminEmail: adminEmail, AdminPass: adminPass, Logs: logs.Name()}, cleanup, nil
+		AdminEmail: adminEmail, AdminPass: adminPass, MailpitURL: s.MailpitURL, Logs: logs.Name()}, cleanup, nil
 }
 
 // Tail returns the last n lines of a file.
