@@ -121,9 +121,22 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request) {
 	// The HTML body is shown in a sandboxed frame: no script, no form, links open in a new tab.
 	var srcdoc string
 	if m.HTML != "" {
-		srcdoc = `<base target="_blank">` + m.HTML
+		srcdoc = withBase(m.HTML)
 	}
 	render(w, messagePage, map[string]any{"M": m, "SrcDoc": srcdoc})
+}
+
+// withBase makes the links of an HTML body open in a new tab: a <base> at the start of its head, or
+// before everything when it has none.
+func withBase(body string) string {
+	const base = `<base target="_blank">`
+	lower := strings.ToLower(body)
+	if i := strings.Index(lower, "<head"); i >= 0 {
+		if j := strings.Index(lower[i:], ">"); j >= 0 {
+			return body[:i+j+1] + base + body[i+j+1:]
+		}
+	}
+	return base + body
 }
 
 func (h *Handler) raw(w http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,9 @@ func fakeMailpit(t *testing.T) *httptest.Server {
 			"To":[{"Name":"Rosa Muñoz","Address":"rosa@example.com"}],"Subject":"Recibiste 1.234,56 €","Date":"2026-01-02T03:04:05Z",
 			"Text":"Hola, Rosa Muñoz:\r\n\r\nRecibiste 1.234,56 €.","HTML":"<p>Hola</p><script>alert(1)</script>\" onload=\"alert(2)"}`)
 	})
+	mux.HandleFunc("GET /api/v1/message/m2", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"ID":"m2","Subject":"s","HTML":"<!DOCTYPE html><html><head lang=\"es\"><title>t</title></head><body>b</body></html>"}`)
+	})
 	mux.HandleFunc("GET /api/v1/message/m1/raw", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Subject: =?UTF-8?q?Recibiste?=\r\n\r\nbody")
 	})
@@ -83,6 +86,9 @@ func TestMailbox_ListsAndShowsMessages(t *testing.T) {
 	}
 	if code, _, body := get(t, h, "/messages/m1/raw"); code != http.StatusOK || !strings.HasPrefix(body, "Subject: =?UTF-8?q?Recibiste?=") {
 		t.Fatalf("raw: %d %q", code, body)
+	}
+	if code, _, body := get(t, h, "/messages/m2"); code != http.StatusOK || !strings.Contains(body, html.EscapeString(`<!DOCTYPE html><html><head lang="es"><base target="_blank"><title>`)) {
+		t.Fatalf("a full HTML document: %d\n%s", code, body)
 	}
 	if code, _, _ := get(t, h, "/messages/nope"); code != http.StatusBadGateway {
 		t.Fatalf("unknown message: %d", code)
