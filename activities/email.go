@@ -30,36 +30,24 @@ type EmailRetry struct {
 // DefaultEmailRetry tries an email ten times over about three hours.
 var DefaultEmailRetry = EmailRetry{MaxAttempts: 10, First: 30 * time.Second, Max: time.Hour}
 
-// notice is a notification for the app's inbox and the email that tells it, rendered when it is sent.
-type notice struct {
-	inbox.Notification
-	email mailtext.Email
-}
-
-// notify stores notifications whose emails repeat their title and body as written (EmailText).
+// notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
+// in the PostgreSQL outbox, each once. DeliverEmails sends them: each written from its
+// notification's Email, or its title and body as they are when it has none.
 func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) error {
-	ns := make([]notice, len(notes))
-	for i, n := range notes {
-		ns[i] = notice{Notification: n, email: mailtext.Email{Kind: domain.EmailText, Subject: n.Title, Body: n.Body}}
-	}
-	return a.tell(ctx, ns...)
-}
-
-// tell stores notifications in the inbox and, keyed by the same ids, the emails that carry them in
-// the PostgreSQL outbox, each once. DeliverEmails sends them.
-func (a *Activities) tell(ctx context.Context, ns ...notice) error {
-	if len(ns) == 0 {
+	if len(notes) == 0 {
 		return nil
 	}
-	notes := make([]inbox.Notification, len(ns))
-	emails := make([]db.OutboxEmail, len(ns))
-	for i, n := range ns {
+	emails := make([]db.OutboxEmail, len(notes))
+	for i, n := range notes {
 		userID, err := uuid.Parse(n.UserID)
 		if err != nil {
 			return internal("notification %s has a bad user id", n.ID)
 		}
-		notes[i] = n.Notification
-		emails[i] = outboxEmail(n.ID, userID, n.email)
+		e := mailtext.Email{Kind: domain.EmailText, Subject: n.Title, Body: n.Body}
+		if n.Email != nil {
+			e = *n.Email
+		}
+		emails[i] = outboxEmail(n.ID, userID, e)
 	}
 	if err := a.Inbox.Notify(ctx, notes...); err != nil {
 		return err

@@ -108,10 +108,9 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 		Kind:   inbox.KindWelcome,
 		Title:  "Welcome to the bank",
 		Body:   fmt.Sprintf("Your %s account %s is open and ready to use.", in.Currency, in.AccountNumber),
+		Email:  &mailtext.Email{Kind: domain.EmailWelcome, Facts: mailtext.Facts{Currency: in.Currency, Account: in.AccountNumber}},
 	}
-	return a.tell(ctx, notice{Notification: welcome, email: mailtext.Email{
-		Kind: domain.EmailWelcome, Facts: mailtext.Facts{Currency: in.Currency, Account: in.AccountNumber},
-	}})
+	return a.notify(ctx, welcome)
 }
 
 // CompleteRegistration lets the user log in and forgets the registration's copy of the password hash.

@@ -239,18 +239,15 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason),
 			mailtext.Email{Kind: failed, Facts: sender}}}
 	}
-	var notes []notice
+	var notes []inbox.Notification
 	for _, m := range messages {
 		if m.to == nil {
 			continue
 		}
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
-		notes = append(notes, notice{
-			Notification: inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body},
-			email:        m.email,
-		})
+		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body, Email: &m.email})
 	}
-	if err := a.tell(ctx, notes...); err != nil {
+	if err := a.notify(ctx, notes...); err != nil {
 		return err
 	}
 	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))

@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/bankforge/bank/mailtext"
 )
 
 // Kind is what a notification is about.
@@ -34,6 +36,9 @@ type Notification struct {
 	Body   string     `bson:"body" json:"body"`
 	At     time.Time  `bson:"at" json:"at"`
 	ReadAt *time.Time `bson:"read_at,omitempty" json:"read_at,omitempty"`
+	// Email is what the email that carries the notification tells, written from its kind's
+	// template when it is sent; nil sends the title and body as they are. The inbox does not keep it.
+	Email *mailtext.Email `bson:"-" json:"-"`
 }
 
 // Store writes and reads notifications.
