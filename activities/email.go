@@ -86,7 +86,11 @@ func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, err
 	}
 	var res DeliveryResult
 	var stopped error
+	deadline, hasDeadline := ctx.Deadline()
 	for _, e := range due {
+		if hasDeadline && time.Until(deadline) < sendMargin {
+			break // the next run sends the rest
+		}
 		msg, err := a.render(e)
 		if err == nil {
 			err = a.Mailer.Send(ctx, msg)
@@ -121,6 +125,10 @@ func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, err
 	}
 	return res, stopped
 }
+
+// sendMargin is what a delivery run leaves of its attempt's time when it takes no more emails, so
+// that the one it sends last has time to be accepted and marked sent.
+const sendMargin = 20 * time.Second
 
 // render writes an outbox email for its recipient. An email that cannot be written (facts its kind
 // lacks) is refused for good: sending it again would not help.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -224,5 +225,23 @@ func TestSendPendingEmails_WritesInTheRecipientsLanguage(t *testing.T) {
 	}
 	if !strings.HasPrefix(es.ID, "transfer/") || !strings.HasPrefix(en.ID, "transfer/") {
 		t.Fatalf("message ids %q %q; want the outbox ids", es.ID, en.ID)
+	}
+}
+
+// A run that has little time left takes no more emails: each one it starts has time to be accepted
+// and marked sent, and the next run sends the rest.
+func TestSendPendingEmails_LeavesTheRestWhenItsTimeRunsShort(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	alice := newCustomer(t, f.store, "USD")
+	id := writeEmail(t, f, alice).ID
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := f.acts.SendPendingEmails(ctx)
+	if err != nil || res.Sent != 0 || f.mail.tries[id] != 0 {
+		t.Fatalf("run with 10 s left: %+v, %v, %d attempts; want nothing tried", res, err, f.mail.tries[id])
+	}
+	if res := f.deliver(); res.Sent != 1 {
+		t.Fatalf("the next run %+v; want the email sent", res)
 	}
 }
