@@ -186,8 +186,11 @@ func (a *Activities) auditEmailFailures(ctx context.Context) error {
 			if f.LastError != nil {
 				details["last_error"] = *f.LastError
 			}
+			if f.FailedAt != nil {
+				details["failed_at"] = f.FailedAt.UTC()
+			}
 			if err := a.Audit.Record(ctx, audit.Event{
-				ID: "email/" + f.ID + "/failed", Type: audit.EventEmailFailed, At: derefTime(f.FailedAt),
+				ID: "email/" + f.ID + "/failed", Type: audit.EventEmailFailed,
 				UserID: f.UserID.String(), Email: f.Email, Subject: f.ID, Details: details,
 			}); err != nil {
 				return err
@@ -200,13 +203,6 @@ func (a *Activities) auditEmailFailures(ctx context.Context) error {
 			return nil
 		}
 	}
-}
-
-func derefTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // markSent records that the server accepted the email id, trying on through a short outage
