@@ -51,6 +51,7 @@ var accessSpec = map[string][]string{
 	// Staff: support reads customers, accounts, transfers and the audit log; only admins move cash
 	// or check the ledger.
 	"GET /v1/admin/audit-events":               {"support", "admin"},
+	"GET /v1/admin/audit-events/verify":        {"support", "admin"},
 	"GET /v1/admin/users":                      {"support", "admin"},
 	"GET /v1/admin/users/{id}":                 {"support", "admin"},
 	"GET /v1/admin/accounts":                   {"support", "admin"},

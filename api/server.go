@@ -30,6 +30,7 @@ type Workflows interface {
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 	Events(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+	Verify(ctx context.Context) (audit.Verification, error)
 }
 
 // Inbox reads a user's notifications.

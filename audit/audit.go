@@ -69,6 +69,11 @@ type Event struct {
 	UserAgent string         `bson:"user_agent,omitempty" json:"user_agent,omitempty"`
 	Subject   string         `bson:"subject,omitempty" json:"subject,omitempty"`
 	Details   map[string]any `bson:"details,omitempty" json:"details,omitempty"`
+
+	// The event's place in the audit log's hash chain (see chain.go), set by Record.
+	Seq  int64  `bson:"seq" json:"seq"`
+	Prev string `bson:"prev" json:"prev"`
+	Hash string `bson:"hash" json:"hash"`
 }
 
 // Store writes and reads the audit log.
@@ -94,7 +99,8 @@ func Connect(ctx context.Context, uri string) (*mongo.Client, error) {
 	return client, nil
 }
 
-// Record stores e once: an event whose id is already stored is left as it is.
+// Record links e at the end of the audit log's hash chain and stores it, once: an event whose id is
+// already stored is left as it is. The store's indexes (EnsureIndexes) must exist.
 func (s *Store) Record(ctx context.Context, e Event) error {
 	if e.ID == "" || e.Type == "" {
 		return errors.New("audit event needs an id and a type")
@@ -102,14 +108,7 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
-	return insertOnce(ctx, s.events, e)
-}
-
-func insertOnce(ctx context.Context, c *mongo.Collection, doc any) error {
-	if _, err := c.InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("insert into %s: %w", c.Name(), err)
-	}
-	return nil
+	return s.record(ctx, e)
 }
 
 // Filter selects audit events; zero fields select everything.
@@ -171,6 +170,12 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 		if _, err := s.events.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
 			return fmt.Errorf("create audit index: %w", err)
 		}
+	}
+	// The chain's places: unique, so that two writers never link after the same event.
+	if _, err := s.events.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true),
+	}); err != nil {
+		return fmt.Errorf("create audit chain index: %w", err)
 	}
 	return nil
 }
