@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -35,7 +36,7 @@ func TestEnsureIndexes_EveryStartSucceedsAndTheIndexesExist(t *testing.T) {
 			t.Fatalf("start %d: inbox indexes: %v", start, err)
 		}
 	}
-	for collection, want := range map[string]int{"audit_events": 5, "notifications": 2} { // with _id
+	for collection, want := range map[string]int{"audit_events": 9, "notifications": 2} { // with _id
 		cur, err := db.Collection(collection).Indexes().List(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -157,5 +158,79 @@ func TestChain_VerifyNamesTheEditedEvent(t *testing.T) {
 				t.Fatalf("verification %+v; want a break at %s", v, want)
 			}
 		})
+	}
+}
+
+// Each filter selects its events, and paging newest first by cursor neither repeats nor skips an
+// event while new ones arrive between the pages.
+func TestEvents_FiltersAndAStableCursor(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	record := func(id string, at time.Time, e audit.Event) {
+		t.Helper()
+		e.ID, e.At = id, at
+		if e.Type == "" {
+			e.Type = audit.EventLoginFailed
+		}
+		if err := s.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 7 {
+		record(fmt.Sprintf("old-%d", i), base.Add(time.Duration(i/2)*time.Second), audit.Event{}) // pairs share a time
+	}
+	record("staff", base, audit.Event{Type: audit.EventRoleChanged, ActorID: "admin-1", UserID: "user-1", RequestID: "req-1"})
+	record("money", base, audit.Event{Type: audit.EventTransferCompleted, UserID: "user-1", AccountIDs: []string{"acc-1", "acc-2"}, TransferID: "tr-1"})
+	for filter, want := range map[audit.Filter][]string{
+		{ActorID: "admin-1"}:                             {"staff"},
+		{UserID: "user-1"}:                               {"money", "staff"},
+		{AccountID: "acc-2"}:                             {"money"},
+		{TransferID: "tr-1"}:                             {"money"},
+		{RequestID: "req-1"}:                             {"staff"},
+		{Type: audit.EventRoleChanged}:                   {"staff"},
+		{Since: base.Add(3 * time.Second)}:               {"old-6"},
+		{Until: base.Add(time.Second), UserID: "nobody"}: nil,
+	} {
+		events, err := s.Events(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range events {
+			got = append(got, e.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("filter %+v: %v; want %v", filter, got, want)
+		}
+	}
+
+	seen := map[string]int{}
+	f := audit.Filter{Type: audit.EventLoginFailed, Limit: 2}
+	for page := 0; page < 10; page++ {
+		events, err := s.Events(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			seen[e.ID]++
+		}
+		last := events[len(events)-1]
+		f.Before = &audit.Cursor{At: last.At, Seq: last.Seq}
+		record(fmt.Sprintf("new-%d", page), base.Add(time.Hour), audit.Event{}) // arrives meanwhile
+	}
+	for i := range 7 {
+		if n := seen[fmt.Sprintf("old-%d", i)]; n != 1 {
+			t.Errorf("old-%d listed %d times; want once", i, n)
+		}
+	}
+	for id := range seen {
+		if strings.HasPrefix(id, "new-") {
+			t.Errorf("%s, written after the first page, appeared in a later page", id)
+		}
 	}
 }

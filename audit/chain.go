@@ -136,19 +136,23 @@ func (s *Store) Verify(ctx context.Context) (Verification, error) {
 // digest is the event's hash: SHA-256 over its canonical encoding, which includes Seq and Prev.
 func (e Event) digest() string {
 	canonical, err := json.Marshal(struct {
-		Seq       int64  `json:"seq"`
-		Prev      string `json:"prev"`
-		ID        string `json:"id"`
-		Type      string `json:"type"`
-		At        string `json:"at"`
-		UserID    string `json:"user_id"`
-		Email     string `json:"email"`
-		IP        string `json:"ip"`
-		UserAgent string `json:"user_agent"`
-		Subject   string `json:"subject"`
-		Details   any    `json:"details"`
-	}{e.Seq, e.Prev, e.ID, e.Type, e.At.UTC().Format("2006-01-02T15:04:05.000Z"), e.UserID, e.Email, e.IP,
-		e.UserAgent, e.Subject, canonicalValue(e.Details)})
+		Seq        int64    `json:"seq"`
+		Prev       string   `json:"prev"`
+		ID         string   `json:"id"`
+		Type       string   `json:"type"`
+		At         string   `json:"at"`
+		ActorID    string   `json:"actor_id"`
+		UserID     string   `json:"user_id"`
+		Email      string   `json:"email"`
+		AccountIDs []string `json:"account_ids"`
+		TransferID string   `json:"transfer_id"`
+		RequestID  string   `json:"request_id"`
+		IP         string   `json:"ip"`
+		UserAgent  string   `json:"user_agent"`
+		Subject    string   `json:"subject"`
+		Details    any      `json:"details"`
+	}{e.Seq, e.Prev, e.ID, e.Type, e.At.UTC().Format("2006-01-02T15:04:05.000Z"), e.ActorID, e.UserID, e.Email,
+		nonEmpty(e.AccountIDs), e.TransferID, e.RequestID, e.IP, e.UserAgent, e.Subject, canonicalValue(e.Details)})
 	if err != nil {
 		// Details hold only what BSON decoded; json encodes all of it.
 		panic(fmt.Sprintf("encode audit event %s: %v", e.ID, err))
@@ -218,4 +222,12 @@ func canonicalValue(v any) any {
 	default:
 		return x
 	}
+}
+
+// nonEmpty encodes a missing list and an empty one alike, as BSON's omitempty stores them.
+func nonEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
