@@ -53,6 +53,7 @@ var accessSpec = map[string][]string{
 	// or check the ledger.
 	"GET /v1/admin/audit-events":               {"support", "admin"},
 	"GET /v1/admin/audit-events/verify":        {"support", "admin"},
+	"GET /v1/admin/reports/transactions":       {"support", "admin"},
 	"GET /v1/admin/users":                      {"support", "admin"},
 	"GET /v1/admin/users/{id}":                 {"support", "admin"},
 	"GET /v1/admin/accounts":                   {"support", "admin"},

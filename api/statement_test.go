@@ -16,7 +16,7 @@ import (
 )
 
 // move posts amount from one account to another as the transfer workflow would, with a description.
-func (h *harness) move(kind domain.TransferKind, by uuid.UUID, from, to db.Account, amount int64, desc string) {
+func (h *harness) move(kind domain.TransferKind, by uuid.UUID, from, to db.Account, amount int64, desc string) uuid.UUID {
 	h.t.Helper()
 	ctx := context.Background()
 	id := uuid.New()
@@ -31,6 +31,7 @@ func (h *harness) move(kind domain.TransferKind, by uuid.UUID, from, to db.Accou
 	if err := h.store.PostTransferTx(ctx, tr, "test/"+id.String()); err != nil {
 		h.t.Fatal(err)
 	}
+	return id
 }
 
 type statementBody struct {
