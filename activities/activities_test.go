@@ -308,7 +308,7 @@ func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	if a.Balance != 600 || a.OnHold != 0 || b.Balance != 400 {
 		t.Fatalf("balances %d/%d on hold %d; want 600/400 on hold 0", a.Balance, b.Balance, a.OnHold)
 	}
-	if n := f.count("audit_events", bson.D{{Key: "subject", Value: tr.ID.String()}}); n != 1 {
+	if n := f.count("audit_events", bson.D{{Key: "transfer_id", Value: tr.ID.String()}}); n != 1 {
 		t.Fatalf("%d audit events for the transfer; want exactly 1", n)
 	}
 	if n := f.count("notifications", bson.D{{Key: "kind", Value: inbox.KindTransfer}}); n != 3 { // deposit (1) + both parties (2)
@@ -434,7 +434,7 @@ func TestExpireHolds_VoidsOnceAndEndsTheTransfer(t *testing.T) {
 	if err := f.twice(f.acts.RecordTransferOutcome, activities.TransferRef{TransferID: tr.ID.String()}); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("audit_events", bson.D{{Key: "subject", Value: tr.ID.String()}, {Key: "type", Value: audit.EventTransferFailed}}); n != 1 {
+	if n := f.count("audit_events", bson.D{{Key: "transfer_id", Value: tr.ID.String()}, {Key: "type", Value: audit.EventTransferFailed}}); n != 1 {
 		t.Fatalf("%d failure events; want 1", n)
 	}
 	if n := f.count("notifications", bson.D{{Key: "user_id", Value: alice.user.ID.String()}, {Key: "title", Value: "Transfer not completed"}}); n != 1 {

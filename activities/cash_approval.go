@@ -145,10 +145,11 @@ func (a *Activities) RecordCashApprovalEvent(ctx context.Context, in CashApprova
 		return internal("cash approval %s is %s, not %s", id, ap.Status, in.Status)
 	}
 	event := audit.Event{
-		ID:      "cash_approval/" + id.String() + "/" + string(in.Status),
-		Type:    typ,
-		UserID:  ap.RequestedBy.String(),
-		Subject: id.String(),
+		ID:         "cash_approval/" + id.String() + "/" + string(in.Status),
+		Type:       typ,
+		ActorID:    ap.RequestedBy.String(),
+		AccountIDs: []string{ap.AccountID.String()},
+		Subject:    id.String(),
 		Details: map[string]any{
 			"kind": string(ap.Kind), "amount": ap.Amount, "currency": ap.Currency, "account_number": ap.AccountNumber,
 			"requested_by": ap.RequestedBy.String(),
@@ -160,12 +161,15 @@ func (a *Activities) RecordCashApprovalEvent(ctx context.Context, in CashApprova
 	} else if ap.DecidedAt != nil {
 		event.At = ap.DecidedAt.UTC()
 	}
+	if ap.AccountUserID != nil {
+		event.UserID = ap.AccountUserID.String()
+	}
 	if in.Status != domain.ApprovalPending && ap.DecidedBy != nil {
-		event.UserID = ap.DecidedBy.String()
+		event.ActorID = ap.DecidedBy.String()
 		event.Details["decided_by"] = ap.DecidedBy.String()
 	}
 	if in.Status == domain.ApprovalApproved && ap.TransferID != nil {
-		event.Details["transfer_id"] = ap.TransferID.String()
+		event.TransferID = ap.TransferID.String()
 	}
 	if err := a.Audit.Record(ctx, event); err != nil {
 		return err

@@ -96,7 +96,7 @@ func TestCashApprovalSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for status, user := range map[string]uuid.UUID{"requested": requester.ID, "approved": approver.ID} {
-		if c := f.count("audit_events", bson.D{{Key: "subject", Value: ref.ApprovalID}, {Key: "type", Value: "cash_approval." + status}, {Key: "user_id", Value: user.String()}}); c != 1 {
+		if c := f.count("audit_events", bson.D{{Key: "subject", Value: ref.ApprovalID}, {Key: "type", Value: "cash_approval." + status}, {Key: "actor_id", Value: user.String()}}); c != 1 {
 			t.Fatalf("%d %s events by %s; want 1", c, status, user)
 		}
 	}

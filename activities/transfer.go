@@ -181,8 +181,9 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 	event := audit.Event{
 		ID:      "transfer/" + t.ID.String() + "/" + string(t.Status),
 		Type:    audit.EventTransferCompleted,
-		UserID:  t.InitiatedBy.String(),
-		Subject: t.ID.String(),
+		UserID:     t.InitiatedBy.String(),
+		TransferID: t.ID.String(),
+		AccountIDs: []string{t.FromAccountID.String(), t.ToAccountID.String()},
 		Details: map[string]any{
 			"kind": string(t.Kind), "status": string(t.Status), "amount": t.Amount, "currency": t.Currency,
 			"from_account": t.FromNumber, "to_account": t.ToNumber,

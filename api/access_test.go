@@ -44,6 +44,7 @@ var accessSpec = map[string][]string{
 	"POST /v1/accounts":                  {"client", "support", "admin"},
 	"GET /v1/accounts/{id}":              {"client", "support", "admin"},
 	"GET /v1/accounts/{id}/transactions": {"client", "support", "admin"},
+	"GET /v1/accounts/{id}/statement":    {"client", "support", "admin"},
 	"GET /v1/transfers":                  {"client", "support", "admin"},
 	"POST /v1/transfers":                 {"client", "support", "admin"},
 	"GET /v1/transfers/{id}":             {"client", "support", "admin"},
@@ -51,10 +52,13 @@ var accessSpec = map[string][]string{
 	// Staff: support reads customers, accounts, transfers and the audit log; only admins move cash
 	// or check the ledger.
 	"GET /v1/admin/audit-events":               {"support", "admin"},
+	"GET /v1/admin/audit-events/verify":        {"support", "admin"},
+	"GET /v1/admin/reports/transactions":       {"support", "admin"},
 	"GET /v1/admin/users":                      {"support", "admin"},
 	"GET /v1/admin/users/{id}":                 {"support", "admin"},
 	"GET /v1/admin/accounts":                   {"support", "admin"},
 	"GET /v1/admin/accounts/{id}":              {"support", "admin"},
+	"GET /v1/admin/accounts/{id}/statement":    {"support", "admin"},
 	"GET /v1/admin/transfers":                  {"support", "admin"},
 	"GET /v1/admin/transfers/{id}":             {"support", "admin"},
 	"POST /v1/admin/users/{id}/unlock":         {"support", "admin"},
@@ -126,6 +130,7 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 		"GET /v1/operations/{id}":            {"/v1/operations/" + opID, ""},
 		"GET /v1/accounts/{id}":              {"/v1/accounts/" + aliceAcc.ID.String(), ""},
 		"GET /v1/accounts/{id}/transactions": {"/v1/accounts/" + aliceAcc.ID.String() + "/transactions", ""},
+		"GET /v1/accounts/{id}/statement":    {"/v1/accounts/" + aliceAcc.ID.String() + "/statement?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", ""},
 		"GET /v1/transfers/{id}":             {"/v1/transfers/" + tr.ID, ""}, // pending: not yet the recipient's to see
 		"POST /v1/transfers":                 {"/v1/transfers", fmt.Sprintf(`{"from_account_id":%q,"to_account_id":%q,"amount":100,"currency":"USD"}`, aliceAcc.ID, malloryAcc.ID)},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,14 +136,18 @@ func (s *server) ledgerCheck(w http.ResponseWriter, r *http.Request) error {
 }
 
 type auditEventsResponse struct {
-	Items []audit.Event `json:"items"`
+	Items      []audit.Event `json:"items"`
+	NextCursor *string       `json:"next_cursor"`
 }
 
-// listAuditEvents queries the audit log, newest first.
+// listAuditEvents queries the audit log, newest first, one page at a time.
 func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var v validator
-	f := audit.Filter{Type: q.Get("type"), UserID: q.Get("user_id"), Email: normaliseEmail(q.Get("email"))}
+	f := audit.Filter{
+		Type: q.Get("type"), ActorID: q.Get("actor_id"), UserID: q.Get("subject_user_id"), AccountID: q.Get("account_id"),
+		TransferID: q.Get("transfer_id"), RequestID: q.Get("request_id"), Email: normaliseEmail(q.Get("email")),
+	}
 	if t := timeParam(&v, q.Get("from"), "from"); t != nil {
 		f.Since = *t
 	}
@@ -150,21 +155,49 @@ func (s *server) listAuditEvents(w http.ResponseWriter, r *http.Request) error {
 		f.Until = *t
 	}
 	f.Limit = int64(pageSize(&v, q.Get("limit")))
+	if c := q.Get("cursor"); c != "" {
+		at, seq, ok := decodeCursor(c)
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if !ok || err != nil {
+			v.add("cursor", "is not a cursor this API returned")
+		} else {
+			f.Before = &audit.Cursor{At: at, Seq: n}
+		}
+	}
 	if f.Type != "" && !slices.Contains(audit.EventTypes, f.Type) {
 		v.add("type", "must be one of "+strings.Join(audit.EventTypes, ", "))
 	}
-	for field, n := range map[string]int{"type": len(f.Type), "user_id": len(f.UserID), "email": len(f.Email)} {
-		if n > maxEmailBytes {
+	for field, value := range map[string]string{"type": f.Type, "actor_id": f.ActorID, "subject_user_id": f.UserID,
+		"account_id": f.AccountID, "transfer_id": f.TransferID, "request_id": f.RequestID, "email": f.Email} {
+		if len(value) > maxEmailBytes {
 			v.add(field, "is too long")
 		}
 	}
 	if err := v.err(); err != nil {
 		return err
 	}
+	size := f.Limit
+	f.Limit++ // one more than asked tells whether a next page exists
 	events, err := s.audit.Events(r.Context(), f)
 	if err != nil {
 		return &apiError{code: domain.CodeUnavailable, detail: "The audit log is not available right now.", cause: err}
 	}
-	writeJSON(w, http.StatusOK, auditEventsResponse{Items: events})
+	resp := auditEventsResponse{Items: events}
+	if int64(len(events)) > size {
+		last := events[size-1]
+		resp.Items = events[:size]
+		resp.NextCursor = ptr(encodeCursor(last.At, strconv.FormatInt(last.Seq, 10)))
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// verifyAuditLog walks the audit log's hash chain and reports the first event that breaks it.
+func (s *server) verifyAuditLog(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.audit.Verify(r.Context())
+	if err != nil {
+		return &apiError{code: domain.CodeUnavailable, detail: "The audit log is not available right now.", cause: err}
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }

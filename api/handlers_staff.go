@@ -112,18 +112,16 @@ type staffTransferDetail struct {
 	Steps             []stepResponse `json:"steps"`
 }
 
-// recordStaffRead audits a staff member's read: who, what (the route, and the object when there is
-// one) and the filters a search used.
-func (s *server) recordStaffRead(r *http.Request, subject string) {
-	p := caller(r.Context())
-	details := map[string]any{"route": r.Method + " " + r.URL.Path, "request_id": requestID(r.Context())}
+// recordStaffRead audits a staff member's read: who (the actor), what (the user, account or
+// transfer in e, when one was read), through which route and with which filters.
+func (s *server) recordStaffRead(r *http.Request, e audit.Event) {
+	details := map[string]any{"route": r.Method + " " + r.URL.Path}
 	if q := r.URL.RawQuery; q != "" {
 		details["query"] = truncate(q, 512)
 	}
-	s.recordAudit(r.Context(), audit.Event{
-		ID: uuid.NewString(), Type: audit.EventStaffRead, UserID: p.UserID.String(), Subject: subject,
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: details,
-	})
+	e.ID, e.Type, e.ActorID = uuid.NewString(), audit.EventStaffRead, caller(r.Context()).UserID.String()
+	e.IP, e.UserAgent, e.Details = clientIP(r), truncate(r.UserAgent(), 256), details
+	s.recordAudit(r.Context(), e)
 }
 
 // oneOf reads an optional filter that must be one of allowed.
@@ -186,7 +184,7 @@ func (s *server) staffListUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(fmt.Errorf("list users: %w", err))
 	}
-	s.recordStaffRead(r, "")
+	s.recordStaffRead(r, audit.Event{})
 	page(w, rows, size, func(u db.User) (time.Time, uuid.UUID) { return u.CreatedAt, u.ID }, toStaffUser)
 	return nil
 }
@@ -215,7 +213,7 @@ func (s *server) staffGetUser(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range accounts {
 		out.Accounts = append(out.Accounts, toStaffAccount(a))
 	}
-	s.recordStaffRead(r, u.ID.String())
+	s.recordStaffRead(r, audit.Event{UserID: u.ID.String()})
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -250,7 +248,7 @@ func (s *server) staffListAccounts(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
-	s.recordStaffRead(r, "")
+	s.recordStaffRead(r, audit.Event{})
 	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, toStaffAccount)
 	return nil
 }
@@ -282,7 +280,11 @@ func (s *server) staffGetAccount(w http.ResponseWriter, r *http.Request) error {
 	for _, h := range holds {
 		out.Holds = append(out.Holds, holdResponse{TransferID: h.TransferID.String(), Amount: h.Amount, ExpiresAt: h.ExpiresAt.UTC(), CreatedAt: h.CreatedAt.UTC()})
 	}
-	s.recordStaffRead(r, a.ID.String())
+	read := audit.Event{AccountIDs: []string{a.ID.String()}}
+	if a.UserID != nil {
+		read.UserID = a.UserID.String()
+	}
+	s.recordStaffRead(r, read)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -308,7 +310,7 @@ func (s *server) staffListTransfers(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return internalError(fmt.Errorf("list transfers: %w", err))
 	}
-	s.recordStaffRead(r, "")
+	s.recordStaffRead(r, audit.Event{})
 	page(w, rows, size, func(t db.Transfer) (time.Time, uuid.UUID) { return t.CreatedAt, t.ID }, toStaffTransfer)
 	return nil
 }
@@ -342,7 +344,7 @@ func (s *server) staffGetTransfer(w http.ResponseWriter, r *http.Request) error 
 			out.ToAccountNumber = a.Number
 		}
 	}
-	s.recordStaffRead(r, t.ID.String())
+	s.recordStaffRead(r, audit.Event{TransferID: t.ID.String(), AccountIDs: []string{t.FromAccountID.String(), t.ToAccountID.String()}})
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

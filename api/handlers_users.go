@@ -57,7 +57,8 @@ func (s *server) targetUser(r *http.Request, self bool) (uuid.UUID, error) {
 	return id, nil
 }
 
-// userChanged answers a staff action on a user and records it in the audit log.
+// userChanged answers a staff action on a user and records it in the audit log: the staff member
+// as its actor, the user as its subject.
 func (s *server) userChanged(w http.ResponseWriter, r *http.Request, eventType string, c db.UserChange, err error, note string) error {
 	switch {
 	case errors.Is(db.NotFound(err), db.ErrNotFound):
@@ -67,12 +68,12 @@ func (s *server) userChanged(w http.ResponseWriter, r *http.Request, eventType s
 	case err != nil:
 		return internalError(err)
 	}
-	details := map[string]any{"before": userState(c.Before), "after": userState(c.After), "request_id": requestID(r.Context())}
+	details := map[string]any{"before": userState(c.Before), "after": userState(c.After)}
 	if note != "" {
 		details["note"] = note
 	}
 	s.recordAudit(r.Context(), audit.Event{
-		ID: uuid.NewString(), Type: eventType, UserID: caller(r.Context()).UserID.String(), Subject: c.After.ID.String(),
+		ID: uuid.NewString(), Type: eventType, ActorID: caller(r.Context()).UserID.String(), UserID: c.After.ID.String(),
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: details,
 	})
 	writeJSON(w, http.StatusOK, toStaffUser(c.After))
@@ -201,9 +202,8 @@ func (s *server) createStaff(w http.ResponseWriter, r *http.Request) error {
 		return internalError(err)
 	}
 	s.recordAudit(ctx, audit.Event{
-		ID: uuid.NewString(), Type: audit.EventStaffCreated, UserID: caller(ctx).UserID.String(), Subject: u.ID.String(),
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
-		Details: map[string]any{"after": userState(u), "request_id": requestID(ctx)},
+		ID: uuid.NewString(), Type: audit.EventStaffCreated, ActorID: caller(ctx).UserID.String(), UserID: u.ID.String(),
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"after": userState(u)},
 	})
 	w.Header().Set("Location", "/v1/admin/users/"+u.ID.String())
 	writeJSON(w, http.StatusCreated, toStaffUser(u))
@@ -243,7 +243,7 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.recordAudit(ctx, audit.Event{
 		ID: uuid.NewString(), Type: audit.EventPasswordSet, UserID: u.ID.String(), Email: u.Email,
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"request_id": requestID(ctx)},
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
 	})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -280,8 +280,8 @@ func (s *server) resendWelcome(w http.ResponseWriter, r *http.Request) error {
 		return internalError(fmt.Errorf("resend email: %w", err))
 	}
 	s.recordAudit(ctx, audit.Event{
-		ID: uuid.NewString(), Type: audit.EventWelcomeResent, UserID: caller(ctx).UserID.String(), Subject: u.ID.String(),
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"request_id": requestID(ctx), "queued": n},
+		ID: uuid.NewString(), Type: audit.EventWelcomeResent, ActorID: caller(ctx).UserID.String(), UserID: u.ID.String(),
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"queued": n},
 	})
 	w.WriteHeader(http.StatusAccepted)
 	return nil

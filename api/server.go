@@ -30,6 +30,7 @@ type Workflows interface {
 type AuditLog interface {
 	Record(ctx context.Context, e audit.Event) error
 	Events(ctx context.Context, f audit.Filter) ([]audit.Event, error)
+	Verify(ctx context.Context) (audit.Verification, error)
 }
 
 // Inbox reads a user's notifications.
@@ -226,6 +227,9 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 // recordAudit writes an audit event; the audit log being down must not fail the request, so a
 // failure is logged instead.
 func (s *server) recordAudit(ctx context.Context, e audit.Event) {
+	if e.RequestID == "" {
+		e.RequestID = requestID(ctx)
+	}
 	if err := s.audit.Record(context.WithoutCancel(ctx), e); err != nil {
 		s.logger.ErrorContext(ctx, "audit event not recorded", "type", e.Type, "event_id", e.ID, "error", err)
 	}

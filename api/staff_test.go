@@ -80,7 +80,7 @@ func TestStaff_FindsUsersByEmailOrName(t *testing.T) {
 	}
 	var reads int
 	for _, e := range h.audit.ofType(audit.EventStaffRead) {
-		if e.UserID == support.ID.String() {
+		if e.ActorID == support.ID.String() {
 			reads++
 		}
 	}
@@ -152,7 +152,10 @@ func TestStaff_ShowsUserAccountAndTransfer(t *testing.T) {
 	}
 	subjects := map[string]bool{}
 	for _, e := range h.audit.ofType(audit.EventStaffRead) {
-		subjects[e.Subject] = true
+		subjects[e.UserID], subjects[e.TransferID] = true, true
+		for _, a := range e.AccountIDs {
+			subjects[a] = true
+		}
 	}
 	for _, id := range []string{alice.ID.String(), src.ID.String(), tr.ID} {
 		if !subjects[id] {

@@ -40,7 +40,7 @@ func TestUsers_RoleChangeTakesEffectOnTheNextRequest(t *testing.T) {
 	e := events[0]
 	before, _ := e.Details["before"].(map[string]any)
 	after, _ := e.Details["after"].(map[string]any)
-	if e.UserID != admin.ID.String() || e.Subject != ana.ID.String() || before["role"] != "client" || after["role"] != "support" || e.Details["request_id"] != "promote-ana" {
+	if e.ActorID != admin.ID.String() || e.UserID != ana.ID.String() || before["role"] != "client" || after["role"] != "support" || e.RequestID != "promote-ana" {
 		t.Fatalf("event %+v", e)
 	}
 }

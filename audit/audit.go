@@ -66,15 +66,28 @@ var EventTypes = []string{
 
 // Event is one entry of the audit log. It never carries a password, hash or token.
 type Event struct {
-	ID        string         `bson:"_id" json:"id"`
-	Type      string         `bson:"type" json:"type"`
-	At        time.Time      `bson:"at" json:"at"`
-	UserID    string         `bson:"user_id,omitempty" json:"user_id,omitempty"`
-	Email     string         `bson:"email,omitempty" json:"email,omitempty"`
-	IP        string         `bson:"ip,omitempty" json:"ip,omitempty"`
-	UserAgent string         `bson:"user_agent,omitempty" json:"user_agent,omitempty"`
-	Subject   string         `bson:"subject,omitempty" json:"subject,omitempty"`
-	Details   map[string]any `bson:"details,omitempty" json:"details,omitempty"`
+	ID   string    `bson:"_id" json:"id"`
+	Type string    `bson:"type" json:"type"`
+	At   time.Time `bson:"at" json:"at"`
+	// ActorID is who did it when that is not the user it is about: the staff member of a staff
+	// action. UserID is the user it is about.
+	ActorID string `bson:"actor_id,omitempty" json:"actor_id,omitempty"`
+	UserID  string `bson:"user_id,omitempty" json:"user_id,omitempty"`
+	Email   string `bson:"email,omitempty" json:"email,omitempty"`
+	// The accounts and the transfer it concerns, and the API request that caused it.
+	AccountIDs []string `bson:"account_ids,omitempty" json:"account_ids,omitempty"`
+	TransferID string   `bson:"transfer_id,omitempty" json:"transfer_id,omitempty"`
+	RequestID  string   `bson:"request_id,omitempty" json:"request_id,omitempty"`
+	IP         string   `bson:"ip,omitempty" json:"ip,omitempty"`
+	UserAgent  string   `bson:"user_agent,omitempty" json:"user_agent,omitempty"`
+	// Subject is the object it is about, when no field above names it: a session, an approval.
+	Subject string         `bson:"subject,omitempty" json:"subject,omitempty"`
+	Details map[string]any `bson:"details,omitempty" json:"details,omitempty"`
+
+	// The event's place in the audit log's hash chain (see chain.go), set by Record.
+	Seq  int64  `bson:"seq" json:"seq"`
+	Prev string `bson:"prev" json:"prev"`
+	Hash string `bson:"hash" json:"hash"`
 }
 
 // Store writes and reads the audit log.
@@ -100,7 +113,8 @@ func Connect(ctx context.Context, uri string) (*mongo.Client, error) {
 	return client, nil
 }
 
-// Record stores e once: an event whose id is already stored is left as it is.
+// Record links e at the end of the audit log's hash chain and stores it, once: an event whose id is
+// already stored is left as it is. The store's indexes (EnsureIndexes) must exist.
 func (s *Store) Record(ctx context.Context, e Event) error {
 	if e.ID == "" || e.Type == "" {
 		return errors.New("audit event needs an id and a type")
@@ -108,37 +122,42 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
-	return insertOnce(ctx, s.events, e)
-}
-
-func insertOnce(ctx context.Context, c *mongo.Collection, doc any) error {
-	if _, err := c.InsertOne(ctx, doc); err != nil && !mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("insert into %s: %w", c.Name(), err)
-	}
-	return nil
+	return s.record(ctx, e)
 }
 
 // Filter selects audit events; zero fields select everything.
 type Filter struct {
-	Type   string
-	UserID string
-	Email  string
-	Since  time.Time
-	Until  time.Time
-	Limit  int64
+	Type       string
+	ActorID    string
+	UserID     string
+	AccountID  string
+	TransferID string
+	RequestID  string
+	Email      string
+	Since      time.Time
+	Until      time.Time
+	Limit      int64
+	// Before continues a listing after the last event of the previous page.
+	Before *Cursor
+}
+
+// Cursor is an event's position in the newest-first order: its time, then its place in the chain.
+// New events come after every cursor already handed out, so pages stay stable while they arrive.
+type Cursor struct {
+	At  time.Time
+	Seq int64
 }
 
 // Events returns the events that match f, newest first.
 func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 	q := bson.D{}
-	if f.Type != "" {
-		q = append(q, bson.E{Key: "type", Value: f.Type})
-	}
-	if f.UserID != "" {
-		q = append(q, bson.E{Key: "user_id", Value: f.UserID})
-	}
-	if f.Email != "" {
-		q = append(q, bson.E{Key: "email", Value: f.Email})
+	for _, eq := range []struct{ key, value string }{
+		{"type", f.Type}, {"actor_id", f.ActorID}, {"user_id", f.UserID}, {"account_ids", f.AccountID},
+		{"transfer_id", f.TransferID}, {"request_id", f.RequestID}, {"email", f.Email},
+	} {
+		if eq.value != "" {
+			q = append(q, bson.E{Key: eq.key, Value: eq.value})
+		}
 	}
 	at := bson.D{}
 	if !f.Since.IsZero() {
@@ -150,11 +169,17 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 	if len(at) > 0 {
 		q = append(q, bson.E{Key: "at", Value: at})
 	}
+	if c := f.Before; c != nil {
+		q = append(q, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: c.At}}}},
+			bson.D{{Key: "at", Value: c.At}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: c.Seq}}}},
+		}})
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cur, err := s.events.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit))
+	cur, err := s.events.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "seq", Value: -1}}).SetLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("find audit events: %w", err)
 	}
@@ -169,14 +194,25 @@ func (s *Store) Events(ctx context.Context, f Filter) ([]Event, error) {
 // FerretDB 1.24 (the development server, tools/mongowire) panics on a createIndexes request of
 // several indexes that already exist, and one at a time is as cheap at start-up.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
+	newest := bson.D{{Key: "at", Value: -1}, {Key: "seq", Value: -1}}
 	for _, keys := range []bson.D{
-		{{Key: "at", Value: -1}},
-		{{Key: "type", Value: 1}, {Key: "at", Value: -1}},
-		{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}},
+		newest,
+		append(bson.D{{Key: "type", Value: 1}}, newest...),
+		append(bson.D{{Key: "actor_id", Value: 1}}, newest...),
+		append(bson.D{{Key: "user_id", Value: 1}}, newest...),
+		append(bson.D{{Key: "account_ids", Value: 1}}, newest...),
+		append(bson.D{{Key: "transfer_id", Value: 1}}, newest...),
+		append(bson.D{{Key: "request_id", Value: 1}}, newest...),
 	} {
 		if _, err := s.events.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys}); err != nil {
 			return fmt.Errorf("create audit index: %w", err)
 		}
+	}
+	// The chain's places: unique, so that two writers never link after the same event.
+	if _, err := s.events.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "seq", Value: 1}}, Options: options.Index().SetUnique(true),
+	}); err != nil {
+		return fmt.Errorf("create audit chain index: %w", err)
 	}
 	return nil
 }

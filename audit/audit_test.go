@@ -2,9 +2,15 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/dev/testenv"
@@ -30,7 +36,7 @@ func TestEnsureIndexes_EveryStartSucceedsAndTheIndexesExist(t *testing.T) {
 			t.Fatalf("start %d: inbox indexes: %v", start, err)
 		}
 	}
-	for collection, want := range map[string]int{"audit_events": 4, "notifications": 2} { // with _id
+	for collection, want := range map[string]int{"audit_events": 9, "notifications": 2} { // with _id
 		cur, err := db.Collection(collection).Indexes().List(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -41,6 +47,190 @@ func TestEnsureIndexes_EveryStartSucceedsAndTheIndexesExist(t *testing.T) {
 		}
 		if len(specs) != want {
 			t.Errorf("%s has %d indexes %v; want %d", collection, len(specs), specs, want)
+		}
+	}
+}
+
+func newStore(t *testing.T) (*audit.Store, *mongo.Collection) {
+	t.Helper()
+	ctx := context.Background()
+	client, err := audit.Connect(ctx, testenv.Mongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	db := client.Database("bank_chain_" + strings.ReplaceAll(uuid.NewString()[:8], "-", ""))
+	t.Cleanup(func() { _ = db.Drop(context.WithoutCancel(ctx)) })
+	s := audit.NewStore(db)
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s, db.Collection("audit_events")
+}
+
+// Writers in parallel, each retrying its writes, make one unbroken chain with one link per event,
+// whatever the types in the events' details.
+func TestChain_ConcurrentWritersMakeOneChain(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				e := audit.Event{
+					ID: fmt.Sprintf("w%d-e%d", w, i), Type: audit.EventLoginFailed, UserID: uuid.NewString(),
+					Details: map[string]any{"reason": "wrong_password", "n": i, "ratio": 0.5, "before": map[string]any{"role": "client", "failed_logins": int32(3)}, "list": []any{"a", 1}},
+				}
+				for range 2 { // a retried activity writes the same event again
+					if err := s.Record(ctx, e); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	v, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK || v.Events != 40 || v.Head.Seq != 40 {
+		t.Fatalf("verification %+v; want 40 events in one unbroken chain", v)
+	}
+}
+
+// Editing, deleting or reordering a stored event is caught, at that event.
+func TestChain_VerifyNamesTheEditedEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, tamper := range map[string]func(c *mongo.Collection) error{
+		"edited details": func(c *mongo.Collection) error {
+			_, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: "e3"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "details.amount", Value: 1}}}})
+			return err
+		},
+		"edited type": func(c *mongo.Collection) error {
+			_, err := c.UpdateOne(ctx, bson.D{{Key: "_id", Value: "e3"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "type", Value: audit.EventLoginSucceeded}}}})
+			return err
+		},
+		"rehashed after editing": func(c *mongo.Collection) error {
+			// Whoever edits an event and recomputes its hash still breaks the next event's link.
+			var e audit.Event
+			if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: "e3"}}).Decode(&e); err != nil {
+				return err
+			}
+			e.Details["amount"] = 1
+			e.Hash = audit.Digest(e)
+			_, err := c.ReplaceOne(ctx, bson.D{{Key: "_id", Value: "e3"}}, e)
+			return err
+		},
+		"deleted": func(c *mongo.Collection) error {
+			_, err := c.DeleteOne(ctx, bson.D{{Key: "_id", Value: "e3"}})
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, c := newStore(t)
+			for i := 1; i <= 5; i++ {
+				if err := s.Record(ctx, audit.Event{ID: fmt.Sprintf("e%d", i), Type: audit.EventTransferCompleted, Details: map[string]any{"amount": 100 * i}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if v, err := s.Verify(ctx); err != nil || !v.OK {
+				t.Fatalf("before tampering: %+v, %v", v, err)
+			}
+			if err := tamper(c); err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.Verify(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "e3"
+			if name == "rehashed after editing" || name == "deleted" {
+				want = "e4"
+			}
+			if v.OK || v.Break == nil || v.Break.ID != want {
+				t.Fatalf("verification %+v; want a break at %s", v, want)
+			}
+		})
+	}
+}
+
+// Each filter selects its events, and paging newest first by cursor neither repeats nor skips an
+// event while new ones arrive between the pages.
+func TestEvents_FiltersAndAStableCursor(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	record := func(id string, at time.Time, e audit.Event) {
+		t.Helper()
+		e.ID, e.At = id, at
+		if e.Type == "" {
+			e.Type = audit.EventLoginFailed
+		}
+		if err := s.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 7 {
+		record(fmt.Sprintf("old-%d", i), base.Add(time.Duration(i/2)*time.Second), audit.Event{}) // pairs share a time
+	}
+	record("staff", base, audit.Event{Type: audit.EventRoleChanged, ActorID: "admin-1", UserID: "user-1", RequestID: "req-1"})
+	record("money", base, audit.Event{Type: audit.EventTransferCompleted, UserID: "user-1", AccountIDs: []string{"acc-1", "acc-2"}, TransferID: "tr-1"})
+	for filter, want := range map[audit.Filter][]string{
+		{ActorID: "admin-1"}:                             {"staff"},
+		{UserID: "user-1"}:                               {"money", "staff"},
+		{AccountID: "acc-2"}:                             {"money"},
+		{TransferID: "tr-1"}:                             {"money"},
+		{RequestID: "req-1"}:                             {"staff"},
+		{Type: audit.EventRoleChanged}:                   {"staff"},
+		{Since: base.Add(3 * time.Second)}:               {"old-6"},
+		{Until: base.Add(time.Second), UserID: "nobody"}: nil,
+	} {
+		events, err := s.Events(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range events {
+			got = append(got, e.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("filter %+v: %v; want %v", filter, got, want)
+		}
+	}
+
+	seen := map[string]int{}
+	f := audit.Filter{Type: audit.EventLoginFailed, Limit: 2}
+	for page := 0; page < 10; page++ {
+		events, err := s.Events(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		for _, e := range events {
+			seen[e.ID]++
+		}
+		last := events[len(events)-1]
+		f.Before = &audit.Cursor{At: last.At, Seq: last.Seq}
+		record(fmt.Sprintf("new-%d", page), base.Add(time.Hour), audit.Event{}) // arrives meanwhile
+	}
+	for i := range 7 {
+		if n := seen[fmt.Sprintf("old-%d", i)]; n != 1 {
+			t.Errorf("old-%d listed %d times; want once", i, n)
+		}
+	}
+	for id := range seen {
+		if strings.HasPrefix(id, "new-") {
+			t.Errorf("%s, written after the first page, appeared in a later page", id)
 		}
 	}
 }

@@ -13,6 +13,24 @@ import (
 	"github.com/google/uuid"
 )
 
+const balanceBefore = `-- name: BalanceBefore :one
+SELECT COALESCE((SELECT b.balance_after FROM postings b WHERE b.account_id = $1::uuid
+                 AND b.id < $2::bigint ORDER BY b.id DESC LIMIT 1), 0)::bigint AS balance
+`
+
+type BalanceBeforeParams struct {
+	AccountID uuid.UUID
+	BeforeID  int64
+}
+
+// The account's balance just before posting before_id: the last posting's balance_after, or 0.
+func (q *Queries) BalanceBefore(ctx context.Context, arg BalanceBeforeParams) (int64, error) {
+	row := q.db.QueryRow(ctx, balanceBefore, arg.AccountID, arg.BeforeID)
+	var balance int64
+	err := row.Scan(&balance)
+	return balance, err
+}
+
 const checkBalancesMatchPostings = `-- name: CheckBalancesMatchPostings :many
 SELECT a.id, a.number, a.balance, COALESCE(p.total, 0)::bigint AS postings_total
 FROM accounts a
@@ -326,4 +344,96 @@ func (q *Queries) ListAccountHistory(ctx context.Context, arg ListAccountHistory
 		return nil, err
 	}
 	return items, nil
+}
+
+const listStatementEntries = `-- name: ListStatementEntries :many
+SELECT p.id, p.amount, p.balance_after, p.created_at, lt.transfer_id, lt.description,
+       COALESCE(other.number, '')::text AS counterparty_account_number
+FROM postings p
+JOIN ledger_transactions lt ON lt.id = p.transaction_id
+LEFT JOIN LATERAL (
+    SELECT a.number FROM postings op JOIN accounts a ON a.id = op.account_id
+    WHERE op.transaction_id = p.transaction_id AND op.account_id <> p.account_id
+    LIMIT 1
+) other ON true
+WHERE p.account_id = $1 AND p.id > $2 AND p.id < $3
+ORDER BY p.id
+LIMIT $4
+`
+
+type ListStatementEntriesParams struct {
+	AccountID uuid.UUID
+	AfterID   int64
+	EndID     int64
+	Batch     int32
+}
+
+type ListStatementEntriesRow struct {
+	ID                        int64
+	Amount                    int64
+	BalanceAfter              int64
+	CreatedAt                 time.Time
+	TransferID                *uuid.UUID
+	Description               string
+	CounterpartyAccountNumber string
+}
+
+// A statement's postings after after_id, in the balance chain's order, with the other leg.
+func (q *Queries) ListStatementEntries(ctx context.Context, arg ListStatementEntriesParams) ([]ListStatementEntriesRow, error) {
+	rows, err := q.db.Query(ctx, listStatementEntries,
+		arg.AccountID,
+		arg.AfterID,
+		arg.EndID,
+		arg.Batch,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListStatementEntriesRow{}
+	for rows.Next() {
+		var i ListStatementEntriesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Amount,
+			&i.BalanceAfter,
+			&i.CreatedAt,
+			&i.TransferID,
+			&i.Description,
+			&i.CounterpartyAccountNumber,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const statementBounds = `-- name: StatementBounds :one
+SELECT COALESCE((SELECT min(s.id) FROM postings s WHERE s.account_id = $1::uuid AND s.created_at >= $2::timestamptz), 0)::bigint AS start_id,
+       COALESCE((SELECT min(e.id) FROM postings e WHERE e.account_id = $1::uuid AND e.created_at >= $3::timestamptz), 0)::bigint AS end_id
+`
+
+type StatementBoundsParams struct {
+	AccountID uuid.UUID
+	FromTime  time.Time
+	ToTime    time.Time
+}
+
+type StatementBoundsRow struct {
+	StartID int64
+	EndID   int64
+}
+
+// A statement's postings are the account's from the first posted at or after from_time to the
+// last before to_time, cut by id: the balance chain's order, so that the opening balance plus the
+// statement's postings is its closing balance even where two postings' times and ids disagree.
+func (q *Queries) StatementBounds(ctx context.Context, arg StatementBoundsParams) (StatementBoundsRow, error) {
+	row := q.db.QueryRow(ctx, statementBounds, arg.AccountID, arg.FromTime, arg.ToTime)
+	var i StatementBoundsRow
+	err := row.Scan(&i.StartID, &i.EndID)
+	return i, err
 }

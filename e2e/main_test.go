@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/dev/testenv"
 )
 
@@ -55,6 +56,10 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "FAIL: workflow histories:", err)
 			code = 1
 		}
+		if err := checkAuditChain(hctx, s.Stack.MongoURI); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL: audit log:", err)
+			code = 1
+		}
 		cancel()
 	}
 	if code != 0 {
@@ -71,4 +76,26 @@ func TestSystem_Unavailable(t *testing.T) {
 		t.Skipf("the system could not start (set CI=true to fail instead): %v", startErr)
 	}
 	t.Skip("the system started; the other tests ran")
+}
+
+// checkAuditChain verifies the hash chain of the audit log that every test's API and worker
+// wrote at once.
+func checkAuditChain(ctx context.Context, mongoURI string) error {
+	client, err := audit.Connect(ctx, mongoURI)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = client.Disconnect(context.WithoutCancel(ctx)) }()
+	v, err := audit.NewStore(client.Database("bank")).Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if !v.OK {
+		return fmt.Errorf("the chain breaks at event %d (%s): %s", v.Break.Seq, v.Break.ID, v.Break.Reason)
+	}
+	if v.Events == 0 {
+		return fmt.Errorf("the audit log is empty; every test run writes to it")
+	}
+	fmt.Fprintf(os.Stderr, "e2e: the audit log's %d events form one unbroken chain\n", v.Events)
+	return nil
 }

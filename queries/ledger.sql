@@ -60,3 +60,30 @@ HAVING count(lt.id) > 1 OR (t.status = @completed) <> (count(lt.id) = 1);
 
 -- name: GetLedgerTransactionByOperation :one
 SELECT * FROM ledger_transactions WHERE operation_id = $1;
+
+-- name: StatementBounds :one
+-- A statement's postings are the account's from the first posted at or after from_time to the
+-- last before to_time, cut by id: the balance chain's order, so that the opening balance plus the
+-- statement's postings is its closing balance even where two postings' times and ids disagree.
+SELECT COALESCE((SELECT min(s.id) FROM postings s WHERE s.account_id = sqlc.arg(account_id)::uuid AND s.created_at >= sqlc.arg(from_time)::timestamptz), 0)::bigint AS start_id,
+       COALESCE((SELECT min(e.id) FROM postings e WHERE e.account_id = sqlc.arg(account_id)::uuid AND e.created_at >= sqlc.arg(to_time)::timestamptz), 0)::bigint AS end_id;
+
+-- name: BalanceBefore :one
+-- The account's balance just before posting before_id: the last posting's balance_after, or 0.
+SELECT COALESCE((SELECT b.balance_after FROM postings b WHERE b.account_id = sqlc.arg(account_id)::uuid
+                 AND b.id < sqlc.arg(before_id)::bigint ORDER BY b.id DESC LIMIT 1), 0)::bigint AS balance;
+
+-- name: ListStatementEntries :many
+-- A statement's postings after after_id, in the balance chain's order, with the other leg.
+SELECT p.id, p.amount, p.balance_after, p.created_at, lt.transfer_id, lt.description,
+       COALESCE(other.number, '')::text AS counterparty_account_number
+FROM postings p
+JOIN ledger_transactions lt ON lt.id = p.transaction_id
+LEFT JOIN LATERAL (
+    SELECT a.number FROM postings op JOIN accounts a ON a.id = op.account_id
+    WHERE op.transaction_id = p.transaction_id AND op.account_id <> p.account_id
+    LIMIT 1
+) other ON true
+WHERE p.account_id = @account_id AND p.id > @after_id AND p.id < @end_id
+ORDER BY p.id
+LIMIT @batch;

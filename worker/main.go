@@ -79,9 +79,6 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer closeBackends()
 	store, auditStore, tc := b.Store, b.Audit, b.Temporal
-	if err := auditStore.EnsureIndexes(ctx); err != nil {
-		logger.Warn("audit indexes not created", "error", err)
-	}
 	if err := b.Inbox.EnsureIndexes(ctx); err != nil {
 		logger.Warn("inbox indexes not created", "error", err)
 	}

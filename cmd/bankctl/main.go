@@ -37,6 +37,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
@@ -54,9 +55,12 @@ func main() {
 
 func run(ctx context.Context, args []string) (int, error) {
 	if len(args) == 0 || (args[0] != "reset-admin" && len(args) != 1) {
-		return 2, errors.New("usage: bankctl migrate | ledger-check | create-admin | reset-admin [-credentials FILE] EMAIL")
+		return 2, errors.New("usage: bankctl migrate | ledger-check | audit-verify | create-admin | reset-admin [-credentials FILE] EMAIL")
 	}
 	databaseURL := envOr("DATABASE_URL", "postgres://bank_app@127.0.0.1:5432/bank?sslmode=disable")
+	if args[0] == "audit-verify" {
+		return auditVerify(ctx, envOr("MONGO_URI", "mongodb://127.0.0.1:27017/"), envOr("MONGO_DATABASE", "bank"))
+	}
 	if args[0] == "migrate" {
 		return migrate(ctx, envOr("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"), databaseURL)
 	}
@@ -161,4 +165,23 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// auditVerify walks the audit log's hash chain and exits 1 at the first event that breaks it.
+func auditVerify(ctx context.Context, uri, database string) (int, error) {
+	client, err := audit.Connect(ctx, uri)
+	if err != nil {
+		return 1, err
+	}
+	defer func() { _ = client.Disconnect(context.WithoutCancel(ctx)) }()
+	v, err := audit.NewStore(client.Database(database)).Verify(ctx)
+	if err != nil {
+		return 1, err
+	}
+	out, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Println(string(out))
+	if !v.OK {
+		return 1, fmt.Errorf("the audit log's chain breaks at event %d (%s): %s", v.Break.Seq, v.Break.ID, v.Break.Reason)
+	}
+	return 0, nil
 }

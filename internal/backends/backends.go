@@ -95,9 +95,15 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 	}
 	closers = append(closers, tc.Close)
 
+	// Both processes write the audit log: its chain's unique index must exist before either does.
+	auditStore := audit.NewStore(mongoClient.Database(c.MongoDatabase))
+	if err := auditStore.EnsureIndexes(ctx); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
 	return &Backends{
 		Store:    db.NewStore(pool),
-		Audit:    audit.NewStore(mongoClient.Database(c.MongoDatabase)),
+		Audit:    auditStore,
 		Inbox:    inbox.NewStore(mongoClient.Database(c.MongoDatabase)),
 		Mongo:    mongoClient,
 		Temporal: tc,

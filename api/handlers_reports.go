@@ -1,0 +1,141 @@
+package api
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
+)
+
+// Reports for staff, computed in SQL over the transfers and the ledger: JSON, or CSV for
+// `Accept: text/csv`.
+
+// maxReportPeriods bounds how many periods one report may cut.
+const maxReportPeriods = 1000
+
+// tzName is an IANA time zone name such as America/Bogota, or UTC.
+var tzName = regexp.MustCompile(`^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$`)
+
+type transactionsPeriod struct {
+	Period           string    `json:"period"`
+	StartAt          time.Time `json:"start_at"`
+	EndAt            time.Time `json:"end_at"`
+	Currency         string    `json:"currency"`
+	Transfers        int64     `json:"transfers"`
+	TransferVolume   int64     `json:"transfer_volume"`
+	Deposits         int64     `json:"deposits"`
+	DepositVolume    int64     `json:"deposit_volume"`
+	Withdrawals      int64     `json:"withdrawals"`
+	WithdrawalVolume int64     `json:"withdrawal_volume"`
+	Failed           int64     `json:"failed"`
+	Compensated      int64     `json:"compensated"`
+	ActiveCustomers  int64     `json:"active_customers"`
+}
+
+// reportTransactions counts and sums the money movements of each period and currency.
+func (s *server) reportTransactions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	var v validator
+	from, to := timeParam(&v, q.Get("from"), "from"), timeParam(&v, q.Get("to"), "to")
+	if q.Get("from") == "" {
+		v.add("from", "is required")
+	}
+	if q.Get("to") == "" {
+		v.add("to", "is required")
+	}
+	interval := q.Get("interval")
+	if interval == "" {
+		interval = "day"
+	}
+	step := map[string]string{"day": "1 day", "week": "7 days", "month": "1 month"}[interval]
+	if step == "" {
+		v.add("interval", "must be day, week or month")
+	}
+	tz := q.Get("tz")
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil || !tzName.MatchString(tz) {
+		v.add("tz", "must be an IANA time zone name such as America/Bogota, or UTC")
+	}
+	if from != nil && to != nil && step != "" && loc != nil {
+		switch n := countPeriods(*from, *to, interval, loc); {
+		case !to.After(*from):
+			v.add("to", "must be after from")
+		case n > maxReportPeriods:
+			v.add("to", fmt.Sprintf("must be at most %d periods of a %s after from", maxReportPeriods, interval))
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	rows, err := s.store.ReportTransactions(r.Context(), db.ReportTransactionsParams{
+		Tz: tz, FromTime: *from, ToTime: *to, Unit: interval, Step: step,
+		Transfer: string(domain.KindTransfer), Deposit: string(domain.KindDeposit), Withdrawal: string(domain.KindWithdrawal),
+		Completed: string(domain.TransferCompleted), Failed: string(domain.TransferFailed),
+		Compensated: string(domain.TransferCompensated), Customer: string(domain.AccountCustomer),
+	})
+	if err != nil {
+		return internalError(fmt.Errorf("transactions report: %w", err))
+	}
+	items := make([]transactionsPeriod, 0, len(rows))
+	for _, row := range rows {
+		items = append(items, transactionsPeriod{
+			Period: row.LocalStart, StartAt: row.StartAt.UTC(), EndAt: row.EndAt.UTC(), Currency: row.Currency,
+			Transfers: row.Transfers, TransferVolume: row.TransferVolume, Deposits: row.Deposits, DepositVolume: row.DepositVolume,
+			Withdrawals: row.Withdrawals, WithdrawalVolume: row.WithdrawalVolume, Failed: row.Failed, Compensated: row.Compensated,
+			ActiveCustomers: row.ActiveCustomers,
+		})
+	}
+	if !wantsCSV(r) {
+		writeJSON(w, http.StatusOK, map[string]any{"from": from.UTC(), "to": to.UTC(), "interval": interval, "tz": tz, "items": items})
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="transactions-%s-%s.csv"`, from.UTC().Format("20060102"), to.UTC().Format("20060102")))
+	w.WriteHeader(http.StatusOK)
+	out := csv.NewWriter(w)
+	_ = out.Write([]string{"period", "start_at", "end_at", "currency", "transfers", "transfer_volume", "deposits", "deposit_volume",
+		"withdrawals", "withdrawal_volume", "failed", "compensated", "active_customers"})
+	for _, it := range items {
+		exp := s.currencies[it.Currency]
+		n := func(v int64) string { return strconv.FormatInt(v, 10) }
+		_ = out.Write([]string{it.Period, it.StartAt.Format(time.RFC3339), it.EndAt.Format(time.RFC3339), it.Currency,
+			n(it.Transfers), domain.FormatMinor(it.TransferVolume, exp), n(it.Deposits), domain.FormatMinor(it.DepositVolume, exp),
+			n(it.Withdrawals), domain.FormatMinor(it.WithdrawalVolume, exp), n(it.Failed), n(it.Compensated), n(it.ActiveCustomers)})
+	}
+	out.Flush()
+	return nil
+}
+
+// countPeriods is how many periods of the interval, cut on loc's calendar, [from, to) spans.
+func countPeriods(from, to time.Time, interval string, loc *time.Location) int {
+	t := from.In(loc)
+	switch interval {
+	case "day":
+		t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	case "week":
+		t = time.Date(t.Year(), t.Month(), t.Day()-(int(t.Weekday())+6)%7, 0, 0, 0, 0, loc)
+	case "month":
+		t = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+	}
+	n := 0
+	for ; t.Before(to) && n <= maxReportPeriods; n++ {
+		switch interval {
+		case "day":
+			t = t.AddDate(0, 0, 1)
+		case "week":
+			t = t.AddDate(0, 0, 7)
+		case "month":
+			t = t.AddDate(0, 1, 0)
+		}
+	}
+	return n
+}
