@@ -49,6 +49,14 @@ const (
 	EventCashApprovalExpired   = "cash_approval.expired"
 )
 
+// Events of account freezes: Subject is the freeze, UserID the admin who froze or unfroze the account
+// (none when the freeze's end came by itself).
+const (
+	EventAccountFrozen   = "account.frozen"
+	EventAccountUnfrozen = "account.unfrozen"
+	EventFreezeFailed    = "account.freeze_failed"
+)
+
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
@@ -56,6 +64,7 @@ var EventTypes = []string{
 	EventStaffRead, EventRoleChanged, EventUserDisabled, EventUserEnabled, EventLoginUnlocked, EventStaffCreated,
 	EventPasswordSet, EventWelcomeResent,
 	EventCashApprovalRequested, EventCashApprovalApproved, EventCashApprovalRejected, EventCashApprovalExpired,
+	EventAccountFrozen, EventAccountUnfrozen, EventFreezeFailed,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.

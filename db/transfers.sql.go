@@ -384,6 +384,46 @@ func (q *Queries) ListTransferSteps(ctx context.Context, transferID uuid.UUID) (
 	return items, nil
 }
 
+const listTransfersEndedWith = `-- name: ListTransfersEndedWith :many
+SELECT id FROM transfers
+WHERE (from_account_id = $1 OR to_account_id = $1)
+  AND failure_code = $2 AND completed_at >= $3
+ORDER BY completed_at LIMIT $4
+`
+
+type ListTransfersEndedWithParams struct {
+	AccountID uuid.UUID
+	Code      *domain.Code
+	Since     *time.Time
+	MaxRows   int32
+}
+
+// The transfers into or out of an account that ended with a code since a moment, oldest first.
+func (q *Queries) ListTransfersEndedWith(ctx context.Context, arg ListTransfersEndedWithParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listTransfersEndedWith,
+		arg.AccountID,
+		arg.Code,
+		arg.Since,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listVisibleTransfers = `-- name: ListVisibleTransfers :many
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at,
        fa.number AS from_number, fa.user_id AS from_user_id,

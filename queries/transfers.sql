@@ -77,6 +77,13 @@ WHERE status = @pending
   AND (from_account_id = @account_id OR (@incoming::boolean AND to_account_id = @account_id))
 ORDER BY created_at LIMIT @max_rows;
 
+-- name: ListTransfersEndedWith :many
+-- The transfers into or out of an account that ended with a code since a moment, oldest first.
+SELECT id FROM transfers
+WHERE (from_account_id = @account_id OR to_account_id = @account_id)
+  AND failure_code = @code AND completed_at >= @since
+ORDER BY completed_at LIMIT @max_rows;
+
 -- name: NotifyTransferFinished :exec
 -- Tells listeners (API requests waiting on the transfer) at commit that it has ended.
 SELECT pg_notify('transfer_finished', @transfer_id::text);
