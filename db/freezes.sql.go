@@ -220,6 +220,42 @@ func (q *Queries) GetActiveFreezeScope(ctx context.Context, arg GetActiveFreezeS
 	return scope, err
 }
 
+const getCurrentFreeze = `-- name: GetCurrentFreeze :one
+SELECT id, account_id, seq, reason, note, scope, frozen_by, until, status, frozen_at, balance_at_freeze, ended_at, ended_by, end_note, failure_code, workflow_id, created_at FROM freezes WHERE account_id = $1 AND status IN ($2, $3)
+`
+
+type GetCurrentFreezeParams struct {
+	AccountID uuid.UUID
+	Pending   domain.FreezeStatus
+	Active    domain.FreezeStatus
+}
+
+// The account's freeze that stands or is being applied, if any, for reading.
+func (q *Queries) GetCurrentFreeze(ctx context.Context, arg GetCurrentFreezeParams) (Freeze, error) {
+	row := q.db.QueryRow(ctx, getCurrentFreeze, arg.AccountID, arg.Pending, arg.Active)
+	var i Freeze
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.Seq,
+		&i.Reason,
+		&i.Note,
+		&i.Scope,
+		&i.FrozenBy,
+		&i.Until,
+		&i.Status,
+		&i.FrozenAt,
+		&i.BalanceAtFreeze,
+		&i.EndedAt,
+		&i.EndedBy,
+		&i.EndNote,
+		&i.FailureCode,
+		&i.WorkflowID,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const getFreeze = `-- name: GetFreeze :one
 SELECT id, account_id, seq, reason, note, scope, frozen_by, until, status, frozen_at, balance_at_freeze, ended_at, ended_by, end_note, failure_code, workflow_id, created_at FROM freezes WHERE id = $1
 `

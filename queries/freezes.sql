@@ -62,3 +62,7 @@ WHERE account_id = @account_id
        OR (created_at, id) < (sqlc.narg('before_created_at')::timestamptz, sqlc.narg('before_id')::uuid))
 ORDER BY created_at DESC, id DESC
 LIMIT @page_size;
+
+-- name: GetCurrentFreeze :one
+-- The account's freeze that stands or is being applied, if any, for reading.
+SELECT * FROM freezes WHERE account_id = @account_id AND status IN (@pending, @active);
