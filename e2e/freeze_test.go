@@ -291,7 +291,7 @@ func TestFreeze_DebitScopeUntilAnAdminUnfreezes(t *testing.T) {
 		f := currentFreeze(t, adm, bob.account.ID)
 		return f != nil && f.ID == second.ID && f.Status == domain.FreezeActive
 	})
-	if _, err := sys.Temporal.DescribeWorkflowExecution(ctx, workflows.FreezeWorkflowID(bob.account.ID, 2), ""); err != nil {
+	if _, err := sys.Temporal.DescribeWorkflow(ctx, workflows.FreezeWorkflowID(bob.account.ID, 2), ""); err != nil {
 		t.Fatalf("the second freeze's workflow: %v", err)
 	}
 	var history struct {
