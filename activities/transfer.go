@@ -37,8 +37,8 @@ func (a *Activities) transfer(ctx context.Context, ref TransferRef) (db.Transfer
 }
 
 // ValidateTransfer checks what can be checked before money is reserved: the accounts exist, let the
-// money move (active, or a destination under a debit freeze) and share the transfer's currency, the initiator owns the source of a customer transfer,
-// and the amount is within the per-transfer limit.
+// money move (active, or a destination under a debit freeze) and share the transfer's currency, the
+// initiator owns the source of a customer transfer, and the amount is within the per-transfer limit.
 func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) error {
 	t, err := a.transfer(ctx, ref)
 	if err != nil {

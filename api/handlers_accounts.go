@@ -3,9 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -55,7 +53,7 @@ func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range rows {
 		views[a.ID] = ptr(toAccountResponse(a))
 	}
-	if err := s.withFreezes(r.Context(), slices.Collect(maps.Values(views))); err != nil {
+	if err := s.withFreezes(r.Context(), views); err != nil {
 		return internalError(err)
 	}
 	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, func(a db.Account) accountResponse { return *views[a.ID] })
@@ -83,7 +81,7 @@ func (s *server) getAccount(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	view := toAccountResponse(a)
-	if err := s.withFreezes(r.Context(), []*accountResponse{&view}); err != nil {
+	if err := s.withFreezes(r.Context(), map[uuid.UUID]*accountResponse{a.ID: &view}); err != nil {
 		return internalError(err)
 	}
 	writeJSON(w, http.StatusOK, view)

@@ -322,12 +322,13 @@ func (s *server) listAccountFreezes(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// withFreezes adds to each frozen account's view the reason and the end of its freeze in force.
-func (s *server) withFreezes(ctx context.Context, views []*accountResponse) error {
+// withFreezes adds to each frozen account's view, by account id, the reason and the end of its
+// freeze in force. Only frozen accounts cost a query.
+func (s *server) withFreezes(ctx context.Context, views map[uuid.UUID]*accountResponse) error {
 	var frozen []uuid.UUID
-	for _, v := range views {
+	for id, v := range views {
 		if v.Status == domain.AccountFrozen {
-			frozen = append(frozen, uuid.MustParse(v.ID))
+			frozen = append(frozen, id)
 		}
 	}
 	if len(frozen) == 0 {
@@ -338,10 +339,8 @@ func (s *server) withFreezes(ctx context.Context, views []*accountResponse) erro
 		return fmt.Errorf("list freezes: %w", err)
 	}
 	for _, f := range freezes {
-		for _, v := range views {
-			if v.ID == f.AccountID.String() {
-				v.FreezeReason, v.FrozenUntil = ptr(f.Reason), utc(f.Until)
-			}
+		if v, ok := views[f.AccountID]; ok {
+			v.FreezeReason, v.FrozenUntil = ptr(f.Reason), utc(f.Until)
 		}
 	}
 	return nil

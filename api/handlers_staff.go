@@ -217,9 +217,9 @@ func (s *server) staffGetUser(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range accounts {
 		out.Accounts = append(out.Accounts, toStaffAccount(a))
 	}
-	views := make([]*accountResponse, len(out.Accounts))
-	for i := range out.Accounts {
-		views[i] = &out.Accounts[i].accountResponse
+	views := make(map[uuid.UUID]*accountResponse, len(out.Accounts))
+	for i, a := range accounts {
+		views[a.ID] = &out.Accounts[i].accountResponse
 	}
 	if err := s.withFreezes(ctx, views); err != nil {
 		return internalError(err)
@@ -260,10 +260,10 @@ func (s *server) staffListAccounts(w http.ResponseWriter, r *http.Request) error
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
 	views := make(map[uuid.UUID]*staffAccountResponse, len(rows))
-	freezeViews := make([]*accountResponse, 0, len(rows))
+	freezeViews := make(map[uuid.UUID]*accountResponse, len(rows))
 	for _, a := range rows {
 		views[a.ID] = ptr(toStaffAccount(a))
-		freezeViews = append(freezeViews, &views[a.ID].accountResponse)
+		freezeViews[a.ID] = &views[a.ID].accountResponse
 	}
 	if err := s.withFreezes(r.Context(), freezeViews); err != nil {
 		return internalError(err)

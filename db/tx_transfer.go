@@ -29,9 +29,9 @@ type HoldLimits struct {
 }
 
 // PlaceHoldTx places the transfer's hold on its source account, which must be active (a frozen one
-// refuses with domain.ErrAccountFrozen), have that much available and stay within limits. Running it again for the same transfer changes nothing
-// and succeeds while the hold stands (or was captured); it refuses with domain.ErrHoldExpired once
-// the hold was voided.
+// refuses with domain.ErrAccountFrozen), have that much available and stay within limits. Running it
+// again for the same transfer changes nothing and succeeds while the hold stands (or was captured);
+// it refuses with domain.ErrHoldExpired once the hold was voided.
 func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time, limits HoldLimits) error {
 	return s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		// The account lock serialises this account's holds, so the daily sum below is exact.

@@ -86,7 +86,7 @@ func (c Code) Message() string {
 	case CodeAccountNotFound:
 		return "One of the accounts does not exist."
 	case CodeAccountNotActive:
-		return "One of the accounts is frozen or closed, so no money can move."
+		return "One of the accounts is closed, so no money can move."
 	case CodeCurrencyMismatch:
 		return "Both accounts and the transfer must be in the same currency."
 	case CodeNotOwner:
