@@ -37,15 +37,19 @@ func (a *Activities) transfer(ctx context.Context, ref TransferRef) (db.Transfer
 	return t, nil
 }
 
-// ValidateTransfer checks what can be checked before money is reserved: the accounts exist, are
-// active and share the transfer's currency, the initiator owns the source of a customer transfer,
-// and the amount is within the per-transfer limit.
+// ValidateTransfer checks what can be checked before money is reserved: the accounts exist, let the
+// money move (active, or a destination under a debit freeze) and share the transfer's currency, the
+// initiator owns the source of a customer transfer, and the amount is within the per-transfer limit.
 func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) error {
 	t, err := a.transfer(ctx, ref)
 	if err != nil {
 		return err
 	}
 	if t.Status.Ended() {
+		if t.FailureCode != nil && t.FailureCode.IsRefusal() {
+			// Ended by a rule before its workflow got here (a freeze stopped it): the same refusal.
+			return refuse(&domain.Refusal{Code: *t.FailureCode})
+		}
 		return internal("transfer %s has already ended as %s", t.ID, t.Status)
 	}
 	accounts, err := a.Store.GetAccounts(ctx, []uuid.UUID{t.FromAccountID, t.ToAccountID})
@@ -81,8 +85,8 @@ func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) erro
 	if from.Currency != t.Currency || to.Currency != t.Currency {
 		return refuse(domain.ErrCurrencyMismatch)
 	}
-	if from.Status != domain.AccountActive || to.Status != domain.AccountActive {
-		return refuse(domain.ErrAccountNotActive)
+	if err := a.Store.CheckMovement(ctx, from, to); err != nil {
+		return temporalError(err)
 	}
 	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidate, Status: domain.StepOK})
 }

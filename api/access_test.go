@@ -75,6 +75,11 @@ var accessSpec = map[string][]string{
 	"GET /v1/admin/cash-approvals":               {"admin"},
 	"POST /v1/admin/cash-approvals/{id}/approve": {"admin"},
 	"POST /v1/admin/cash-approvals/{id}/reject":  {"admin"},
+
+	// Admins freeze and unfreeze accounts; support reads their freeze history too.
+	"POST /v1/admin/accounts/{id}/freeze":   {"admin"},
+	"POST /v1/admin/accounts/{id}/unfreeze": {"admin"},
+	"GET /v1/admin/accounts/{id}/freezes":   {"support", "admin"},
 }
 
 // The router's routes and the document's x-roles are exactly the specification's.

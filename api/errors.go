@@ -56,6 +56,10 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeApprovalExpired:        {http.StatusUnprocessableEntity, "The cash movement was not approved in time"},
 	domain.CodeApprovalDecided:        {http.StatusConflict, "The cash approval was already decided"},
 	domain.CodeApproverNotIndependent: {http.StatusForbidden, "Another admin must decide this cash approval"},
+
+	domain.CodeAccountFrozen: {http.StatusConflict, "The account is frozen"},
+	domain.CodeAlreadyFrozen: {http.StatusConflict, "The account is already frozen"},
+	domain.CodeNotFrozen:     {http.StatusConflict, "The account is not frozen"},
 }
 
 // FieldError names one bad field of a request.

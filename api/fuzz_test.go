@@ -20,12 +20,14 @@ func FuzzDecodeStrict(f *testing.F) {
 		`{"amount":1,"Amount":1000000}`, `{"amount":1e400}`, `[]`, `{"a":`, `{} {}`, `null`,
 		`{"email":"a@b.co","password":"p","full_name":"n","phone":null,"currency":"USD"}`,
 		"{\"amount\":\"\u0000\"}", `{"description":"` + string(make([]byte, 100)) + `"}`,
+		`{"reason":"other","note":"n","until":"2030-01-01T00:00:00Z","scope":"debit"}`, `{"until":null,"note":5}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, dst := range []any{&transferRequest{}, &registerRequest{}, &loginRequest{}, &updateMeRequest{},
-			&cashMovementRequest{}, &changePasswordRequest{}, &refreshRequest{}, &openAccountRequest{}} {
+			&cashMovementRequest{}, &changePasswordRequest{}, &refreshRequest{}, &openAccountRequest{},
+			&freezeRequest{}, &unfreezeRequest{}} {
 			err := decodeStrict(body, dst)
 			if err == nil {
 				continue

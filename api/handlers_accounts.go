@@ -21,6 +21,10 @@ type accountResponse struct {
 	Balance          int64                `json:"balance"`
 	AvailableBalance int64                `json:"available_balance"`
 	CreatedAt        time.Time            `json:"created_at"`
+	// FreezeReason and FrozenUntil tell a frozen account's owner why (the reason's code, never the
+	// staff's note) and until when (null: until the bank unfreezes it); null unless frozen.
+	FreezeReason *domain.FreezeReason `json:"freeze_reason"`
+	FrozenUntil  *time.Time           `json:"frozen_until"`
 }
 
 func toAccountResponse(a db.Account) accountResponse {
@@ -45,7 +49,14 @@ func (s *server) listAccounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
-	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, toAccountResponse)
+	views := make(map[uuid.UUID]*accountResponse, len(rows))
+	for _, a := range rows {
+		views[a.ID] = ptr(toAccountResponse(a))
+	}
+	if err := s.withFreezes(r.Context(), views); err != nil {
+		return internalError(err)
+	}
+	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, func(a db.Account) accountResponse { return *views[a.ID] })
 	return nil
 }
 
@@ -69,7 +80,11 @@ func (s *server) getAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toAccountResponse(a))
+	view := toAccountResponse(a)
+	if err := s.withFreezes(r.Context(), map[uuid.UUID]*accountResponse{a.ID: &view}); err != nil {
+		return internalError(err)
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 

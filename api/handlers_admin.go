@@ -67,6 +67,9 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 		// Separation of duties: staff never move cash into or out of their own accounts.
 		return newError(domain.CodeForbidden, "Staff cannot deposit into or withdraw from their own accounts; another admin must do it.")
 	}
+	if kind == domain.KindWithdrawal && customer.Status == domain.AccountFrozen {
+		return newError(domain.CodeAccountFrozen, "The account is frozen: no money can leave it, in cash or otherwise.")
+	}
 	if customer.Currency != req.Currency {
 		return fieldErrors(FieldError{Field: "currency", Message: "must be the account's currency, " + customer.Currency})
 	}

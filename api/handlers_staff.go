@@ -73,6 +73,8 @@ type staffAccountDetail struct {
 	staffAccountResponse
 	Owner *staffOwner    `json:"owner"`
 	Holds []holdResponse `json:"holds"`
+	// Freeze is the account's freeze in force or being applied; null when there is none.
+	Freeze *freezeResponse `json:"freeze"`
 }
 
 type staffTransferResponse struct {
@@ -213,6 +215,13 @@ func (s *server) staffGetUser(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range accounts {
 		out.Accounts = append(out.Accounts, toStaffAccount(a))
 	}
+	views := make(map[uuid.UUID]*accountResponse, len(out.Accounts))
+	for i, a := range accounts {
+		views[a.ID] = &out.Accounts[i].accountResponse
+	}
+	if err := s.withFreezes(ctx, views); err != nil {
+		return internalError(err)
+	}
 	s.recordStaffRead(r, audit.Event{UserID: u.ID.String()})
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -248,8 +257,17 @@ func (s *server) staffListAccounts(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return internalError(fmt.Errorf("list accounts: %w", err))
 	}
+	views := make(map[uuid.UUID]*staffAccountResponse, len(rows))
+	freezeViews := make(map[uuid.UUID]*accountResponse, len(rows))
+	for _, a := range rows {
+		views[a.ID] = ptr(toStaffAccount(a))
+		freezeViews[a.ID] = &views[a.ID].accountResponse
+	}
+	if err := s.withFreezes(r.Context(), freezeViews); err != nil {
+		return internalError(err)
+	}
 	s.recordStaffRead(r, audit.Event{})
-	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, toStaffAccount)
+	page(w, rows, size, func(a db.Account) (time.Time, uuid.UUID) { return a.CreatedAt, a.ID }, func(a db.Account) staffAccountResponse { return *views[a.ID] })
 	return nil
 }
 
@@ -279,6 +297,16 @@ func (s *server) staffGetAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, h := range holds {
 		out.Holds = append(out.Holds, holdResponse{TransferID: h.TransferID.String(), Amount: h.Amount, ExpiresAt: h.ExpiresAt.UTC(), CreatedAt: h.CreatedAt.UTC()})
+	}
+	f, err := s.store.GetCurrentFreeze(ctx, db.GetCurrentFreezeParams{AccountID: a.ID, Pending: domain.FreezePending, Active: domain.FreezeActive})
+	switch err = db.NotFound(err); {
+	case err == nil:
+		out.Freeze = ptr(toFreezeResponse(f))
+		if f.Status == domain.FreezeActive {
+			out.FreezeReason, out.FrozenUntil = ptr(f.Reason), utc(f.Until)
+		}
+	case !errors.Is(err, db.ErrNotFound):
+		return internalError(fmt.Errorf("get freeze: %w", err))
 	}
 	read := audit.Event{AccountIDs: []string{a.ID.String()}}
 	if a.UserID != nil {

@@ -98,7 +98,8 @@ type transferIntent struct {
 }
 
 // createTransfer validates a customer's transfer at once (shape, amount, currency, the caller's own
-// source account, an existing destination) and starts the transfer workflow, which checks the rest.
+// source account, not frozen, an existing destination) and starts the transfer workflow, which checks
+// the rest.
 func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 	key, err := idempotencyKey(r)
 	if err != nil {
@@ -144,6 +145,10 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{code: domain.CodeAccountNotFound, detail: "You have no such account.", fields: []FieldError{{Field: "from_account_id", Message: "is not one of your accounts"}}}
 	} else if err != nil {
 		return internalError(fmt.Errorf("get source account: %w", err))
+	}
+	if from.Status == domain.AccountFrozen {
+		// Refused at once rather than failed by the workflow: no money leaves a frozen account.
+		return &apiError{code: domain.CodeAccountFrozen, detail: "This account is frozen: no money can leave it. Contact the bank to learn more.", fields: []FieldError{{Field: "from_account_id", Message: "is frozen"}}}
 	}
 	var to db.Account
 	field := "to_account_id"

@@ -359,7 +359,7 @@ func (h *harness) counts() map[string]int {
 	h.t.Helper()
 	out := map[string]int{}
 	for _, table := range []string{"users", "registrations", "operations", "accounts", "transfers", "holds",
-		"postings", "idempotency_keys", "sessions", "refresh_tokens", "cash_approvals"} {
+		"postings", "idempotency_keys", "sessions", "refresh_tokens", "cash_approvals", "freezes"} {
 		var n int
 		if err := h.store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			h.t.Fatal(err)

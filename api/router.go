@@ -92,6 +92,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/v1/admin/transfers/{id}", s.handle(s.staffGetTransfer))
 		r.Post("/v1/admin/users/{id}/unlock", s.handle(s.unlockLogin))
 		r.Post("/v1/admin/users/{id}/welcome-email", s.handle(s.resendWelcome))
+		r.Get("/v1/admin/accounts/{id}/freezes", s.handle(s.listAccountFreezes))
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate, s.limitWrites(s.writeLimit), s.allow(domain.RoleAdmin))
@@ -105,6 +106,8 @@ func (s *server) routes() http.Handler {
 		r.Get("/v1/admin/cash-approvals", s.handle(s.listCashApprovals))
 		r.Post("/v1/admin/cash-approvals/{id}/approve", s.handle(s.approveCashApproval))
 		r.Post("/v1/admin/cash-approvals/{id}/reject", s.handle(s.rejectCashApproval))
+		r.Post("/v1/admin/accounts/{id}/freeze", s.handle(s.freezeAccount))
+		r.Post("/v1/admin/accounts/{id}/unfreeze", s.handle(s.unfreezeAccount))
 	})
 	return r
 }

@@ -54,6 +54,14 @@ const (
 // the last refusal.
 const EventEmailFailed = "email.failed"
 
+// Events of account freezes: Subject is the freeze, ActorID the admin who froze or unfroze the
+// account (none when the freeze's end came by itself), UserID its owner.
+const (
+	EventAccountFrozen   = "account.frozen"
+	EventAccountUnfrozen = "account.unfrozen"
+	EventFreezeFailed    = "account.freeze_failed"
+)
+
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
@@ -62,6 +70,7 @@ var EventTypes = []string{
 	EventPasswordSet, EventWelcomeResent,
 	EventCashApprovalRequested, EventCashApprovalApproved, EventCashApprovalRejected, EventCashApprovalExpired,
 	EventEmailFailed,
+	EventAccountFrozen, EventAccountUnfrozen, EventFreezeFailed,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.

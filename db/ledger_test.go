@@ -221,17 +221,15 @@ func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
 	if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetAccountStatus(ctx, db.SetAccountStatusParams{ID: dst.ID, Status: domain.AccountFrozen}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post"); !errors.Is(err, domain.ErrAccountNotActive) {
-		t.Fatalf("post to frozen account: %v; want ErrAccountNotActive", err)
+	freeze(t, s, dst, domain.FreezeFull)
+	if err := s.PostTransferTx(ctx, tr, "transfer/"+tr.ID.String()+"/post"); !errors.Is(err, domain.ErrAccountFrozen) {
+		t.Fatalf("post to frozen account: %v; want ErrAccountFrozen", err)
 	}
 	if got := balance(t, s, src); got.Balance != 500 || got.OnHold != 200 {
 		t.Fatalf("after refused post: balance %d held %d; want 500 and 200", got.Balance, got.OnHold)
 	}
 	// A transfer that still holds funds cannot be declared failed.
-	if _, err := s.FailTransferTx(ctx, tr.ID, domain.StepPost, domain.CodeAccountNotActive); err == nil {
+	if _, err := s.FailTransferTx(ctx, tr.ID, domain.StepPost, domain.CodeAccountFrozen); err == nil {
 		t.Fatal("FailTransferTx succeeded with an active hold")
 	}
 	for i, want := range []bool{true, false} {
@@ -239,7 +237,7 @@ func TestLedger_FrozenDestinationIsCompensated(t *testing.T) {
 			t.Fatalf("void #%d = %v, %v; want %v", i+1, voided, err, want)
 		}
 	}
-	if status, err := s.FailTransferTx(ctx, tr.ID, domain.StepPost, domain.CodeAccountNotActive); err != nil || status != domain.TransferCompensated {
+	if status, err := s.FailTransferTx(ctx, tr.ID, domain.StepPost, domain.CodeAccountFrozen); err != nil || status != domain.TransferCompensated {
 		t.Fatalf("FailTransferTx = %s, %v; want compensated", status, err)
 	}
 	if got := balance(t, s, src); got.Balance != 500 || got.OnHold != 0 {

@@ -63,6 +63,26 @@ type Email struct {
 	FailureAuditedAt *time.Time
 }
 
+type Freeze struct {
+	ID              uuid.UUID
+	AccountID       uuid.UUID
+	Seq             int32
+	Reason          domain.FreezeReason
+	Note            string
+	Scope           domain.FreezeScope
+	FrozenBy        uuid.UUID
+	Until           *time.Time
+	Status          domain.FreezeStatus
+	FrozenAt        *time.Time
+	BalanceAtFreeze *int64
+	EndedAt         *time.Time
+	EndedBy         *uuid.UUID
+	EndNote         string
+	FailureCode     *domain.Code
+	WorkflowID      string
+	CreatedAt       time.Time
+}
+
 type Hold struct {
 	ID         uuid.UUID
 	TransferID uuid.UUID

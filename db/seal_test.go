@@ -20,6 +20,7 @@ const (
 	checkViolation        = "23514"
 	restrictViolation     = "23001"
 	insufficientPrivilege = "42501"
+	uniqueViolation       = "23505"
 )
 
 // requireCode fails unless err is a PostgreSQL error with code and, when given, that constraint name.

@@ -242,6 +242,47 @@ func (q *Queries) GetVisibleTransfer(ctx context.Context, arg GetVisibleTransfer
 	return i, err
 }
 
+const listPendingTransfersOfAccount = `-- name: ListPendingTransfersOfAccount :many
+SELECT id FROM transfers
+WHERE status = $1
+  AND (from_account_id = $2 OR ($3::boolean AND to_account_id = $2))
+ORDER BY created_at LIMIT $4
+`
+
+type ListPendingTransfersOfAccountParams struct {
+	Pending   domain.TransferStatus
+	AccountID uuid.UUID
+	Incoming  bool
+	MaxRows   int32
+}
+
+// The transfers still pending that take money out of an account or, with incoming, put money into it,
+// oldest first.
+func (q *Queries) ListPendingTransfersOfAccount(ctx context.Context, arg ListPendingTransfersOfAccountParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listPendingTransfersOfAccount,
+		arg.Pending,
+		arg.AccountID,
+		arg.Incoming,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listStalledTransfers = `-- name: ListStalledTransfers :many
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency,
        fa.number AS from_number, fa.user_id AS from_user_id,
@@ -336,6 +377,46 @@ func (q *Queries) ListTransferSteps(ctx context.Context, transferID uuid.UUID) (
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listTransfersEndedWith = `-- name: ListTransfersEndedWith :many
+SELECT id FROM transfers
+WHERE (from_account_id = $1 OR to_account_id = $1)
+  AND failure_code = $2 AND completed_at >= $3
+ORDER BY completed_at LIMIT $4
+`
+
+type ListTransfersEndedWithParams struct {
+	AccountID uuid.UUID
+	Code      *domain.Code
+	Since     *time.Time
+	MaxRows   int32
+}
+
+// The transfers into or out of an account that ended with a code since a moment, oldest first.
+func (q *Queries) ListTransfersEndedWith(ctx context.Context, arg ListTransfersEndedWithParams) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, listTransfersEndedWith,
+		arg.AccountID,
+		arg.Code,
+		arg.Since,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -28,10 +28,10 @@ type HoldLimits struct {
 	DayStart time.Time
 }
 
-// PlaceHoldTx places the transfer's hold on its source account, which must be active, have that
-// much available and stay within limits. Running it again for the same transfer changes nothing
-// and succeeds while the hold stands (or was captured); it refuses with domain.ErrHoldExpired once
-// the hold was voided.
+// PlaceHoldTx places the transfer's hold on its source account, which must be active (a frozen one
+// refuses with domain.ErrAccountFrozen), have that much available and stay within limits. Running it
+// again for the same transfer changes nothing and succeeds while the hold stands (or was captured);
+// it refuses with domain.ErrHoldExpired once the hold was voided.
 func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time, limits HoldLimits) error {
 	return s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		// The account lock serialises this account's holds, so the daily sum below is exact.
@@ -52,8 +52,8 @@ func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("get hold: %w", err)
 		}
-		if accounts[0].Status != domain.AccountActive {
-			return domain.ErrAccountNotActive
+		if err := checkMovable(ctx, q, accounts[0], true); err != nil {
+			return err
 		}
 		if limits.DailyMax > 0 {
 			sent, err := q.SumOutgoingSince(ctx, SumOutgoingSinceParams{
@@ -111,8 +111,10 @@ func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID stri
 			return fmt.Errorf("lock accounts: found %d of 2", len(accounts))
 		}
 		for _, a := range accounts {
-			if a.Status != domain.AccountActive {
-				return domain.ErrAccountNotActive
+			// From a freeze's commit on, no money leaves its account, nor enters one frozen in full:
+			// the freeze takes this lock too.
+			if err := checkMovable(ctx, q, a, a.ID == t.FromAccountID); err != nil {
+				return err
 			}
 			if a.ID == t.ToAccountID && a.Kind == domain.AccountCustomer && a.Balance > domain.MaxBalance-t.Amount {
 				return domain.ErrBalanceLimit
@@ -161,6 +163,9 @@ func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID stri
 	if IsCheckViolation(err, "accounts_customer_balance_non_negative", "accounts_customer_available_non_negative") {
 		// The hold guarantees the money; reaching this means the ledger was changed behind its back.
 		return domain.ErrInsufficientFunds
+	}
+	if IsCheckViolation(err, "postings_account_frozen") {
+		return domain.ErrAccountFrozen // the database's own check of a freeze (000011)
 	}
 	return err
 }

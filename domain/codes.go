@@ -28,6 +28,10 @@ const (
 	// A second admin rejected a cash movement that needed approval, or nobody decided in time.
 	CodeApprovalRejected Code = "approval_rejected"
 	CodeApprovalExpired  Code = "approval_expired"
+	// Money cannot leave a frozen account, nor enter one frozen in full.
+	CodeAccountFrozen Code = "account_frozen"
+	// The account already has a freeze in force (or one being applied).
+	CodeAlreadyFrozen Code = "already_frozen"
 )
 
 // Request problems, answered by the API before anything runs.
@@ -51,6 +55,8 @@ const (
 	CodeApprovalDecided Code = "approval_already_decided"
 	// The admin deciding a cash approval asked for it, or owns its account: four eyes need another.
 	CodeApproverNotIndependent Code = "approver_not_independent"
+	// An unfreeze of an account that has no freeze in force.
+	CodeNotFrozen Code = "not_frozen"
 )
 
 // Failures on the bank's side.
@@ -69,6 +75,7 @@ var Codes = []Code{
 	CodeUnknownParameter, CodeUnavailable, CodeInternal,
 	CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired, CodeApprovalDecided,
 	CodeApproverNotIndependent,
+	CodeAccountFrozen, CodeAlreadyFrozen, CodeNotFrozen,
 }
 
 // Message is what a customer reads when an operation ends with code c.
@@ -79,7 +86,7 @@ func (c Code) Message() string {
 	case CodeAccountNotFound:
 		return "One of the accounts does not exist."
 	case CodeAccountNotActive:
-		return "One of the accounts is frozen or closed, so no money can move."
+		return "One of the accounts is closed, so no money can move."
 	case CodeCurrencyMismatch:
 		return "Both accounts and the transfer must be in the same currency."
 	case CodeNotOwner:
@@ -104,6 +111,12 @@ func (c Code) Message() string {
 		return "A second admin rejected the cash movement; nothing was moved."
 	case CodeApprovalExpired:
 		return "No second admin approved the cash movement in time; nothing was moved."
+	case CodeAccountFrozen:
+		return "One of the accounts is frozen, so this money cannot move; nothing was moved."
+	case CodeAlreadyFrozen:
+		return "The account is already frozen."
+	case CodeNotFrozen:
+		return "The account is not frozen."
 	default:
 		return "The operation could not be completed because of a problem on our side; nothing was moved."
 	}
@@ -140,6 +153,12 @@ var (
 // ErrDailyLimitExceeded refuses a cash movement that would take its admin past their daily limit.
 var ErrDailyLimitExceeded = &Refusal{Code: CodeDailyLimitExceeded}
 
+// Refusals of freezes: money moving against a freeze, and a freeze of an account already frozen.
+var (
+	ErrAccountFrozen = &Refusal{Code: CodeAccountFrozen}
+	ErrAlreadyFrozen = &Refusal{Code: CodeAlreadyFrozen}
+)
+
 // RefusalCode returns the code of the refusal in err's chain and true, or false when err is no
 // refusal.
 func RefusalCode(err error) (Code, bool) {
@@ -156,7 +175,8 @@ func (c Code) IsRefusal() bool {
 	switch c {
 	case CodeEmailTaken, CodeAccountNotFound, CodeAccountNotActive, CodeCurrencyMismatch, CodeNotOwner,
 		CodeInsufficientFunds, CodeLimitExceeded, CodeHoldExpired, CodeAccountLimit, CodeBalanceLimit, CodeLastAdmin,
-		CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired:
+		CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired,
+		CodeAccountFrozen, CodeAlreadyFrozen:
 		return true
 	}
 	return false

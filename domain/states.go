@@ -132,6 +132,7 @@ const (
 	OperationRegistration OperationKind = "registration"
 	OperationTransfer     OperationKind = "transfer"
 	OperationCashApproval OperationKind = "cash_approval"
+	OperationFreeze       OperationKind = "freeze"
 )
 
 // CashApprovalStatus is where a deposit or withdrawal at or above its currency's approval threshold
@@ -156,3 +157,51 @@ type NextStep string
 // NextLogIn follows every completed registration, whether it opened an account or found the email
 // taken (its owner is then told by email): the answer does not tell which emails have accounts.
 const NextLogIn NextStep = "log_in"
+
+// FreezeReason is why staff froze an account. Customers read it; the staff's note stays with staff.
+type FreezeReason string
+
+const (
+	FreezeSuspectedFraud  FreezeReason = "suspected_fraud"
+	FreezeCustomerRequest FreezeReason = "customer_request"
+	FreezeLegalOrder      FreezeReason = "legal_order"
+	FreezeOther           FreezeReason = "other" // needs a note saying what
+)
+
+// FreezeReasons lists every freeze reason.
+var FreezeReasons = []FreezeReason{FreezeSuspectedFraud, FreezeCustomerRequest, FreezeLegalOrder, FreezeOther}
+
+// FreezeScope is what a freeze stops: full stops money in and out, debit only money out.
+type FreezeScope string
+
+const (
+	FreezeFull  FreezeScope = "full"
+	FreezeDebit FreezeScope = "debit"
+)
+
+// FreezeScopes lists every freeze scope, the default first.
+var FreezeScopes = []FreezeScope{FreezeFull, FreezeDebit}
+
+// StopsCredits reports whether a freeze of scope s refuses money coming in. Every freeze refuses
+// money going out.
+func (s FreezeScope) StopsCredits() bool { return s != FreezeDebit }
+
+// FreezeStatus is where a freeze stands. Pending (recorded, not yet in force) changes to active when
+// its workflow freezes the account, or to failed when it cannot; active changes to ended when an
+// admin unfreezes the account or the freeze's end comes, or to failed when the freeze could not be
+// carried through and was lifted. Ended and failed are final.
+type FreezeStatus string
+
+const (
+	FreezePending FreezeStatus = "pending"
+	FreezeActive  FreezeStatus = "active"
+	FreezeEnded   FreezeStatus = "ended"
+	FreezeFailed  FreezeStatus = "failed"
+)
+
+// FreezeStatuses lists every freeze status.
+var FreezeStatuses = []FreezeStatus{FreezePending, FreezeActive, FreezeEnded, FreezeFailed}
+
+// Open reports whether a freeze in status s still stands or is about to: pending or active. An
+// account has at most one open freeze.
+func (s FreezeStatus) Open() bool { return s == FreezePending || s == FreezeActive }

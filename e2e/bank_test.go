@@ -310,10 +310,12 @@ func TestTransfer_RefusalsMoveNothingAndSayWhy(t *testing.T) {
 		{"other currency", euro.account.ID, 10_00, nil, domain.CodeCurrencyMismatch, "same currency", domain.StepValidate},
 		{"insufficient funds", bob.account.ID, 80_00, nil, domain.CodeInsufficientFunds, "enough available balance", domain.StepPlaceHold},
 		{"frozen destination", bob.account.ID, 10_00, func() {
-			if _, err := sys.Store.Pool().Exec(ctx, "UPDATE accounts SET status = 'frozen' WHERE id = $1", bob.account.ID); err != nil {
-				t.Fatal(err)
-			}
-		}, domain.CodeAccountNotActive, "frozen", domain.StepValidate},
+			freezeAccount(t, admin(t), bob.account.ID, map[string]any{"reason": "legal_order", "note": staffNote()})
+			eventually(t, 30*time.Second, "the freeze is not in force", func() bool {
+				f := currentFreeze(t, admin(t), bob.account.ID)
+				return f != nil && f.Status == domain.FreezeActive
+			})
+		}, domain.CodeAccountFrozen, "frozen", domain.StepValidate},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ type Kind string
 const (
 	KindWelcome  Kind = "welcome"
 	KindTransfer Kind = "transfer"
+	KindFreeze   Kind = "freeze"
 )
 
 // WelcomeID is the id of a registration's welcome notification, and of its email.

@@ -69,6 +69,21 @@ JOIN accounts ta ON ta.id = t.to_account_id
 WHERE t.status = @pending AND t.created_at < @older_than AND t.created_at > @newer_than
 ORDER BY t.created_at LIMIT @max_rows;
 
+-- name: ListPendingTransfersOfAccount :many
+-- The transfers still pending that take money out of an account or, with incoming, put money into it,
+-- oldest first.
+SELECT id FROM transfers
+WHERE status = @pending
+  AND (from_account_id = @account_id OR (@incoming::boolean AND to_account_id = @account_id))
+ORDER BY created_at LIMIT @max_rows;
+
+-- name: ListTransfersEndedWith :many
+-- The transfers into or out of an account that ended with a code since a moment, oldest first.
+SELECT id FROM transfers
+WHERE (from_account_id = @account_id OR to_account_id = @account_id)
+  AND failure_code = @code AND completed_at >= @since
+ORDER BY completed_at LIMIT @max_rows;
+
 -- name: NotifyTransferFinished :exec
 -- Tells listeners (API requests waiting on the transfer) at commit that it has ended.
 SELECT pg_notify('transfer_finished', @transfer_id::text);

@@ -31,6 +31,7 @@ func TestReplay_StoredHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Maintenance)
 			r.RegisterWorkflow(workflows.DeliverEmails)
 			r.RegisterWorkflow(workflows.CashApproval)
+			r.RegisterWorkflow(workflows.Freeze)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
 			}

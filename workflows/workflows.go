@@ -27,6 +27,12 @@ var (
 	KindKey           = temporal.NewSearchAttributeKeyKeyword("BankKind")
 	TransferStatusKey = temporal.NewSearchAttributeKeyKeyword("BankTransferStatus")
 	ApprovalStatusKey = temporal.NewSearchAttributeKeyKeyword("BankApprovalStatus")
+	// A freeze's reason, scope and status (pending, active, ended, failed), and when it ends by
+	// itself (unset: when an admin unfreezes the account).
+	FreezeReasonKey = temporal.NewSearchAttributeKeyKeyword("BankFreezeReason")
+	FreezeScopeKey  = temporal.NewSearchAttributeKeyKeyword("BankFreezeScope")
+	FreezeStatusKey = temporal.NewSearchAttributeKeyKeyword("BankFreezeStatus")
+	FreezeUntilKey  = temporal.NewSearchAttributeKeyTime("BankFreezeUntil")
 )
 
 // KindRegistration is the BankKind of registrations; transfers carry their TransferKind.
@@ -43,6 +49,10 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		KindKey.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		TransferStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		ApprovalStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeReasonKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeScopeKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeStatusKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeUntilKey.GetName():    enumspb.INDEXED_VALUE_TYPE_DATETIME,
 	}
 }
 

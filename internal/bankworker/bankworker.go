@@ -114,6 +114,7 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 	w.RegisterWorkflow(workflows.Maintenance)
 	w.RegisterWorkflow(workflows.DeliverEmails)
 	w.RegisterWorkflow(workflows.CashApproval)
+	w.RegisterWorkflow(workflows.Freeze)
 	w.RegisterActivity(&activities.Activities{
 		Store:      store,
 		Audit:      auditLog,
