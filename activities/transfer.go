@@ -183,8 +183,8 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 	amount := domain.FormatMinor(t.Amount, int(t.Exponent)) + " " + t.Currency
 
 	event := audit.Event{
-		ID:      "transfer/" + t.ID.String() + "/" + string(t.Status),
-		Type:    audit.EventTransferCompleted,
+		ID:         "transfer/" + t.ID.String() + "/" + string(t.Status),
+		Type:       audit.EventTransferCompleted,
 		UserID:     t.InitiatedBy.String(),
 		TransferID: t.ID.String(),
 		AccountIDs: []string{t.FromAccountID.String(), t.ToAccountID.String()},
