@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -323,7 +324,7 @@ func TestFreezes_StaffReadTheHistoryAndTheCurrentFreeze(t *testing.T) {
 		t.Fatalf("second page: %d %s", r.status, r.body)
 	}
 	events := h.audit.ofType(audit.EventStaffRead)
-	if len(events) != reads+2 || events[len(events)-1].Subject != acc.ID.String() || events[len(events)-1].UserID != admin.ID.String() {
+	if last := events[len(events)-1]; len(events) != reads+2 || !slices.Equal(last.AccountIDs, []string{acc.ID.String()}) || last.ActorID != admin.ID.String() {
 		t.Fatalf("staff reads audited: %d events after %d; want 2 more, naming the account", len(events), reads)
 	}
 }
