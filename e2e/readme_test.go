@@ -40,7 +40,7 @@ func TestReadme_WalkThroughRunsAsWritten(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BANK="+sys.API.Base)
+	cmd.Env = append(os.Environ(), "BANK="+sys.API.Base, "MAILPIT="+sys.MailpitURL)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -59,6 +59,20 @@ func TestReadme_WalkThroughRunsAsWritten(t *testing.T) {
 		`^\{"balance":7450,"available_balance":7450\}$`,
 		`^\[\{"amount":2550,"description":"dinner"\}\]$`,
 		`^\{"status":"failed","failure_code":"insufficient_funds"\}$`,
+		`^\{"role":"client","accounts":1\}$`,
+		`^freeze$`,
+		`^\{"status":"frozen","freeze_reason":"suspected_fraud"\}$`,
+		`^409$`,
+		`^ended$`,
+		`^support$`,
+		`^200$`,
+		`^disabled$`,
+		`^401$`,
+		`^pending$`,
+		`^204$`,
+		`^support$`,
+		`^\[.*"account.frozen".*"account.unfrozen".*"staff.read".*"user.disabled".*"user.role_changed".*"user.staff_created".*\]$`,
+		`^true$`,
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != len(want) {
