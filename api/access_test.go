@@ -54,6 +54,7 @@ var accessSpec = map[string][]string{
 	"GET /v1/admin/audit-events":               {"support", "admin"},
 	"GET /v1/admin/audit-events/verify":        {"support", "admin"},
 	"GET /v1/admin/reports/transactions":       {"support", "admin"},
+	"GET /v1/admin/reports/accounts":           {"support", "admin"},
 	"GET /v1/admin/users":                      {"support", "admin"},
 	"GET /v1/admin/users/{id}":                 {"support", "admin"},
 	"GET /v1/admin/accounts":                   {"support", "admin"},

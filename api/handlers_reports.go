@@ -139,3 +139,101 @@ func countPeriods(from, to time.Time, interval string, loc *time.Location) int {
 	}
 	return n
 }
+
+type accountsReport struct {
+	ByStatus []accountsByStatus `json:"by_status"`
+	Totals   []currencyTotals   `json:"totals"`
+	Frozen   []frozenAccount    `json:"frozen"`
+}
+
+type accountsByStatus struct {
+	Currency string               `json:"currency"`
+	Status   domain.AccountStatus `json:"status"`
+	Accounts int64                `json:"accounts"`
+	Balance  int64                `json:"balance"`
+	OnHold   int64                `json:"on_hold"`
+}
+
+type currencyTotals struct {
+	Currency        string `json:"currency"`
+	CustomerBalance int64  `json:"customer_balance"`
+	CustomerOnHold  int64  `json:"customer_on_hold"`
+	CashBalance     int64  `json:"cash_balance"`
+}
+
+type frozenAccount struct {
+	AccountID string              `json:"account_id"`
+	Number    string              `json:"number"`
+	Currency  string              `json:"currency"`
+	Balance   int64               `json:"balance"`
+	Reason    domain.FreezeReason `json:"reason"`
+	Scope     domain.FreezeScope  `json:"scope"`
+	Since     *time.Time          `json:"since"`
+	Until     *time.Time          `json:"until"`
+}
+
+// reportAccounts is the state of the bank's accounts now: customer accounts by currency and status
+// with their balances, each currency's totals (the customers' balance is minus the cash account's,
+// as `bankctl ledger-check` checks), and the frozen accounts with why and until when. JSON, or for
+// `Accept: text/csv` one table whose first column names the section of each row.
+func (s *server) reportAccounts(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	var out accountsReport
+	byStatus, err := s.store.ReportAccountsByStatus(ctx, domain.AccountCustomer)
+	if err != nil {
+		return internalError(fmt.Errorf("accounts by status: %w", err))
+	}
+	out.ByStatus = make([]accountsByStatus, 0, len(byStatus))
+	for _, row := range byStatus {
+		out.ByStatus = append(out.ByStatus, accountsByStatus(row))
+	}
+	totals, err := s.store.ReportLedgerTotals(ctx, db.ReportLedgerTotalsParams{Customer: domain.AccountCustomer, Cash: domain.AccountCash})
+	if err != nil {
+		return internalError(fmt.Errorf("ledger totals: %w", err))
+	}
+	out.Totals = make([]currencyTotals, 0, len(totals))
+	for _, row := range totals {
+		out.Totals = append(out.Totals, currencyTotals(row))
+	}
+	frozen, err := s.store.ReportFrozenAccounts(ctx, domain.FreezeActive)
+	if err != nil {
+		return internalError(fmt.Errorf("frozen accounts: %w", err))
+	}
+	out.Frozen = make([]frozenAccount, 0, len(frozen))
+	for _, f := range frozen {
+		out.Frozen = append(out.Frozen, frozenAccount{AccountID: f.AccountID.String(), Number: f.Number, Currency: f.Currency,
+			Balance: f.Balance, Reason: f.Reason, Scope: f.Scope, Since: utc(f.FrozenAt), Until: utc(f.Until)})
+	}
+	if !wantsCSV(r) {
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="accounts.csv"`)
+	w.WriteHeader(http.StatusOK)
+	c := csv.NewWriter(w)
+	_ = c.Write([]string{"section", "currency", "status", "accounts", "balance", "on_hold", "cash_balance", "account_number", "reason", "scope", "since", "until"})
+	for _, row := range out.ByStatus {
+		exp := s.currencies[row.Currency]
+		_ = c.Write([]string{"by_status", row.Currency, string(row.Status), strconv.FormatInt(row.Accounts, 10),
+			domain.FormatMinor(row.Balance, exp), domain.FormatMinor(row.OnHold, exp), "", "", "", "", "", ""})
+	}
+	for _, row := range out.Totals {
+		exp := s.currencies[row.Currency]
+		_ = c.Write([]string{"totals", row.Currency, "", "", domain.FormatMinor(row.CustomerBalance, exp),
+			domain.FormatMinor(row.CustomerOnHold, exp), domain.FormatMinor(row.CashBalance, exp), "", "", "", "", ""})
+	}
+	stamp := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Format(time.RFC3339)
+	}
+	for _, f := range out.Frozen {
+		_ = c.Write([]string{"frozen", f.Currency, string(domain.AccountFrozen), "", domain.FormatMinor(f.Balance, s.currencies[f.Currency]),
+			"", "", f.Number, string(f.Reason), string(f.Scope), stamp(f.Since), stamp(f.Until)})
+	}
+	c.Flush()
+	return nil
+}

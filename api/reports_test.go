@@ -112,3 +112,73 @@ func TestReportTransactions_PeriodsFollowTheTimeZonesCalendar(t *testing.T) {
 		requireProblem(t, h.do("GET", "/v1/admin/reports/transactions?"+bad, support.token, ""), http.StatusUnprocessableEntity, "")
 	}
 }
+
+// The account-status report adds up to the ledger: each currency's customer balance is minus its
+// cash account's, and the frozen accounts are listed with their reason and end.
+func TestReportAccounts_MatchesTheLedger(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.user(domain.RoleAdmin)
+	ana, ben := h.user(domain.RoleClient), h.user(domain.RoleClient)
+	a := h.account(ana, "USD", 12_345)
+	h.account(ben, "USD", 655)
+	h.account(ben, "EUR", 1_000)
+	ctx := context.Background()
+	until := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Second)
+	rec, err := h.store.RecordFreezeTx(ctx, db.FreezeRequest{ID: uuid.New(), AccountID: a.ID, Reason: domain.FreezeLegalOrder,
+		Scope: domain.FreezeDebit, Until: &until, RequestedBy: admin.ID, WorkflowID: func(n int32) string { return "freeze-test-" + uuid.NewString() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.ApplyFreezeTx(ctx, rec.Freeze.ID); err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		ByStatus []struct {
+			Currency, Status string
+			Accounts         int64
+			Balance          int64
+		} `json:"by_status"`
+		Totals []struct {
+			Currency        string
+			CustomerBalance int64 `json:"customer_balance"`
+			CashBalance     int64 `json:"cash_balance"`
+		}
+		Frozen []struct {
+			Number string
+			Reason string
+			Until  *time.Time
+		}
+	}
+	r := h.do("GET", "/v1/admin/reports/accounts", admin.token, "")
+	if r.status != http.StatusOK {
+		t.Fatalf("report: %d %s", r.status, r.body)
+	}
+	r.json(t, &report)
+	want := map[string]int64{"USD/active": 655, "USD/frozen": 12_345, "EUR/active": 1_000}
+	if len(report.ByStatus) != len(want) {
+		t.Fatalf("by status %+v; want %v", report.ByStatus, want)
+	}
+	for _, row := range report.ByStatus {
+		if want[row.Currency+"/"+row.Status] != row.Balance || row.Accounts != 1 {
+			t.Errorf("%s %s: %d accounts, %d; want 1, %d", row.Currency, row.Status, row.Accounts, row.Balance, want[row.Currency+"/"+row.Status])
+		}
+	}
+	report2, err := h.store.CheckLedger(ctx)
+	if err != nil || !report2.OK {
+		t.Fatalf("ledger check: %+v %v", report2, err)
+	}
+	for _, tot := range report.Totals {
+		if tot.CustomerBalance != -tot.CashBalance {
+			t.Errorf("%s: customers hold %d, the cash account %d; want opposites", tot.Currency, tot.CustomerBalance, tot.CashBalance)
+		}
+	}
+	if len(report.Frozen) != 1 || report.Frozen[0].Number != a.Number || report.Frozen[0].Reason != "legal_order" || report.Frozen[0].Until == nil || !report.Frozen[0].Until.Equal(until) {
+		t.Fatalf("frozen %+v", report.Frozen)
+	}
+	c := h.do("GET", "/v1/admin/reports/accounts", admin.token, "", "Accept", "text/csv")
+	rows, err := csv.NewReader(strings.NewReader(string(c.body))).ReadAll()
+	if err != nil || len(rows) < 2 || rows[0][0] != "section" {
+		t.Fatalf("csv: %v\n%s", err, c.body)
+	}
+}

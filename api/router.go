@@ -83,6 +83,7 @@ func (s *server) routes() http.Handler {
 		r.Get("/v1/admin/audit-events", s.handle(s.listAuditEvents))
 		r.Get("/v1/admin/audit-events/verify", s.handle(s.verifyAuditLog))
 		r.Get("/v1/admin/reports/transactions", s.handle(s.reportTransactions))
+		r.Get("/v1/admin/reports/accounts", s.handle(s.reportAccounts))
 		r.Get("/v1/admin/users", s.handle(s.staffListUsers))
 		r.Get("/v1/admin/users/{id}", s.handle(s.staffGetUser))
 		r.Get("/v1/admin/accounts", s.handle(s.staffListAccounts))

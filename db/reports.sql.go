@@ -8,7 +8,150 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/bankforge/bank/domain"
+	"github.com/google/uuid"
 )
+
+const reportAccountsByStatus = `-- name: ReportAccountsByStatus :many
+SELECT currency, status, count(*) AS accounts, COALESCE(sum(balance), 0)::bigint AS balance,
+       COALESCE(sum(on_hold), 0)::bigint AS on_hold
+FROM accounts WHERE kind = $1
+GROUP BY currency, status
+ORDER BY currency, status
+`
+
+type ReportAccountsByStatusRow struct {
+	Currency string
+	Status   domain.AccountStatus
+	Accounts int64
+	Balance  int64
+	OnHold   int64
+}
+
+// Customer accounts by currency and status, with their balances and the funds held on them.
+func (q *Queries) ReportAccountsByStatus(ctx context.Context, customer domain.AccountKind) ([]ReportAccountsByStatusRow, error) {
+	rows, err := q.db.Query(ctx, reportAccountsByStatus, customer)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReportAccountsByStatusRow{}
+	for rows.Next() {
+		var i ReportAccountsByStatusRow
+		if err := rows.Scan(
+			&i.Currency,
+			&i.Status,
+			&i.Accounts,
+			&i.Balance,
+			&i.OnHold,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const reportFrozenAccounts = `-- name: ReportFrozenAccounts :many
+SELECT a.id AS account_id, a.number, a.currency, a.balance, f.reason, f.scope, f.frozen_at, f.until
+FROM freezes f JOIN accounts a ON a.id = f.account_id
+WHERE f.status = $1
+ORDER BY f.frozen_at, a.id
+`
+
+type ReportFrozenAccountsRow struct {
+	AccountID uuid.UUID
+	Number    string
+	Currency  string
+	Balance   int64
+	Reason    domain.FreezeReason
+	Scope     domain.FreezeScope
+	FrozenAt  *time.Time
+	Until     *time.Time
+}
+
+// The accounts frozen now, with why, since when and until when.
+func (q *Queries) ReportFrozenAccounts(ctx context.Context, active domain.FreezeStatus) ([]ReportFrozenAccountsRow, error) {
+	rows, err := q.db.Query(ctx, reportFrozenAccounts, active)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReportFrozenAccountsRow{}
+	for rows.Next() {
+		var i ReportFrozenAccountsRow
+		if err := rows.Scan(
+			&i.AccountID,
+			&i.Number,
+			&i.Currency,
+			&i.Balance,
+			&i.Reason,
+			&i.Scope,
+			&i.FrozenAt,
+			&i.Until,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const reportLedgerTotals = `-- name: ReportLedgerTotals :many
+SELECT c.code AS currency,
+       COALESCE(sum(a.balance) FILTER (WHERE a.kind = $1), 0)::bigint AS customer_balance,
+       COALESCE(sum(a.on_hold) FILTER (WHERE a.kind = $1), 0)::bigint AS customer_on_hold,
+       COALESCE(sum(a.balance) FILTER (WHERE a.kind = $2), 0)::bigint AS cash_balance
+FROM currencies c LEFT JOIN accounts a ON a.currency = c.code
+GROUP BY c.code
+ORDER BY c.code
+`
+
+type ReportLedgerTotalsParams struct {
+	Customer domain.AccountKind
+	Cash     domain.AccountKind
+}
+
+type ReportLedgerTotalsRow struct {
+	Currency        string
+	CustomerBalance int64
+	CustomerOnHold  int64
+	CashBalance     int64
+}
+
+// Per currency: what customers hold, what is held for transfers in progress, and the cash account's
+// balance, which the ledger keeps at minus the customers' total (money enters only through it).
+func (q *Queries) ReportLedgerTotals(ctx context.Context, arg ReportLedgerTotalsParams) ([]ReportLedgerTotalsRow, error) {
+	rows, err := q.db.Query(ctx, reportLedgerTotals, arg.Customer, arg.Cash)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ReportLedgerTotalsRow{}
+	for rows.Next() {
+		var i ReportLedgerTotalsRow
+		if err := rows.Scan(
+			&i.Currency,
+			&i.CustomerBalance,
+			&i.CustomerOnHold,
+			&i.CashBalance,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const reportTransactions = `-- name: ReportTransactions :many
 WITH periods AS (

@@ -35,3 +35,29 @@ CROSS JOIN currencies c
 LEFT JOIN transfers t ON t.currency = c.code AND t.created_at >= per.start_at AND t.created_at < per.end_at
 GROUP BY per.local_start, per.start_at, per.end_at, c.code
 ORDER BY per.local_start, c.code;
+
+-- name: ReportAccountsByStatus :many
+-- Customer accounts by currency and status, with their balances and the funds held on them.
+SELECT currency, status, count(*) AS accounts, COALESCE(sum(balance), 0)::bigint AS balance,
+       COALESCE(sum(on_hold), 0)::bigint AS on_hold
+FROM accounts WHERE kind = @customer
+GROUP BY currency, status
+ORDER BY currency, status;
+
+-- name: ReportLedgerTotals :many
+-- Per currency: what customers hold, what is held for transfers in progress, and the cash account's
+-- balance, which the ledger keeps at minus the customers' total (money enters only through it).
+SELECT c.code AS currency,
+       COALESCE(sum(a.balance) FILTER (WHERE a.kind = @customer), 0)::bigint AS customer_balance,
+       COALESCE(sum(a.on_hold) FILTER (WHERE a.kind = @customer), 0)::bigint AS customer_on_hold,
+       COALESCE(sum(a.balance) FILTER (WHERE a.kind = @cash), 0)::bigint AS cash_balance
+FROM currencies c LEFT JOIN accounts a ON a.currency = c.code
+GROUP BY c.code
+ORDER BY c.code;
+
+-- name: ReportFrozenAccounts :many
+-- The accounts frozen now, with why, since when and until when.
+SELECT a.id AS account_id, a.number, a.currency, a.balance, f.reason, f.scope, f.frozen_at, f.until
+FROM freezes f JOIN accounts a ON a.id = f.account_id
+WHERE f.status = @active
+ORDER BY f.frozen_at, a.id;
