@@ -114,6 +114,8 @@ func (a *Activities) RecordApprovedCashTransfer(ctx context.Context, in RecordAp
 type CashApprovalEventInput struct {
 	ApprovalID string
 	Status     domain.CashApprovalStatus
+	// RequestID is the API request that asked for or decided the approval, when one did.
+	RequestID string
 }
 
 var cashApprovalEvents = map[domain.CashApprovalStatus]string{
@@ -149,6 +151,7 @@ func (a *Activities) RecordCashApprovalEvent(ctx context.Context, in CashApprova
 		Type:       typ,
 		ActorID:    ap.RequestedBy.String(),
 		AccountIDs: []string{ap.AccountID.String()},
+		RequestID:  in.RequestID,
 		Subject:    id.String(),
 		Details: map[string]any{
 			"kind": string(ap.Kind), "amount": ap.Amount, "currency": ap.Currency, "account_number": ap.AccountNumber,

@@ -92,7 +92,7 @@ func TestCashApprovalSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		t.Fatalf("%d transfers; want 1", n)
 	}
 
-	if err := f.twice(f.acts.RecordCashApprovalEvent, activities.CashApprovalEventInput{ApprovalID: ref.ApprovalID, Status: domain.ApprovalApproved}); err != nil {
+	if err := f.twice(f.acts.RecordCashApprovalEvent, activities.CashApprovalEventInput{ApprovalID: ref.ApprovalID, Status: domain.ApprovalApproved, RequestID: "req-approve-1"}); err != nil {
 		t.Fatal(err)
 	}
 	for status, user := range map[string]uuid.UUID{"requested": requester.ID, "approved": approver.ID} {

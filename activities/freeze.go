@@ -174,6 +174,8 @@ func (a *Activities) LiftFreeze(ctx context.Context, in LiftFreezeInput) (Freeze
 type FreezeEventInput struct {
 	FreezeID string
 	Status   domain.FreezeStatus
+	// RequestID is the API request that froze or unfroze the account, when one did.
+	RequestID string
 }
 
 var freezeEvents = map[domain.FreezeStatus]string{
@@ -212,7 +214,7 @@ func (a *Activities) RecordFreezeEvent(ctx context.Context, in FreezeEventInput)
 		details["until"] = f.Until.UTC().Format(time.RFC3339)
 	}
 	event := audit.Event{ID: "freeze/" + id.String() + "/" + string(in.Status), Type: typ, Subject: id.String(),
-		AccountIDs: []string{f.AccountID.String()}, Details: details}
+		AccountIDs: []string{f.AccountID.String()}, RequestID: in.RequestID, Details: details}
 	if f.AccountUserID != nil {
 		event.UserID = f.AccountUserID.String()
 	}

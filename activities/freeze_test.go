@@ -108,11 +108,11 @@ func TestFreezeSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		t.Fatalf("alice %+v; want 1000, nothing on hold, frozen", a)
 	}
 
-	event := activities.FreezeEventInput{FreezeID: ref.FreezeID, Status: domain.FreezeActive}
+	event := activities.FreezeEventInput{FreezeID: ref.FreezeID, Status: domain.FreezeActive, RequestID: "req-freeze-1"}
 	if err := f.twice(f.acts.RecordFreezeEvent, event); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("audit_events", bson.D{{Key: "type", Value: audit.EventAccountFrozen}, {Key: "subject", Value: ref.FreezeID}}); n != 1 {
+	if n := f.count("audit_events", bson.D{{Key: "type", Value: audit.EventAccountFrozen}, {Key: "subject", Value: ref.FreezeID}, {Key: "request_id", Value: "req-freeze-1"}}); n != 1 {
 		t.Fatalf("%d account.frozen events; want 1", n)
 	}
 	var note inbox.Notification

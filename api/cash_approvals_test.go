@@ -198,7 +198,7 @@ func TestCashApproval_ApproverMustBeAnotherAdminWhoDoesNotOwnTheAccount(t *testi
 	}
 	sent := h.workflows.sent()
 	if len(sent) != 1 || sent[0].workflowID != workflows.CashApprovalWorkflowID(op.ID) || sent[0].name != workflows.CashApprovalDecisionSignal ||
-		sent[0].arg != (workflows.CashApprovalDecision{Status: domain.ApprovalApproved, DecidedBy: approver.ID.String()}) ||
+		sent[0].arg != (workflows.CashApprovalDecision{Status: domain.ApprovalApproved, DecidedBy: approver.ID.String(), RequestID: r.header.Get("X-Request-Id")}) ||
 		sent[0].start.ID != workflows.CashApprovalWorkflowID(op.ID) {
 		t.Fatalf("signals %+v; want the decision, once, to the approval's workflow", sent)
 	}

@@ -224,7 +224,7 @@ func (s *server) decideCashApproval(w http.ResponseWriter, r *http.Request, deci
 	}
 	in := cashApprovalInput(decided, ap.AccountNumber, ap.AccountUserID)
 	_, err = s.workflows.SignalWithStartWorkflow(ctx, workflows.CashApprovalWorkflowID(in.ApprovalID), workflows.CashApprovalDecisionSignal,
-		workflows.CashApprovalDecision{Status: decision, DecidedBy: me.String()},
+		workflows.CashApprovalDecision{Status: decision, DecidedBy: me.String(), RequestID: requestID(ctx)},
 		workflows.CashApprovalStartOptions(in, s.cfg.TaskQueue), workflows.CashApproval, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) { // a completed workflow has settled the approval already

@@ -223,6 +223,7 @@ func freezeInput(f db.Freeze, account db.Account) workflows.FreezeInput {
 // startFreeze starts the freeze's workflow; one that exists already is left as it is.
 func (s *server) startFreeze(ctx context.Context, f db.Freeze, account db.Account) error {
 	in := freezeInput(f, account)
+	in.RequestID = requestID(ctx)
 	_, err := s.workflows.ExecuteWorkflow(ctx, workflows.FreezeStartOptions(in, s.cfg.TaskQueue), workflows.Freeze, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
@@ -283,7 +284,7 @@ func (s *server) tellFreezeEnded(ctx context.Context, f db.Freeze, account db.Ac
 	if f.EndedBy != nil {
 		by = f.EndedBy.String()
 	}
-	_, err := s.workflows.SignalWithStartWorkflow(ctx, f.WorkflowID, workflows.FreezeEndedSignal, workflows.FreezeEnded{EndedBy: by},
+	_, err := s.workflows.SignalWithStartWorkflow(ctx, f.WorkflowID, workflows.FreezeEndedSignal, workflows.FreezeEnded{EndedBy: by, RequestID: requestID(ctx)},
 		workflows.FreezeStartOptions(in, s.cfg.TaskQueue), workflows.Freeze, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {

@@ -24,6 +24,8 @@ const CashApprovalDecisionSignal = "cash-approval-decided"
 type CashApprovalDecision struct {
 	Status    domain.CashApprovalStatus
 	DecidedBy string
+	// RequestID is the deciding API request's, for the audit event.
+	RequestID string
 }
 
 // CashApprovalInput starts the wait for a second admin's decision on a deposit or withdrawal at or
@@ -40,6 +42,8 @@ type CashApprovalInput struct {
 	Currency string
 	// ExpiresAt is when the approval expires undecided, by the database's clock.
 	ExpiresAt time.Time
+	// RequestID is the API request that asked for the movement, for the audit event.
+	RequestID string
 }
 
 // CashApprovalResult is how an approval ended: approved, with the transfer it started, or refused
@@ -106,7 +110,9 @@ func CashApproval(ctx workflow.Context, in CashApprovalInput) (CashApprovalResul
 	deadline, least := in.ExpiresAt, time.Second
 	var state activities.CashApprovalState
 	for {
-		waitForDecision(ctx, decisions, max(deadline.Sub(workflow.Now(ctx)), least))
+		if id := waitForDecision(ctx, decisions, max(deadline.Sub(workflow.Now(ctx)), least)); id != "" {
+			c.decisionRequestID = id
+		}
 		if err := workflow.ExecuteLocalActivity(must, a.SettleCashApproval, activities.CashApprovalRef{ApprovalID: in.ApprovalID}).Get(must, &state); err != nil {
 			logger.Error("ALERT: cash approval could not be settled", "approval_id", in.ApprovalID, "error", err)
 			return CashApprovalResult{}, err
@@ -129,23 +135,28 @@ func CashApproval(ctx workflow.Context, in CashApprovalInput) (CashApprovalResul
 	}
 }
 
-// waitForDecision blocks until a decision's signal arrives or d passes.
-func waitForDecision(ctx workflow.Context, decisions workflow.ReceiveChannel, d time.Duration) {
+// waitForDecision blocks until a decision's signal arrives or d passes, and returns the deciding
+// request's id when a signal came.
+func waitForDecision(ctx workflow.Context, decisions workflow.ReceiveChannel, d time.Duration) (requestID string) {
 	tctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(decisions, func(ch workflow.ReceiveChannel, _ bool) {
 		var decision CashApprovalDecision
 		ch.Receive(ctx, &decision)
+		requestID = decision.RequestID
 		workflow.GetLogger(ctx).Info("cash approval decided", "status", string(decision.Status), "decided_by", decision.DecidedBy)
 	})
 	sel.AddFuture(workflow.NewTimer(tctx, d), func(workflow.Future) {})
 	sel.Select(ctx)
+	return requestID
 }
 
 type cashApproval struct {
 	in        CashApprovalInput
 	requested workflow.Future // the request's audit event is recorded
+	// decisionRequestID is the deciding request's id, once its signal arrived.
+	decisionRequestID string
 }
 
 // approved records the approved movement as a transfer and starts its workflow. A transfer recorded
@@ -193,8 +204,12 @@ func (c *cashApproval) end(ctx workflow.Context, status domain.CashApprovalStatu
 func (c *cashApproval) record(ctx workflow.Context, status domain.CashApprovalStatus) {
 	var a *activities.Activities
 	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
+	requestID := c.in.RequestID
+	if status != domain.ApprovalPending {
+		requestID = c.decisionRequestID // empty for an expiry
+	}
 	if err := workflow.ExecuteLocalActivity(rctx, a.RecordCashApprovalEvent, activities.CashApprovalEventInput{
-		ApprovalID: c.in.ApprovalID, Status: status,
+		ApprovalID: c.in.ApprovalID, Status: status, RequestID: requestID,
 	}).Get(rctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("recording cash approval event failed", "approval_id", c.in.ApprovalID, "status", string(status), "error", err)
 	}

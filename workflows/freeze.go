@@ -23,6 +23,8 @@ const FreezeEndedSignal = "freeze-ended"
 // FreezeEnded is the signal's payload: who unfroze the account, for the history's reader.
 type FreezeEnded struct {
 	EndedBy string
+	// RequestID is the unfreezing API request's, for the audit event.
+	RequestID string
 }
 
 // FreezeStateQuery is the query a freeze's workflow answers with its FreezeState.
@@ -42,6 +44,8 @@ type FreezeInput struct {
 	Scope   domain.FreezeScope
 	// Until is when the freeze ends by itself; nil: when an admin unfreezes the account.
 	Until *time.Time
+	// RequestID is the API request that froze the account, for the audit event.
+	RequestID string
 }
 
 // FreezeState is a freeze as its workflow knows it: the answer to the state query, and the
@@ -147,7 +151,7 @@ func Freeze(ctx workflow.Context, in FreezeInput) (FreezeState, error) {
 	}
 	f.state.TransfersStopped = len(stopped.TransferIDs)
 	if err := workflow.ExecuteLocalActivity(must, a.RecordFreezeEvent, activities.FreezeEventInput{
-		FreezeID: in.FreezeID, Status: domain.FreezeActive,
+		FreezeID: in.FreezeID, Status: domain.FreezeActive, RequestID: in.RequestID,
 	}).Get(must, nil); err != nil {
 		return fail("record", err)
 	}
@@ -175,6 +179,8 @@ type freeze struct {
 	ref   activities.FreezeRef
 	saga  saga
 	state FreezeState
+	// endRequestID is the unfreezing request's id, once its signal arrived.
+	endRequestID string
 }
 
 // update takes in what the database said of the freeze.
@@ -223,6 +229,7 @@ func (f *freeze) sleep(ctx workflow.Context, ended workflow.ReceiveChannel, leas
 	sel.AddReceive(ended, func(ch workflow.ReceiveChannel, _ bool) {
 		var e FreezeEnded
 		ch.Receive(ctx, &e)
+		f.endRequestID = e.RequestID
 		workflow.GetLogger(ctx).Info("account unfrozen", "freeze_id", f.in.FreezeID, "ended_by", e.EndedBy)
 	})
 	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { woken = false })
@@ -265,8 +272,12 @@ func (f *freeze) tag(ctx workflow.Context) {
 func (f *freeze) record(ctx workflow.Context) {
 	var a *activities.Activities
 	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
+	requestID := f.in.RequestID // a failed freeze's cause
+	if f.state.Status == domain.FreezeEnded {
+		requestID = f.endRequestID // empty when the end came by itself
+	}
 	if err := workflow.ExecuteLocalActivity(rctx, a.RecordFreezeEvent, activities.FreezeEventInput{
-		FreezeID: f.in.FreezeID, Status: f.state.Status,
+		FreezeID: f.in.FreezeID, Status: f.state.Status, RequestID: requestID,
 	}).Get(rctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("recording freeze event failed", "freeze_id", f.in.FreezeID, "status", string(f.state.Status), "error", err)
 	}
