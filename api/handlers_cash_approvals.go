@@ -137,15 +137,7 @@ func (s *server) listCashApprovals(w http.ResponseWriter, r *http.Request) error
 	q := r.URL.Query()
 	var v validator
 	params := db.ListPendingCashApprovalsParams{Pending: domain.ApprovalPending, PageSize: pageSize(&v, q.Get("limit"))}
-	if c := q.Get("cursor"); c != "" {
-		at, id, ok := decodeCursor(c)
-		uid, idOK := parseID(id)
-		if !ok || !idOK {
-			v.add("cursor", "is not a cursor this API returned")
-		} else {
-			params.AfterCreatedAt, params.AfterID = &at, &uid
-		}
-	}
+	params.AfterCreatedAt, params.AfterID = cursorParam(&v, q.Get("cursor"))
 	if err := v.err(); err != nil {
 		return err
 	}

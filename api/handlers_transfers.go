@@ -348,15 +348,7 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var v validator
 	params := db.ListVisibleTransfersParams{UserID: caller(ctx).UserID, Completed: domain.TransferCompleted, PageSize: pageSize(&v, q.Get("limit"))}
-	if c := q.Get("cursor"); c != "" {
-		at, id, ok := decodeCursor(c)
-		uid, idOK := parseID(id)
-		if !ok || !idOK {
-			v.add("cursor", "is not a cursor this API returned")
-		} else {
-			params.BeforeCreatedAt, params.BeforeID = &at, &uid
-		}
-	}
+	params.BeforeCreatedAt, params.BeforeID = cursorParam(&v, q.Get("cursor"))
 	if err := v.err(); err != nil {
 		return err
 	}
