@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 )
@@ -120,6 +121,11 @@ func (s *server) openAccount(w http.ResponseWriter, r *http.Request) error {
 	if a.Currency != req.Currency || a.UserID == nil || *a.UserID != p.UserID {
 		return newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
 	}
+	s.recordAudit(r.Context(), audit.Event{ // once per account: a retry finds the event recorded
+		ID: "account/" + a.ID.String() + "/opened", Type: audit.EventAccountOpened, UserID: p.UserID.String(),
+		AccountIDs: []string{a.ID.String()}, IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
+		Details: map[string]any{"currency": a.Currency, "number": a.Number},
+	})
 	w.Header().Set("Location", "/v1/accounts/"+a.ID.String())
 	writeJSON(w, http.StatusCreated, toAccountResponse(a))
 	return nil

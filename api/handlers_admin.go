@@ -110,6 +110,7 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 			if kind == domain.KindWithdrawal {
 				from, to = customer, cash
 			}
+			s.recordTransferRequested(ctx, *t)
 			if err := s.startTransferWorkflow(ctx, *t, from, to); err != nil {
 				return idempotentResponse{}, err
 			}

@@ -204,7 +204,7 @@ var errLocked = errors.New("login locked")
 // claimAttempt counts a password attempt of user before the password is checked, atomically
 // (ClaimLoginAttemptTx), or answers errLocked while the login is locked or no user has userID.
 func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Time) error {
-	_, err := s.store.ClaimLoginAttemptTx(ctx, db.ClaimLoginAttemptParams{
+	failed, err := s.store.ClaimLoginAttemptTx(ctx, db.ClaimLoginAttemptParams{
 		ID: userID, Now: now, Threshold: int32(s.cfg.LockThreshold),
 		LockBaseSeconds: s.cfg.LockBase.Seconds(), LockMaxSeconds: s.cfg.LockMax.Seconds(),
 	})
@@ -212,6 +212,11 @@ func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Ti
 		return errLocked
 	} else if err != nil {
 		return fmt.Errorf("claim password attempt: %w", err)
+	}
+	if failed == int32(s.cfg.LockThreshold) {
+		// This attempt reaches the threshold: it locks the login.
+		s.recordAudit(ctx, audit.Event{ID: uuid.NewString(), Type: audit.EventLoginLocked, UserID: userID.String(),
+			Details: map[string]any{"failed_logins": failed}})
 	}
 	return nil
 }

@@ -90,9 +90,25 @@ func (s *server) updateMe(w http.ResponseWriter, r *http.Request) error {
 	if req.Locale != nil {
 		locale = domain.Locale(*req.Locale)
 	}
+	var changed []string
+	if name != u.FullName {
+		changed = append(changed, "full_name")
+	}
+	if (phone == nil) != (u.Phone == nil) || (phone != nil && *phone != *u.Phone) {
+		changed = append(changed, "phone")
+	}
+	if locale != u.Locale {
+		changed = append(changed, "locale")
+	}
 	u, err = s.store.UpdateProfile(ctx, db.UpdateProfileParams{ID: u.ID, FullName: name, Phone: phone, Locale: locale})
 	if err != nil {
 		return internalError(fmt.Errorf("update profile: %w", err))
+	}
+	if len(changed) > 0 {
+		s.recordAudit(ctx, audit.Event{
+			ID: uuid.NewString(), Type: audit.EventProfileChanged, UserID: u.ID.String(),
+			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"fields": changed},
+		})
 	}
 	writeJSON(w, http.StatusOK, toUserResponse(u))
 	return nil

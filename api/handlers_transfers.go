@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/workflows"
@@ -211,6 +212,7 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 		if err != nil {
 			return idempotentResponse{}, internalError(fmt.Errorf("create transfer: %w", err))
 		}
+		s.recordTransferRequested(ctx, t)
 		if err := s.startTransferWorkflow(ctx, t, in.from, in.to); err != nil {
 			return idempotentResponse{}, err
 		}
@@ -220,6 +222,16 @@ func (s *server) startTransfer(w http.ResponseWriter, r *http.Request, key strin
 			body:     toTransferResponse(p.UserID, view, nil),
 			location: "/v1/transfers/" + t.ID.String(),
 		}, nil
+	})
+}
+
+// recordTransferRequested audits a transfer, deposit or withdrawal as it is recorded, once per
+// transfer, with the request that asked for it; its workflow audits how it ends.
+func (s *server) recordTransferRequested(ctx context.Context, t db.Transfer) {
+	s.recordAudit(ctx, audit.Event{
+		ID: "transfer/" + t.ID.String() + "/requested", Type: audit.EventTransferRequested, UserID: t.InitiatedBy.String(),
+		TransferID: t.ID.String(), AccountIDs: []string{t.FromAccountID.String(), t.ToAccountID.String()},
+		Details: map[string]any{"kind": string(t.Kind), "amount": t.Amount, "currency": t.Currency},
 	})
 }
 

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/bankforge/bank/api"
@@ -154,4 +156,44 @@ func TestUsers_SupportResendsTheWelcomeEmail(t *testing.T) {
 		t.Fatalf("%d welcome emails queued; want 1 for one key, with the first one's kind and facts", unsent)
 	}
 	requireProblem(t, h.do("POST", "/v1/admin/users/"+support.ID.String()+"/welcome-email", support.token, ""), http.StatusNotFound, "")
+}
+
+// A customer's own doings that staff may need to trace are audited: a profile change by the fields
+// it changed (never their values), an account opened (once, however often its request is retried),
+// a transfer requested with its request id, and the failed login that locks the login.
+func TestAudit_CustomersDoingsAreTraced(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ana, ben := h.user(domain.RoleClient), h.user(domain.RoleClient)
+	if r := h.do("PATCH", "/v1/me", ana.token, `{"full_name":"Ana María López","phone":"+573001234567"}`); r.status != http.StatusOK {
+		t.Fatalf("profile: %d %s", r.status, r.body)
+	}
+	h.do("PATCH", "/v1/me", ana.token, `{"full_name":"Ana María López"}`) // no change: no event
+	changes := h.audit.ofType(audit.EventProfileChanged)
+	if len(changes) != 1 || fmt.Sprint(changes[0].Details["fields"]) != "[full_name phone]" || strings.Contains(fmt.Sprint(changes[0]), "López") {
+		t.Fatalf("profile events %+v; want one naming full_name and phone, without their values", changes)
+	}
+	for range 2 {
+		if r := h.do("POST", "/v1/accounts", ana.token, `{"currency":"EUR"}`, "Idempotency-Key", "open-eur-traced"); r.status != http.StatusCreated {
+			t.Fatalf("open: %d %s", r.status, r.body)
+		}
+	}
+	if opened := h.audit.ofType(audit.EventAccountOpened); len(opened) != 2 || opened[0].ID != opened[1].ID {
+		t.Fatalf("opened events %+v; want the same event id for a retried request", opened)
+	}
+	src, dst := h.account(ana, "USD", 1_000), h.account(ben, "USD", 0)
+	r := h.do("POST", "/v1/transfers", ana.token, `{"from_account_id":"`+src.ID.String()+`","to_account_number":"`+dst.Number+`","amount":100,"currency":"USD"}`,
+		"Idempotency-Key", "traced-transfer-1", "X-Request-Id", "req-traced-1")
+	if r.status != http.StatusAccepted {
+		t.Fatalf("transfer: %d %s", r.status, r.body)
+	}
+	if req := h.audit.ofType(audit.EventTransferRequested); len(req) != 1 || req[0].RequestID != "req-traced-1" || req[0].TransferID == "" || len(req[0].AccountIDs) != 2 {
+		t.Fatalf("requested events %+v", req)
+	}
+	for range 7 {
+		h.do("POST", "/v1/auth/login", "", `{"email":"`+ben.Email+`","password":"wrong-password-guess"}`)
+	}
+	if locked := h.audit.ofType(audit.EventLoginLocked); len(locked) != 1 || locked[0].UserID != ben.ID.String() {
+		t.Fatalf("lock events %+v; want one, when the threshold was reached", locked)
+	}
 }

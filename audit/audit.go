@@ -62,6 +62,15 @@ const (
 	EventFreezeFailed    = "account.freeze_failed"
 )
 
+// Events of a customer's own doings that staff may need to trace. A profile change names the fields
+// that changed, never their values; a lockout is the failed attempt that locked the login.
+const (
+	EventProfileChanged    = "user.profile_changed"
+	EventLoginLocked       = "auth.login_locked"
+	EventAccountOpened     = "account.opened"
+	EventTransferRequested = "transfer.requested"
+)
+
 // EventTypes lists every event type, for validating filters and documenting them.
 var EventTypes = []string{
 	EventUserRegistered, EventRegistrationFailed, EventLoginSucceeded, EventLoginFailed, EventRefreshReuse,
@@ -71,6 +80,7 @@ var EventTypes = []string{
 	EventCashApprovalRequested, EventCashApprovalApproved, EventCashApprovalRejected, EventCashApprovalExpired,
 	EventEmailFailed,
 	EventAccountFrozen, EventAccountUnfrozen, EventFreezeFailed,
+	EventProfileChanged, EventLoginLocked, EventAccountOpened, EventTransferRequested,
 }
 
 // Event is one entry of the audit log. It never carries a password, hash or token.
