@@ -80,6 +80,7 @@ type DeliveryResult struct {
 // its retries show in the Temporal UI, and counts against no email. None of it touches the money
 // movement an email tells of: that committed, in its own workflow, before the email was written.
 func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, error) {
+	defer keepAlive(ctx)()
 	due, err := a.Store.ListDueEmails(ctx, 500)
 	if err != nil {
 		return DeliveryResult{}, fmt.Errorf("list due emails: %w", err)

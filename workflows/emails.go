@@ -17,9 +17,12 @@ const EmailsInterval = 5 * time.Second
 
 // deliverStep talks to an outside mail server that may be down: a regular activity, so each
 // attempt and its error show in the Temporal UI, retried with backoff within the run; what it
-// leaves unsent waits in the outbox for the next run.
+// leaves unsent waits in the outbox for the next run. It heartbeats while it runs: an attempt
+// whose worker died is retried within HeartbeatTimeout, not after the whole StartToCloseTimeout
+// during which the schedule would skip every run.
 var deliverStep = workflow.ActivityOptions{
 	StartToCloseTimeout:    time.Minute,
+	HeartbeatTimeout:       10 * time.Second,
 	ScheduleToCloseTimeout: 10 * time.Minute,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
