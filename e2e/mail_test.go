@@ -240,7 +240,7 @@ func TestEmail_RefusedForGoodIsGivenUpAndAudited(t *testing.T) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	}
-	if len(events) != 1 || events[0].Details["kind"] != string(domain.EmailWelcome) || !strings.Contains(fmt.Sprint(events[0].Details["last_error"]), "550") {
+	if len(events) != 1 || events[0].Details["kind"] != string(domain.NotificationWelcome.Email()) || !strings.Contains(fmt.Sprint(events[0].Details["last_error"]), "550") {
 		t.Fatalf("email.failed events %+v; want the welcome's, once, with the 550", events)
 	}
 	var attempts int

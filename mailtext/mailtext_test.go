@@ -56,7 +56,7 @@ func TestRender_EveryKindInEveryLocale(t *testing.T) {
 						t.Errorf("%s/%s: %s has %q:\n%s", k, l, part, leftover, s)
 					}
 				}
-				if strings.Contains(s, secretLink) != (k == domain.EmailStaffInvitation && part != "subject") {
+				if strings.Contains(s, secretLink) != (k == domain.NotificationStaffInvitation.Email() && part != "subject") {
 					t.Errorf("%s/%s: %s carries the link: %v", k, l, part, strings.Contains(s, secretLink))
 				}
 			}
@@ -101,7 +101,7 @@ func TestRender_WritesTheReadersAmount(t *testing.T) {
 	}
 	for _, c := range cases {
 		c.facts.Account, c.facts.Counterparty = "400000000017", "400000000025"
-		got, err := r.Render(Email{Kind: domain.EmailTransferReceived, Facts: c.facts}, Recipient{Name: "Ana López", Locale: c.locale})
+		got, err := r.Render(Email{Kind: domain.NotificationTransferReceived.Email(), Facts: c.facts}, Recipient{Name: "Ana López", Locale: c.locale})
 		if err != nil || got.Subject != c.want {
 			t.Errorf("%+v in %s: subject %q (%v); want %q", c.facts, c.locale, got.Subject, err, c.want)
 		}
@@ -111,7 +111,7 @@ func TestRender_WritesTheReadersAmount(t *testing.T) {
 // A name is text: the HTML body escapes it, the text body keeps it as it is.
 func TestRender_EscapesTheNameInHTML(t *testing.T) {
 	t.Parallel()
-	got, err := renderer(t).Render(sample(domain.EmailWelcome), Recipient{Name: `Ana <img src=x onerror=alert(1)> & "Co"`, Locale: domain.LocaleEnglish})
+	got, err := renderer(t).Render(sample(domain.NotificationWelcome.Email()), Recipient{Name: `Ana <img src=x onerror=alert(1)> & "Co"`, Locale: domain.LocaleEnglish})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestRender_EscapesTheNameInHTML(t *testing.T) {
 func TestRender_RefusesMissingFacts(t *testing.T) {
 	t.Parallel()
 	r := renderer(t)
-	e := sample(domain.EmailTransferSent)
+	e := sample(domain.NotificationTransferSent.Email())
 	e.Facts.Counterparty = ""
 	if _, err := r.Render(e, Recipient{Name: "A", Locale: domain.LocaleEnglish}); err == nil || !strings.Contains(err.Error(), "counterparty") {
 		t.Fatalf("transfer without a counterparty: %v", err)
@@ -161,7 +161,7 @@ func TestReason_SpanishForEveryMovementRefusal(t *testing.T) {
 
 func TestFacts_RoundTripThroughTheOutbox(t *testing.T) {
 	t.Parallel()
-	f := sample(domain.EmailTransferFailed).Facts
+	f := sample(domain.NotificationTransferFailed.Email()).Facts
 	got, err := ParseFacts([]byte(f.JSON()))
 	if err != nil || got != f {
 		t.Fatalf("%+v (%v); want %+v", got, err, f)
