@@ -305,11 +305,12 @@ func TestInbox_TransferIsToldByMailAndInTheInbox(t *testing.T) {
 		t.Fatalf("switching off new_device: %+v", resp)
 	}
 
-	dep, err := admin(t).Deposit(ctx, rosa.account.ID, 1_000_00, "EUR", "inbox-dep-"+uuid.NewString())
+	adm := admin(t)
+	dep, err := adm.Deposit(ctx, rosa.account.ID, 1_000_00, "EUR", "inbox-dep-"+uuid.NewString())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := rosa.c.WaitTransfer(ctx, dep.ID, 10*time.Second); err != nil || got.Status != domain.TransferCompleted {
+	if got, err := adm.WaitTransfer(ctx, dep.ID, 10*time.Second); err != nil || got.Status != domain.TransferCompleted {
 		t.Fatalf("deposit ended %s: %v", got.Status, err)
 	}
 	tr, _, err := rosa.c.Transfer(ctx, rosa.account.ID, ana.account.ID, 123_45, "EUR", "inbox-tr-"+uuid.NewString())
@@ -366,13 +367,17 @@ func TestInbox_TransferIsToldByMailAndInTheInbox(t *testing.T) {
 	}
 
 	// A login from a new device.
-	var tok struct{ AccessToken string }
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
 	if _, err := sys.API.JSON(ctx, http.MethodPost, "/v1/auth/login", map[string]string{"email": rosa.email, "password": rosa.password},
 		http.Header{"User-Agent": {"NuevoTeléfono/2.0"}}, &tok); err != nil {
 		t.Fatal(err)
 	}
 	device := awaitMail(t, rosa.email, "Un inicio de sesión desde un dispositivo nuevo")
-	if !strings.Contains(device.Text, "NuevoTeléfono/2.0") || strings.Contains(device.Text, tok.AccessToken) {
+	if tok.AccessToken == "" || !strings.Contains(device.Text, "NuevoTeléfono/2.0") || strings.Contains(device.Text+device.HTML, tok.AccessToken) ||
+		strings.Contains(device.Text+device.HTML, tok.RefreshToken) || strings.Contains(device.Text+device.HTML, rosa.password) {
 		t.Fatalf("the new device's mail:\n%s", device.Text)
 	}
 	if p := readInbox(t, rosa, "?unread=true"); len(p.Items) != 1 || p.Items[0].Kind != domain.NotificationNewDevice || p.UnreadCount != 1 {
