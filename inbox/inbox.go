@@ -206,11 +206,12 @@ func (s *Store) MarkAllRead(ctx context.Context, userID string, at time.Time) (i
 	return res.ModifiedCount, nil
 }
 
-// EnsureIndexes creates the indexes the inbox queries use.
+// EnsureIndexes creates the index the inbox queries use: a user's notifications newest first, in
+// the order pages walk them (its prefix serves the unread count). One index per request: FerretDB
+// (the development server) fails a createIndexes request of several indexes that already exist.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	if _, err := s.notifications.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}}},
-		{Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}},
+	if _, err := s.notifications.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}},
 	}); err != nil {
 		return fmt.Errorf("create notification indexes: %w", err)
 	}
