@@ -311,8 +311,10 @@ func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	if n := f.count("audit_events", bson.D{{Key: "transfer_id", Value: tr.ID.String()}}); n != 1 {
 		t.Fatalf("%d audit events for the transfer; want exactly 1", n)
 	}
-	if n := f.count("notifications", bson.D{{Key: "kind", Value: inbox.KindTransfer}}); n != 3 { // deposit (1) + both parties (2)
-		t.Fatalf("%d transfer notifications; want 3", n)
+	for _, kind := range []domain.NotificationKind{domain.NotificationDeposit, domain.NotificationTransferSent, domain.NotificationTransferReceived} {
+		if n := f.count("notifications", bson.D{{Key: "kind", Value: kind}}); n != 1 {
+			t.Fatalf("%d %s notifications; want exactly 1", n, kind)
+		}
 	}
 	report, err := f.store.CheckLedger(ctx)
 	if err != nil || !report.OK {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/mail"
 	"github.com/bankforge/bank/mailtext"
@@ -31,23 +30,20 @@ type EmailRetry struct {
 var DefaultEmailRetry = EmailRetry{MaxAttempts: 10, First: 30 * time.Second, Max: time.Hour}
 
 // notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
-// in the PostgreSQL outbox, each once. DeliverEmails sends them: each written from its
-// notification's Email, or its title and body as they are when it has none.
+// in the PostgreSQL outbox, each once; an email of a kind its user switched off is not written
+// (db.InsertEmails), the inbox entry always is. DeliverEmails sends them, each written from its
+// notification's kind and facts.
 func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) error {
 	if len(notes) == 0 {
 		return nil
 	}
 	emails := make([]db.OutboxEmail, len(notes))
 	for i, n := range notes {
-		userID, err := uuid.Parse(n.UserID)
+		e, err := n.OutboxEmail()
 		if err != nil {
-			return internal("notification %s has a bad user id", n.ID)
+			return internal("%v", err)
 		}
-		e := mailtext.Email{Kind: domain.EmailText, Subject: n.Title, Body: n.Body}
-		if n.Email != nil {
-			e = *n.Email
-		}
-		emails[i] = outboxEmail(n.ID, userID, e)
+		emails[i] = e
 	}
 	if err := a.Inbox.Notify(ctx, notes...); err != nil {
 		return err

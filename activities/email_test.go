@@ -66,7 +66,7 @@ func TestSendPendingEmails_GivesUpRefusedEmailsWithoutTouchingTheMoney(t *testin
 	received := "transfer/" + tr.ID.String() + "/completed/" + bob.user.ID.String()
 	later := writeEmail(t, f, carol).ID
 	unwritable := "test/unwritable"
-	if err := f.store.WriteEmails(ctx, db.OutboxEmail{ID: unwritable, UserID: alice.user.ID, Kind: domain.EmailTransferSent}); err != nil {
+	if err := f.store.WriteEmails(ctx, db.OutboxEmail{ID: unwritable, UserID: alice.user.ID, Kind: domain.NotificationTransferSent.Email()}); err != nil {
 		t.Fatal(err)
 	}
 	f.mail.refuse = map[string]error{

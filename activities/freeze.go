@@ -13,6 +13,7 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/mailtext"
 )
 
 // The steps of a freeze. The freeze row, recorded by the API with the staff's note (which never
@@ -250,8 +251,10 @@ func (a *Activities) RecordFreezeEvent(ctx context.Context, in FreezeEventInput)
 // never the staff's note.
 func freezeNotification(f db.GetFreezeViewRow, status domain.FreezeStatus, owner uuid.UUID) inbox.Notification {
 	n := inbox.Notification{
-		ID: "freeze/" + f.ID.String() + "/" + string(status) + "/" + owner.String(), UserID: owner.String(), Kind: inbox.KindFreeze,
+		ID: "freeze/" + f.ID.String() + "/" + string(status) + "/" + owner.String(), UserID: owner.String(),
+		Kind:  domain.NotificationAccountUnfrozen,
 		Title: "Account unfrozen", Body: fmt.Sprintf("Your account %s is active again: money can move in and out of it.", f.AccountNumber),
+		Facts: mailtext.Facts{Account: f.AccountNumber},
 	}
 	if status != domain.FreezeActive {
 		return n
@@ -264,8 +267,15 @@ func freezeNotification(f db.GetFreezeViewRow, status domain.FreezeStatus, owner
 	if f.Until != nil {
 		until = "until " + f.Until.UTC().Format("2006-01-02 15:04 MST")
 	}
+	n.Kind = domain.NotificationAccountFrozen
 	n.Title = "Account frozen"
 	n.Body = fmt.Sprintf("Your account %s is frozen %s (reason: %s). %s meanwhile, and transfers in progress were stopped. Contact the bank to learn more.",
 		f.AccountNumber, until, f.Reason, stops)
+	n.Facts = mailtext.Facts{Account: f.AccountNumber, FreezeReason: f.Reason, StopsCredits: f.Scope.StopsCredits()}
+	if f.Until != nil {
+		n.Facts.Until = ptrTo(f.Until.UTC())
+	}
 	return n
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -105,10 +105,10 @@ func (a *Activities) RecordRegistration(ctx context.Context, in RecordRegistrati
 	welcome := inbox.Notification{
 		ID:     inbox.WelcomeID(in.RegistrationID),
 		UserID: in.UserID,
-		Kind:   inbox.KindWelcome,
+		Kind:   domain.NotificationWelcome,
 		Title:  "Welcome to the bank",
 		Body:   fmt.Sprintf("Your %s account %s is open and ready to use.", in.Currency, in.AccountNumber),
-		Email:  &mailtext.Email{Kind: domain.EmailWelcome, Facts: mailtext.Facts{Currency: in.Currency, Account: in.AccountNumber}},
+		Facts:  mailtext.Facts{Currency: in.Currency, Account: in.AccountNumber},
 	}
 	return a.notify(ctx, welcome)
 }

@@ -180,8 +180,6 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 	if !t.Status.Ended() {
 		return internal("transfer %s has not ended", t.ID)
 	}
-	amount := domain.FormatMinor(t.Amount, int(t.Exponent)) + " " + t.Currency
-
 	event := audit.Event{
 		ID:         "transfer/" + t.ID.String() + "/" + string(t.Status),
 		Type:       audit.EventTransferCompleted,
@@ -205,44 +203,40 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 
 	type message struct {
 		to          *uuid.UUID // nil for the cash account, which has no customer to tell
+		kind        domain.NotificationKind
 		title, body string
-		email       mailtext.Email
+		facts       mailtext.Facts
 	}
+	amount := domain.FormatMoney(t.Amount, int(t.Exponent), t.Currency, domain.DefaultLocale)
 	facts := mailtext.Facts{Amount: t.Amount, Currency: t.Currency, Exponent: int(t.Exponent)}
 	sender, receiver := facts, facts
 	sender.Account, sender.Counterparty = t.FromNumber, t.ToNumber
 	receiver.Account, receiver.Counterparty = t.ToNumber, t.FromNumber
 	var messages []message
 	if t.Status == domain.TransferCompleted {
-		sent, received := domain.EmailTransferSent, domain.EmailTransferReceived
+		sent, received := domain.NotificationTransferSent, domain.NotificationTransferReceived
 		switch t.Kind {
 		case domain.KindWithdrawal:
-			sent, sender.Counterparty = domain.EmailWithdrawal, ""
+			sent, sender.Counterparty = domain.NotificationWithdrawal, ""
 		case domain.KindDeposit:
-			received, receiver.Counterparty = domain.EmailDeposit, ""
+			received, receiver.Counterparty = domain.NotificationDeposit, ""
 		}
 		messages = []message{
-			{t.FromUserID, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber),
-				mailtext.Email{Kind: sent, Facts: sender}},
-			{t.ToUserID, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber),
-				mailtext.Email{Kind: received, Facts: receiver}},
+			{t.FromUserID, sent, "Money sent", fmt.Sprintf("%s left account %s to %s.", amount, t.FromNumber, t.ToNumber), sender},
+			{t.ToUserID, received, "Money received", fmt.Sprintf("%s arrived in account %s from %s.", amount, t.ToNumber, t.FromNumber), receiver},
 		}
 	} else {
-		reason := domain.CodeInternal.Message()
-		if t.FailureReason != nil {
-			reason = *t.FailureReason
-		}
 		sender.FailureCode = domain.CodeInternal
 		if t.FailureCode != nil {
 			sender.FailureCode = *t.FailureCode
 		}
-		failed := domain.EmailTransferFailed
+		failed := domain.NotificationTransferFailed
 		if t.Kind == domain.KindWithdrawal {
-			failed, sender.Counterparty = domain.EmailWithdrawalFailed, ""
+			failed, sender.Counterparty = domain.NotificationWithdrawalFailed, ""
 		}
-		messages = []message{{t.FromUserID, "Transfer not completed",
-			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber, reason),
-			mailtext.Email{Kind: failed, Facts: sender}}}
+		messages = []message{{t.FromUserID, failed, "Transfer not completed",
+			fmt.Sprintf("Your transfer of %s from %s to %s did not go through: %s", amount, t.FromNumber, t.ToNumber,
+				mailtext.Reason(sender.FailureCode, domain.DefaultLocale)), sender}}
 	}
 	var notes []inbox.Notification
 	for _, m := range messages {
@@ -250,7 +244,7 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 			continue
 		}
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
-		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: inbox.KindTransfer, Title: m.title, Body: m.body, Email: &m.email})
+		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: m.kind, Title: m.title, Body: m.body, Facts: m.facts})
 	}
 	if err := a.notify(ctx, notes...); err != nil {
 		return err

@@ -35,19 +35,23 @@ var accessSpec = map[string][]string{
 	"POST /v1/auth/password-setup": {"anonymous", "client", "support", "admin"},
 
 	// Anyone signed in, on their own data only.
-	"POST /v1/auth/logout-all":           {"client", "support", "admin"},
-	"GET /v1/me":                         {"client", "support", "admin"},
-	"PATCH /v1/me":                       {"client", "support", "admin"},
-	"POST /v1/me/password":               {"client", "support", "admin"},
-	"GET /v1/me/notifications":           {"client", "support", "admin"},
-	"GET /v1/accounts":                   {"client", "support", "admin"},
-	"POST /v1/accounts":                  {"client", "support", "admin"},
-	"GET /v1/accounts/{id}":              {"client", "support", "admin"},
-	"GET /v1/accounts/{id}/transactions": {"client", "support", "admin"},
-	"GET /v1/accounts/{id}/statement":    {"client", "support", "admin"},
-	"GET /v1/transfers":                  {"client", "support", "admin"},
-	"POST /v1/transfers":                 {"client", "support", "admin"},
-	"GET /v1/transfers/{id}":             {"client", "support", "admin"},
+	"POST /v1/auth/logout-all":            {"client", "support", "admin"},
+	"GET /v1/me":                          {"client", "support", "admin"},
+	"PATCH /v1/me":                        {"client", "support", "admin"},
+	"POST /v1/me/password":                {"client", "support", "admin"},
+	"GET /v1/me/notifications":            {"client", "support", "admin"},
+	"POST /v1/me/notifications/{id}/read": {"client", "support", "admin"},
+	"POST /v1/me/notifications/read-all":  {"client", "support", "admin"},
+	"GET /v1/me/notification-settings":    {"client", "support", "admin"},
+	"PATCH /v1/me/notification-settings":  {"client", "support", "admin"},
+	"GET /v1/accounts":                    {"client", "support", "admin"},
+	"POST /v1/accounts":                   {"client", "support", "admin"},
+	"GET /v1/accounts/{id}":               {"client", "support", "admin"},
+	"GET /v1/accounts/{id}/transactions":  {"client", "support", "admin"},
+	"GET /v1/accounts/{id}/statement":     {"client", "support", "admin"},
+	"GET /v1/transfers":                   {"client", "support", "admin"},
+	"POST /v1/transfers":                  {"client", "support", "admin"},
+	"GET /v1/transfers/{id}":              {"client", "support", "admin"},
 
 	// Staff: support reads customers, accounts, transfers and the audit log; only admins move cash
 	// or check the ledger.
@@ -131,14 +135,20 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// A notification of alice's.
+	if err := h.inbox.Notify(context.Background(), inbox.Notification{ID: "transfer/n-alice", UserID: alice.ID.String(),
+		Kind: domain.NotificationTransferSent, Title: "Sent"}); err != nil {
+		t.Fatal(err)
+	}
 	before := h.counts()
 	cases := map[string]struct{ path, body string }{
-		"GET /v1/operations/{id}":            {"/v1/operations/" + opID, ""},
-		"GET /v1/accounts/{id}":              {"/v1/accounts/" + aliceAcc.ID.String(), ""},
-		"GET /v1/accounts/{id}/transactions": {"/v1/accounts/" + aliceAcc.ID.String() + "/transactions", ""},
-		"GET /v1/accounts/{id}/statement":    {"/v1/accounts/" + aliceAcc.ID.String() + "/statement?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", ""},
-		"GET /v1/transfers/{id}":             {"/v1/transfers/" + tr.ID, ""}, // pending: not yet the recipient's to see
-		"POST /v1/transfers":                 {"/v1/transfers", fmt.Sprintf(`{"from_account_id":%q,"to_account_id":%q,"amount":100,"currency":"USD"}`, aliceAcc.ID, malloryAcc.ID)},
+		"POST /v1/me/notifications/{id}/read": {"/v1/me/notifications/" + inbox.PublicID("transfer/n-alice") + "/read", ""},
+		"GET /v1/operations/{id}":             {"/v1/operations/" + opID, ""},
+		"GET /v1/accounts/{id}":               {"/v1/accounts/" + aliceAcc.ID.String(), ""},
+		"GET /v1/accounts/{id}/transactions":  {"/v1/accounts/" + aliceAcc.ID.String() + "/transactions", ""},
+		"GET /v1/accounts/{id}/statement":     {"/v1/accounts/" + aliceAcc.ID.String() + "/statement?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z", ""},
+		"GET /v1/transfers/{id}":              {"/v1/transfers/" + tr.ID, ""}, // pending: not yet the recipient's to see
+		"POST /v1/transfers":                  {"/v1/transfers", fmt.Sprintf(`{"from_account_id":%q,"to_account_id":%q,"amount":100,"currency":"USD"}`, aliceAcc.ID, malloryAcc.ID)},
 	}
 	if want := readmeAccess(t).objectRoutes(); !slices.Equal(want, slices.Sorted(maps.Keys(cases))) {
 		t.Fatalf("the README names %v as another customer's objects; this test covers %v", want, slices.Sorted(maps.Keys(cases)))
@@ -153,12 +163,12 @@ func TestAccess_AnotherClientsObjectsAreNotFound(t *testing.T) {
 	if after := h.counts(); !equalCounts(before, after) {
 		t.Fatalf("state changed: %v -> %v", before, after)
 	}
-	// Notifications: each user reads their own inbox only.
-	h.audit.notify(inbox.Notification{ID: "n-alice", UserID: alice.ID.String(), Kind: inbox.KindTransfer, Title: "Sent"})
-	if r := h.do("GET", "/v1/me/notifications", alice.token, ""); !containsJSON(r.body, `"id":"n-alice"`) {
+	// Notifications: each user reads their own inbox only, and alice's is still unread.
+	if r := h.do("GET", "/v1/me/notifications", alice.token, ""); !containsJSON(r.body, `"id":"`+inbox.PublicID("transfer/n-alice")+`"`) ||
+		!containsJSON(r.body, `"unread_count":1`) {
 		t.Fatalf("alice's own notifications: %d %s", r.status, r.body)
 	}
-	if r := h.do("GET", "/v1/me/notifications", mallory.token, ""); r.status != http.StatusOK || containsJSON(r.body, "n-alice") {
+	if r := h.do("GET", "/v1/me/notifications", mallory.token, ""); r.status != http.StatusOK || containsJSON(r.body, inbox.PublicID("transfer/n-alice")) {
 		t.Fatalf("mallory's notifications: %d %s", r.status, r.body)
 	}
 }

@@ -369,7 +369,7 @@ func TestConfig_EveryCurrencyHasItsCashRules(t *testing.T) {
 	} {
 		cfg := h.cfg
 		c.tweak(&cfg)
-		_, err := api.New(t.Context(), cfg, api.Deps{Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.audit, Hasher: h.hasher})
+		_, err := api.New(t.Context(), cfg, api.Deps{Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v; want an error saying %q", name, err, c.want)
 		}

@@ -58,6 +58,7 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeApproverNotIndependent: {http.StatusForbidden, "Another admin must decide this cash approval"},
 
 	domain.CodeAccountFrozen: {http.StatusConflict, "The account is frozen"},
+	domain.CodeEmailRequired: {http.StatusUnprocessableEntity, "This notification's email cannot be turned off"},
 	domain.CodeAlreadyFrozen: {http.StatusConflict, "The account is already frozen"},
 	domain.CodeNotFrozen:     {http.StatusConflict, "The account is not frozen"},
 }

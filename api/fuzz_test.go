@@ -21,13 +21,15 @@ func FuzzDecodeStrict(f *testing.F) {
 		`{"email":"a@b.co","password":"p","full_name":"n","phone":null,"currency":"USD"}`,
 		"{\"amount\":\"\u0000\"}", `{"description":"` + string(make([]byte, 100)) + `"}`,
 		`{"reason":"other","note":"n","until":"2030-01-01T00:00:00Z","scope":"debit"}`, `{"until":null,"note":5}`,
+		`{"email":{"deposit":false,"transfer_received":true}}`, `{"email":{"deposit":false,"deposit":true}}`,
+		`{"email":{"deposit":null}}`, `{"email":[{"deposit":false}]}`, `{"email":{"":{}}}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, dst := range []any{&transferRequest{}, &registerRequest{}, &loginRequest{}, &updateMeRequest{},
 			&cashMovementRequest{}, &changePasswordRequest{}, &refreshRequest{}, &openAccountRequest{},
-			&freezeRequest{}, &unfreezeRequest{}} {
+			&freezeRequest{}, &unfreezeRequest{}, &updateNotificationSettingsRequest{}} {
 			err := decodeStrict(body, dst)
 			if err == nil {
 				continue

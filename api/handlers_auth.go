@@ -190,6 +190,10 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(err)
 	}
+	if err := s.rememberDevice(ctx, u.ID, r, now); err != nil {
+		// The session stands: a login is not refused for want of telling its user.
+		s.logger.ErrorContext(ctx, "login device not recorded", "user_id", u.ID.String(), "error", err)
+	}
 	s.recordAudit(ctx, audit.Event{
 		ID: uuid.NewString(), Type: audit.EventLoginSucceeded, UserID: u.ID.String(), Email: u.Email,
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
@@ -217,6 +221,7 @@ func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Ti
 		// This attempt reaches the threshold: it locks the login.
 		s.recordAudit(ctx, audit.Event{ID: uuid.NewString(), Type: audit.EventLoginLocked, UserID: userID.String(),
 			Details: map[string]any{"failed_logins": failed}})
+		s.notify(ctx, loginLockedNotification(userID, now))
 	}
 	return nil
 }

@@ -175,36 +175,24 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(err)
 	}
+	changed := passwordChangedNotification(u.ID, hash, now)
 	err = s.store.InTx(ctx, func(q *db.Queries) error {
 		if err := q.UpdatePasswordHash(ctx, db.UpdatePasswordHashParams{ID: u.ID, PasswordHash: hash}); err != nil {
 			return err
 		}
-		_, err := q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: u.ID, KeepSessionID: p.SessionID, Reason: ptr("password_changed")})
-		return err
+		if _, err := q.RevokeOtherSessions(ctx, db.RevokeOtherSessionsParams{UserID: u.ID, KeepSessionID: p.SessionID, Reason: ptr("password_changed")}); err != nil {
+			return err
+		}
+		return notifyEmail(ctx, q, changed)
 	})
 	if err != nil {
 		return internalError(fmt.Errorf("change password: %w", err))
 	}
+	s.notifyInbox(ctx, changed)
 	s.recordAudit(ctx, audit.Event{
 		ID: uuid.NewString(), Type: audit.EventPasswordChanged, UserID: u.ID.String(), Email: u.Email,
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
 	})
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// listNotifications returns the caller's notifications (money sent and received, welcome), newest
-// first.
-func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) error {
-	var v validator
-	limit := pageSize(&v, r.URL.Query().Get("limit"))
-	if err := v.err(); err != nil {
-		return err
-	}
-	items, err := s.inbox.Notifications(r.Context(), caller(r.Context()).UserID.String(), int64(limit))
-	if err != nil {
-		return &apiError{code: domain.CodeUnavailable, detail: "Notifications are not available right now.", cause: err}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 	return nil
 }

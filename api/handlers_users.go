@@ -185,9 +185,11 @@ func (s *server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := strings.TrimSpace(req.FullName)
 	ctx := r.Context()
+	userID := uuid.New()
 	u, err := s.store.CreateStaffTx(ctx, db.StaffInvitation{
+		EmailID: inbox.StaffInvitationID(userID.String()),
 		User: db.InsertUserParams{
-			ID: uuid.New(), Email: email, PasswordHash: unusable, FullName: name, Role: role, Status: domain.UserPending,
+			ID: userID, Email: email, PasswordHash: unusable, FullName: name, Role: role, Status: domain.UserPending,
 		},
 		TokenHash: tokenHash, ExpiresAt: s.now().Add(invitationTTL), CreatedBy: caller(ctx).UserID,
 		// The one email that carries a secret: the link that sets the password is its purpose.
@@ -201,6 +203,12 @@ func (s *server) createStaff(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return internalError(err)
 	}
+	// The inbox's copy never carries the link: only the email does.
+	s.notifyInbox(ctx, inbox.Notification{
+		ID: inbox.StaffInvitationID(u.ID.String()), UserID: u.ID.String(), Kind: domain.NotificationStaffInvitation,
+		Title: "Welcome to the team",
+		Body:  fmt.Sprintf("An administrator opened a %s account for you. Set your password with the link we emailed you.", role),
+	})
 	s.recordAudit(ctx, audit.Event{
 		ID: uuid.NewString(), Type: audit.EventStaffCreated, ActorID: caller(ctx).UserID.String(), UserID: u.ID.String(),
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"after": userState(u)},

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
@@ -137,11 +139,58 @@ func (r fakeRun) GetWithOptions(ctx context.Context, v any, _ client.WorkflowRun
 	return r.Get(ctx, v)
 }
 
+// sharedMongo is the MongoDB wire server of the package's tests, started by the first harness and
+// stopped by TestMain; each harness has its own database on it.
+var sharedMongo struct {
+	once   sync.Once
+	client *mongo.Client
+	err    error
+	stop   func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedMongo.client != nil {
+		_ = sharedMongo.client.Disconnect(context.Background())
+	}
+	if sharedMongo.stop != nil {
+		sharedMongo.stop()
+	}
+	os.Exit(code)
+}
+
+// newInbox returns an empty inbox of its own on the package's MongoDB wire server.
+func newInbox(t *testing.T) *inbox.Store {
+	t.Helper()
+	bin := testenv.Tool(t, "mongowire")
+	sharedMongo.once.Do(func() {
+		dir, err := os.MkdirTemp("", "api-mongo-")
+		if err != nil {
+			sharedMongo.err = err
+			return
+		}
+		uri, stop, err := testenv.StartMongo(bin, dir)
+		if err != nil {
+			sharedMongo.err = err
+			return
+		}
+		sharedMongo.stop = func() { stop(); _ = os.RemoveAll(dir) }
+		sharedMongo.client, sharedMongo.err = audit.Connect(context.Background(), uri)
+	})
+	if sharedMongo.err != nil {
+		t.Fatalf("mongo: %v", sharedMongo.err)
+	}
+	store := inbox.NewStore(sharedMongo.client.Database("api_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]))
+	if err := store.EnsureIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 // memAudit keeps audit events in memory.
 type memAudit struct {
 	mu     sync.Mutex
 	events []audit.Event
-	notes  []inbox.Notification
 }
 
 func (m *memAudit) Record(_ context.Context, e audit.Event) error {
@@ -161,25 +210,6 @@ func (m *memAudit) Verify(context.Context) (audit.Verification, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return audit.Verification{Events: int64(len(m.events)), OK: true}, nil
-}
-
-func (m *memAudit) Notifications(_ context.Context, userID string, limit int64) ([]inbox.Notification, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := []inbox.Notification{}
-	for _, n := range m.notes {
-		if n.UserID == userID && int64(len(out)) < limit {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-// notify puts a notification in a user's inbox.
-func (m *memAudit) notify(n inbox.Notification) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.notes = append(m.notes, n)
 }
 
 func (m *memAudit) ofType(typ string) []audit.Event {
@@ -203,6 +233,7 @@ type harness struct {
 	handler   http.Handler
 	workflows *fakeWorkflows
 	audit     *memAudit
+	inbox     *inbox.Store
 	hasher    *password.Hasher
 	cfg       api.Config
 }
@@ -233,6 +264,7 @@ func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Confi
 		store:     db.NewStore(pool),
 		workflows: &fakeWorkflows{},
 		audit:     &memAudit{},
+		inbox:     newInbox(t),
 		hasher:    password.NewHasher(p),
 		cfg: api.Config{
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
@@ -245,7 +277,7 @@ func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Confi
 		f(&h.cfg)
 	}
 	handler, err := api.New(context.Background(), h.cfg, api.Deps{
-		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.audit, Hasher: h.hasher, TransferFinished: finished,
+		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  map[string]func(context.Context) error{"postgres": h.store.Ping},
 	})

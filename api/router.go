@@ -66,6 +66,10 @@ func (s *server) routes() http.Handler {
 		r.Patch("/v1/me", s.handle(s.updateMe))
 		r.Post("/v1/me/password", s.handle(s.changePassword))
 		r.Get("/v1/me/notifications", s.handle(s.listNotifications))
+		r.Post("/v1/me/notifications/read-all", s.handle(s.readAllNotifications))
+		r.Post("/v1/me/notifications/{id}/read", s.handle(s.readNotification))
+		r.Get("/v1/me/notification-settings", s.handle(s.getNotificationSettings))
+		r.Patch("/v1/me/notification-settings", s.handle(s.updateNotificationSettings))
 
 		r.Get("/v1/accounts", s.handle(s.listAccounts))
 		r.Post("/v1/accounts", s.handle(s.openAccount))

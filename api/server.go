@@ -33,10 +33,18 @@ type AuditLog interface {
 	Verify(ctx context.Context) (audit.Verification, error)
 }
 
-// Inbox reads a user's notifications.
+// Inbox keeps the users' notifications: the API writes those of the events it handles (a password
+// changed, a login locked or from a new device, a staff invitation), and each user reads and marks
+// their own.
 type Inbox interface {
-	Notifications(ctx context.Context, userID string, limit int64) ([]inbox.Notification, error)
+	Notify(ctx context.Context, ns ...inbox.Notification) error
+	List(ctx context.Context, userID string, q inbox.Query) ([]inbox.Notification, error)
+	UnreadCount(ctx context.Context, userID string) (int64, error)
+	MarkRead(ctx context.Context, userID, id string, at time.Time) (inbox.Notification, error)
+	MarkAllRead(ctx context.Context, userID string, at time.Time) (int64, error)
 }
+
+var _ Inbox = (*inbox.Store)(nil)
 
 // Events tells when something named by a key happens (a transfer ending, by its id).
 type Events interface {

@@ -105,7 +105,7 @@ func TestStaff_CreatedStaffSetTheirOwnPassword(t *testing.T) {
 	requireProblem(t, h.do("POST", "/v1/admin/users", admin.token, `{"email":"x@bank.test","full_name":"X Y","role":"client"}`), http.StatusUnprocessableEntity, "role")
 
 	var body, kind string
-	if err := h.store.Pool().QueryRow(context.Background(), "SELECT data->>'link', kind FROM emails WHERE user_id = $1", u.ID).Scan(&body, &kind); err != nil || kind != string(domain.EmailStaffInvitation) {
+	if err := h.store.Pool().QueryRow(context.Background(), "SELECT data->>'link', kind FROM emails WHERE user_id = $1", u.ID).Scan(&body, &kind); err != nil || kind != string(domain.NotificationStaffInvitation.Email()) {
 		t.Fatalf("the invitation email: %s, %v", kind, err)
 	}
 	m := invitationLink.FindStringSubmatch(body)

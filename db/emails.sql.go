@@ -15,8 +15,11 @@ import (
 
 const insertEmails = `-- name: InsertEmails :exec
 INSERT INTO emails (id, user_id, kind, data, subject, body)
-SELECT unnest($1::text[]), unnest($2::uuid[]), unnest($3::text[]), unnest($4::text[])::jsonb,
-       unnest($5::text[]), unnest($6::text[])
+SELECT e.id, e.user_id, e.kind, e.data::jsonb, e.subject, e.body
+FROM (SELECT unnest($1::text[]) AS id, unnest($2::uuid[]) AS user_id, unnest($3::text[]) AS kind,
+             unnest($4::text[]) AS data, unnest($5::text[]) AS subject, unnest($6::text[]) AS body) e
+WHERE NOT EXISTS (
+    SELECT 1 FROM notification_settings s WHERE s.user_id = e.user_id AND s.kind = e.kind AND NOT s.email)
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -31,7 +34,8 @@ type InsertEmailsParams struct {
 
 // Idempotent by id: an email written by an earlier run is left as it is. Each email is its kind and
 // the JSON of what it tells (data), rendered when it is sent; a `text` email also carries its subject
-// and body.
+// and body. An email of a notification kind its user switched off (notification_settings) is not
+// written: the choice in force when the event is recorded decides.
 func (q *Queries) InsertEmails(ctx context.Context, arg InsertEmailsParams) error {
 	_, err := q.db.Exec(ctx, insertEmails,
 		arg.Ids,

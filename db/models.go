@@ -105,12 +105,26 @@ type IdempotencyKey struct {
 	CreatedAt    time.Time
 }
 
+type KnownDevice struct {
+	UserID      uuid.UUID
+	Device      []byte
+	FirstSeenAt time.Time
+	LastSeenAt  time.Time
+}
+
 type LedgerTransaction struct {
 	ID          uuid.UUID
 	OperationID string
 	TransferID  *uuid.UUID
 	Description string
 	CreatedAt   time.Time
+}
+
+type NotificationSetting struct {
+	UserID    uuid.UUID
+	Kind      domain.NotificationKind
+	Email     bool
+	UpdatedAt time.Time
 }
 
 type Operation struct {

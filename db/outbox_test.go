@@ -20,11 +20,11 @@ func TestOutbox_RefusalsBackOffThenGiveUp(t *testing.T) {
 	s := testenv.NewStore(t)
 	ctx := context.Background()
 	u := newUser(t, s)
-	if err := s.WriteEmails(ctx, db.OutboxEmail{ID: "e1", UserID: u.ID, Kind: domain.EmailWelcome, Facts: `{"currency":"USD","account":"1"}`}); err != nil {
+	if err := s.WriteEmails(ctx, db.OutboxEmail{ID: "e1", UserID: u.ID, Kind: domain.NotificationWelcome.Email(), Facts: `{"currency":"USD","account":"1"}`}); err != nil {
 		t.Fatal(err)
 	}
 	due, err := s.ListDueEmails(ctx, 10)
-	if err != nil || len(due) != 1 || due[0].Kind != domain.EmailWelcome || due[0].Locale != domain.LocaleEnglish || string(due[0].Data) != `{"account": "1", "currency": "USD"}` {
+	if err != nil || len(due) != 1 || due[0].Kind != domain.NotificationWelcome.Email() || due[0].Locale != domain.LocaleEnglish || string(due[0].Data) != `{"account": "1", "currency": "USD"}` {
 		t.Fatalf("due %+v, %v", due, err)
 	}
 	reason := "451 try later"

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -89,10 +90,12 @@ func (s *Store) changeUser(ctx context.Context, id uuid.UUID, change func(*Queri
 // StaffInvitation is a new staff member, the token with which they set their first password, and
 // the facts (JSON) of the email that sends them its link.
 type StaffInvitation struct {
-	User       InsertUserParams
-	TokenHash  []byte
-	ExpiresAt  time.Time
-	CreatedBy  uuid.UUID
+	User      InsertUserParams
+	TokenHash []byte
+	ExpiresAt time.Time
+	CreatedBy uuid.UUID
+	// EmailID is the outbox id of the invitation's email, the id of its notification.
+	EmailID    string
 	EmailFacts string
 }
 
@@ -100,6 +103,9 @@ type StaffInvitation struct {
 // invitation's token, and puts the invitation's email in the outbox. A taken email is refused with
 // ErrEmailTaken.
 func (s *Store) CreateStaffTx(ctx context.Context, inv StaffInvitation) (User, error) {
+	if inv.EmailID == "" {
+		return User{}, errors.New("a staff invitation needs its email's id")
+	}
 	var u User
 	err := s.InTx(ctx, func(q *Queries) error {
 		var err error
@@ -115,7 +121,7 @@ func (s *Store) CreateStaffTx(ctx context.Context, inv StaffInvitation) (User, e
 			return fmt.Errorf("create password token: %w", err)
 		}
 		return q.WriteEmails(ctx, OutboxEmail{
-			ID: "staff-invitation/" + u.ID.String(), UserID: u.ID, Kind: domain.EmailStaffInvitation, Facts: inv.EmailFacts,
+			ID: inv.EmailID, UserID: u.ID, Kind: domain.NotificationStaffInvitation.Email(), Facts: inv.EmailFacts,
 		})
 	})
 	return u, err

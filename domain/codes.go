@@ -57,6 +57,9 @@ const (
 	CodeApproverNotIndependent Code = "approver_not_independent"
 	// An unfreeze of an account that has no freeze in force.
 	CodeNotFrozen Code = "not_frozen"
+	// A notification setting tried to turn off the email of a security notification (password
+	// changed, login locked, new device) or of a staff invitation: those are always emailed.
+	CodeEmailRequired Code = "notification_email_required"
 )
 
 // Failures on the bank's side.
@@ -75,7 +78,7 @@ var Codes = []Code{
 	CodeUnknownParameter, CodeUnavailable, CodeInternal,
 	CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired, CodeApprovalDecided,
 	CodeApproverNotIndependent,
-	CodeAccountFrozen, CodeAlreadyFrozen, CodeNotFrozen,
+	CodeAccountFrozen, CodeAlreadyFrozen, CodeNotFrozen, CodeEmailRequired,
 }
 
 // Message is what a customer reads when an operation ends with code c.

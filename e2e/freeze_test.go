@@ -202,7 +202,10 @@ func TestFreeze_TimerSurvivesAWorkerAndAPIRestart(t *testing.T) {
 	}
 
 	var notes struct {
-		Items []struct{ Kind, Title, Body string } `json:"items"`
+		Items []struct {
+			Kind        domain.NotificationKind
+			Title, Body string
+		} `json:"items"`
 	}
 	eventually(t, 30*time.Second, "the owner is not told twice", func() bool {
 		if _, err := alice.c.JSON(ctx, "GET", "/v1/me/notifications", nil, nil, &notes); err != nil {
@@ -210,7 +213,7 @@ func TestFreeze_TimerSurvivesAWorkerAndAPIRestart(t *testing.T) {
 		}
 		n := 0
 		for _, it := range notes.Items {
-			if it.Kind != "freeze" {
+			if it.Kind != domain.NotificationAccountFrozen && it.Kind != domain.NotificationAccountUnfrozen {
 				continue
 			}
 			n++

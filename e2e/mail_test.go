@@ -240,7 +240,7 @@ func TestEmail_RefusedForGoodIsGivenUpAndAudited(t *testing.T) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	}
-	if len(events) != 1 || events[0].Details["kind"] != string(domain.EmailWelcome) || !strings.Contains(fmt.Sprint(events[0].Details["last_error"]), "550") {
+	if len(events) != 1 || events[0].Details["kind"] != string(domain.NotificationWelcome.Email()) || !strings.Contains(fmt.Sprint(events[0].Details["last_error"]), "550") {
 		t.Fatalf("email.failed events %+v; want the welcome's, once, with the 550", events)
 	}
 	var attempts int
@@ -258,5 +258,129 @@ func TestEmail_RefusedForGoodIsGivenUpAndAudited(t *testing.T) {
 	}
 	if accounts, err := sys.API.As(tok.AccessToken).Accounts(ctx); err != nil || len(accounts) != 1 {
 		t.Fatalf("accounts %+v, %v", accounts, err)
+	}
+}
+
+// inboxPage is a page of a customer's notifications.
+type inboxPage struct {
+	Items []struct {
+		ID     string
+		Kind   domain.NotificationKind
+		Title  string
+		ReadAt *time.Time `json:"read_at"`
+	}
+	UnreadCount int `json:"unread_count"`
+}
+
+func readInbox(t *testing.T, c customer, query string) inboxPage {
+	t.Helper()
+	var p inboxPage
+	if _, err := c.c.JSON(context.Background(), http.MethodGet, "/v1/me/notifications"+query, nil, nil, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A transfer's mails reach each party in their language, the inbox lists them, marking one read
+// drops unread_count, and a kind its customer switched off is in the inbox but never emailed. A
+// login from a new device is told, in the customer's language, by email and in the inbox.
+func TestInbox_TransferIsToldByMailAndInTheInbox(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rosa := registerIn(t, "Rosa Muñoz", "EUR", map[string]any{"locale": "es"}, "")
+	ana := registerIn(t, "Ana López", "EUR", map[string]any{"locale": "en"}, "")
+	var anaID struct{ ID string }
+	if _, err := ana.c.JSON(ctx, http.MethodGet, "/v1/me", nil, nil, &anaID); err != nil {
+		t.Fatal(err)
+	}
+	// Ana wants no email of money received; a security kind cannot be switched off.
+	if _, err := ana.c.JSON(ctx, http.MethodPatch, "/v1/me/notification-settings",
+		map[string]any{"email": map[string]bool{"transfer_received": false}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := ana.c.Do(ctx, http.MethodPatch, "/v1/me/notification-settings",
+		map[string]any{"email": map[string]bool{"new_device": false}}, nil); resp == nil || resp.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(string(resp.Body), "notification_email_required") {
+		t.Fatalf("switching off new_device: %+v", resp)
+	}
+
+	adm := admin(t)
+	dep, err := adm.Deposit(ctx, rosa.account.ID, 1_000_00, "EUR", "inbox-dep-"+uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := adm.WaitTransfer(ctx, dep.ID, 10*time.Second); err != nil || got.Status != domain.TransferCompleted {
+		t.Fatalf("deposit ended %s: %v", got.Status, err)
+	}
+	tr, _, err := rosa.c.Transfer(ctx, rosa.account.ID, ana.account.ID, 123_45, "EUR", "inbox-tr-"+uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rosa.c.WaitTransfer(ctx, tr.ID, 10*time.Second); err != nil || got.Status != domain.TransferCompleted {
+		t.Fatalf("transfer ended %s: %v", got.Status, err)
+	}
+	sent := awaitMail(t, rosa.email, "Enviaste 123,45 €")
+	if !strings.Contains(sent.Text, "Enviaste 123,45 € desde tu cuenta "+rosa.account.Number) || !strings.Contains(sent.HTML, `lang="es"`) {
+		t.Fatalf("Rosa's transfer mail:\n%s", sent.Text)
+	}
+	// Both parties' emails are written together: Ana's was not written at all.
+	var anas int
+	if err := sys.Store.Pool().QueryRow(ctx, "SELECT count(*) FROM emails WHERE user_id = $1 AND kind = 'transfer_received'", anaID.ID).Scan(&anas); err != nil || anas != 0 {
+		t.Fatalf("%d transfer_received emails for Ana (%v); she switched them off", anas, err)
+	}
+	var found struct{ Messages []struct{ Subject string } }
+	mailpitGet(t, "/api/v1/search?query="+url.QueryEscape("to:"+ana.email), &found)
+	for _, m := range found.Messages {
+		if strings.Contains(m.Subject, "received") {
+			t.Fatalf("Ana got %q; she switched it off", m.Subject)
+		}
+	}
+	if p := readInbox(t, ana, ""); len(p.Items) == 0 || p.Items[0].Kind != domain.NotificationTransferReceived {
+		t.Fatalf("Ana's inbox lacks the transfer: %+v", p)
+	}
+
+	// Rosa's inbox: the transfer, the deposit and the welcome, newest first, all unread.
+	var p inboxPage
+	eventually(t, 30*time.Second, "Rosa's inbox lists her transfer", func() bool {
+		p = readInbox(t, rosa, "")
+		return len(p.Items) == 3
+	})
+	if p.Items[0].Kind != domain.NotificationTransferSent || p.Items[1].Kind != domain.NotificationDeposit ||
+		p.Items[2].Kind != domain.NotificationWelcome || p.UnreadCount != 3 {
+		t.Fatalf("Rosa's inbox: %+v", p)
+	}
+	var read struct {
+		UnreadCount int `json:"unread_count"`
+	}
+	if _, err := rosa.c.JSON(ctx, http.MethodPost, "/v1/me/notifications/"+p.Items[0].ID+"/read", nil, nil, &read); err != nil || read.UnreadCount != 2 {
+		t.Fatalf("read: unread_count %d (%v); want 2", read.UnreadCount, err)
+	}
+	if resp, _ := ana.c.Do(ctx, http.MethodPost, "/v1/me/notifications/"+p.Items[1].ID+"/read", nil, nil); resp == nil || resp.Status != http.StatusNotFound {
+		t.Fatalf("Ana marking Rosa's: %+v; want 404", resp)
+	}
+	if u := readInbox(t, rosa, "?unread=true"); u.UnreadCount != 2 || len(u.Items) != 2 || u.Items[0].Kind != domain.NotificationDeposit {
+		t.Fatalf("Rosa's unread: %+v", u)
+	}
+	if _, err := rosa.c.JSON(ctx, http.MethodPost, "/v1/me/notifications/read-all", nil, nil, &read); err != nil || read.UnreadCount != 0 {
+		t.Fatalf("read-all: unread_count %d (%v)", read.UnreadCount, err)
+	}
+
+	// A login from a new device.
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if _, err := sys.API.JSON(ctx, http.MethodPost, "/v1/auth/login", map[string]string{"email": rosa.email, "password": rosa.password},
+		http.Header{"User-Agent": {"NuevoTeléfono/2.0"}}, &tok); err != nil {
+		t.Fatal(err)
+	}
+	device := awaitMail(t, rosa.email, "Un inicio de sesión desde un dispositivo nuevo")
+	if tok.AccessToken == "" || !strings.Contains(device.Text, "NuevoTeléfono/2.0") || strings.Contains(device.Text+device.HTML, tok.AccessToken) ||
+		strings.Contains(device.Text+device.HTML, tok.RefreshToken) || strings.Contains(device.Text+device.HTML, rosa.password) {
+		t.Fatalf("the new device's mail:\n%s", device.Text)
+	}
+	if p := readInbox(t, rosa, "?unread=true"); len(p.Items) != 1 || p.Items[0].Kind != domain.NotificationNewDevice || p.UnreadCount != 1 {
+		t.Fatalf("Rosa's inbox after the new device: %+v", p)
 	}
 }

@@ -1,46 +1,75 @@
 // Package inbox keeps the customers' notifications in MongoDB: the messages the app shows and the
-// emails carry. Every notification names its id, derived from the workflow and event that wrote it,
-// so a step that runs twice stores one notification.
+// emails carry. Every notification names its id, derived from the workflow or request and the event
+// that wrote it, so a step that runs twice stores one notification.
 package inbox
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/mailtext"
-)
-
-// Kind is what a notification is about.
-type Kind string
-
-const (
-	KindWelcome  Kind = "welcome"
-	KindTransfer Kind = "transfer"
-	KindFreeze   Kind = "freeze"
 )
 
 // WelcomeID is the id of a registration's welcome notification, and of its email.
 func WelcomeID(registrationID string) string { return "registration/" + registrationID + "/welcome" }
 
+// StaffInvitationID is the id of a staff member's invitation notification, and of its email.
+func StaffInvitationID(userID string) string { return "staff-invitation/" + userID }
+
 // Notification is a message for one user, shown in the app and sent by email.
 type Notification struct {
-	ID     string     `bson:"_id" json:"id"`
-	UserID string     `bson:"user_id" json:"user_id"`
-	Kind   Kind       `bson:"kind" json:"kind"`
-	Title  string     `bson:"title" json:"title"`
-	Body   string     `bson:"body" json:"body"`
-	At     time.Time  `bson:"at" json:"at"`
-	ReadAt *time.Time `bson:"read_at,omitempty" json:"read_at,omitempty"`
-	// Email is what the email that carries the notification tells, written from its kind's
-	// template when it is sent; nil sends the title and body as they are. The inbox does not keep it.
-	Email *mailtext.Email `bson:"-" json:"-"`
+	ID     string                  `bson:"_id"`
+	UserID string                  `bson:"user_id"`
+	Kind   domain.NotificationKind `bson:"kind"`
+	Title  string                  `bson:"title"`
+	Body   string                  `bson:"body"`
+	At     time.Time               `bson:"at"`
+	ReadAt *time.Time              `bson:"read_at,omitempty"`
+	// Facts are what the email that carries the notification tells, written from its kind's
+	// template (Kind.Email()) when it is sent. The inbox does not keep them.
+	Facts mailtext.Facts `bson:"-"`
 }
+
+// OutboxEmail is the email that carries n, under n's id, for the PostgreSQL outbox.
+func (n Notification) OutboxEmail() (db.OutboxEmail, error) {
+	userID, err := uuid.Parse(n.UserID)
+	if err != nil {
+		return db.OutboxEmail{}, fmt.Errorf("notification %s has a bad user id", n.ID)
+	}
+	if !n.Kind.Valid() {
+		return db.OutboxEmail{}, fmt.Errorf("notification %s has no known kind", n.ID)
+	}
+	return db.OutboxEmail{ID: n.ID, UserID: userID, Kind: n.Kind.Email(), Facts: n.Facts.JSON()}, nil
+}
+
+// PublicID is the id clients name a notification by: its id, which holds slashes, made safe for a
+// URL's path. It is the id's own encoding, so a retried write has the same one.
+func PublicID(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+// ParsePublicID reads a PublicID back; ok is false for anything PublicID does not write.
+func ParsePublicID(s string) (id string, ok bool) {
+	if s == "" || len(s) > 512 {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 || base64.RawURLEncoding.EncodeToString(b) != s {
+		return "", false
+	}
+	return string(b), true
+}
+
+// ErrNotFound is the answer for a notification the user does not have.
+var ErrNotFound = errors.New("notification not found")
 
 // Store writes and reads notifications.
 type Store struct {
@@ -62,6 +91,9 @@ func (s *Store) Notify(ctx context.Context, ns ...Notification) error {
 	for _, n := range ns {
 		if n.ID == "" || n.UserID == "" {
 			return errors.New("notification needs an id and a user")
+		}
+		if !n.Kind.Valid() {
+			return fmt.Errorf("notification %s has no known kind", n.ID)
 		}
 		if n.At.IsZero() {
 			n.At = now
@@ -90,13 +122,36 @@ func onlyDuplicates(err error) bool {
 	return true
 }
 
-// Notifications returns a user's notifications, newest first.
-func (s *Store) Notifications(ctx context.Context, userID string, limit int64) ([]Notification, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
+// Query selects a page of a user's notifications.
+type Query struct {
+	// Unread keeps only the notifications not marked read.
+	Unread bool
+	// Limit is how many to return (at most 201).
+	Limit int64
+	// After is where the previous page ended: the time and id of its last notification.
+	AfterAt *time.Time
+	AfterID string
+}
+
+// List returns a user's notifications, newest first (ties by id, descending): a stable order, so a
+// page that starts after the last one shown misses none and repeats none.
+func (s *Store) List(ctx context.Context, userID string, q Query) ([]Notification, error) {
+	if q.Limit <= 0 || q.Limit > 201 {
+		q.Limit = 50
 	}
-	cur, err := s.notifications.Find(ctx, bson.D{{Key: "user_id", Value: userID}},
-		options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit))
+	filter := bson.D{{Key: "user_id", Value: userID}}
+	if q.Unread {
+		filter = append(filter, bson.E{Key: "read_at", Value: bson.D{{Key: "$exists", Value: false}}})
+	}
+	if q.AfterAt != nil {
+		at := q.AfterAt.UTC()
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: at}}}},
+			bson.D{{Key: "at", Value: at}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: q.AfterID}}}},
+		}})
+	}
+	cur, err := s.notifications.Find(ctx, filter,
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(q.Limit))
 	if err != nil {
 		return nil, fmt.Errorf("find notifications: %w", err)
 	}
@@ -107,10 +162,56 @@ func (s *Store) Notifications(ctx context.Context, userID string, limit int64) (
 	return out, nil
 }
 
-// EnsureIndexes creates the index the inbox queries use.
+// UnreadCount is how many of a user's notifications are not marked read.
+func (s *Store) UnreadCount(ctx context.Context, userID string) (int64, error) {
+	n, err := s.notifications.CountDocuments(ctx, bson.D{
+		{Key: "user_id", Value: userID}, {Key: "read_at", Value: bson.D{{Key: "$exists", Value: false}}},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count unread notifications: %w", err)
+	}
+	return n, nil
+}
+
+// MarkRead marks a user's notification read at at, and returns it. One already read keeps the time
+// it was first read. A notification the user does not have is ErrNotFound, whoever has it.
+func (s *Store) MarkRead(ctx context.Context, userID, id string, at time.Time) (Notification, error) {
+	mine := bson.D{{Key: "_id", Value: id}, {Key: "user_id", Value: userID}}
+	unread := append(mine[:len(mine):len(mine)], bson.E{Key: "read_at", Value: bson.D{{Key: "$exists", Value: false}}})
+	if _, err := s.notifications.UpdateOne(ctx, unread,
+		bson.D{{Key: "$set", Value: bson.D{{Key: "read_at", Value: at.UTC()}}}}); err != nil {
+		return Notification{}, fmt.Errorf("mark notification read: %w", err)
+	}
+	var n Notification
+	err := s.notifications.FindOne(ctx, mine).Decode(&n)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Notification{}, ErrNotFound
+	} else if err != nil {
+		return Notification{}, fmt.Errorf("find notification: %w", err)
+	}
+	return n, nil
+}
+
+// MarkAllRead marks read, at at, every notification of the user not read yet that is no newer than
+// at, and returns how many it marked.
+func (s *Store) MarkAllRead(ctx context.Context, userID string, at time.Time) (int64, error) {
+	res, err := s.notifications.UpdateMany(ctx, bson.D{
+		{Key: "user_id", Value: userID},
+		{Key: "read_at", Value: bson.D{{Key: "$exists", Value: false}}},
+		{Key: "at", Value: bson.D{{Key: "$lte", Value: at.UTC()}}},
+	}, bson.D{{Key: "$set", Value: bson.D{{Key: "read_at", Value: at.UTC()}}}})
+	if err != nil {
+		return 0, fmt.Errorf("mark notifications read: %w", err)
+	}
+	return res.ModifiedCount, nil
+}
+
+// EnsureIndexes creates the index the inbox queries use: a user's notifications newest first, in
+// the order pages walk them (its prefix serves the unread count). One index per request: FerretDB
+// (the development server) fails a createIndexes request of several indexes that already exist.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if _, err := s.notifications.Indexes().CreateOne(ctx, mongo.IndexModel{
-		Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}},
+		Keys: bson.D{{Key: "user_id", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}},
 	}); err != nil {
 		return fmt.Errorf("create notification indexes: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	htmltemplate "html/template"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"github.com/bankforge/bank/domain"
 )
@@ -38,6 +39,16 @@ type Facts struct {
 	Role       domain.Role `json:"role,omitempty"`
 	Link       string      `json:"link,omitempty"`
 	ValidHours int         `json:"valid_hours,omitempty"`
+	// A freeze: its reason's code, whether it stops money coming in too, and its end (none: until
+	// further notice).
+	FreezeReason domain.FreezeReason `json:"freeze_reason,omitempty"`
+	StopsCredits bool                `json:"stops_credits,omitempty"`
+	Until        *time.Time          `json:"until,omitempty"`
+	// A security event: when it happened; for a login from a new device, the device (its
+	// User-Agent, shortened) and network (an IPv4 /24 or IPv6 /64) it came from.
+	At      *time.Time `json:"at,omitempty"`
+	Device  string     `json:"device,omitempty"`
+	Network string     `json:"network,omitempty"`
 }
 
 // JSON is f as the outbox stores it.
@@ -123,16 +134,21 @@ func New(bank string) (*Renderer, error) {
 
 // required lists the facts each kind needs; an email missing one is not sent with a gap in it.
 var required = map[domain.EmailKind][]string{
-	domain.EmailText:             {"subject", "body"},
-	domain.EmailWelcome:          {"currency", "account"},
-	domain.EmailTaken:            {},
-	domain.EmailStaffInvitation:  {"role", "link", "valid_hours"},
-	domain.EmailTransferSent:     {"amount", "account", "counterparty"},
-	domain.EmailTransferReceived: {"amount", "account", "counterparty"},
-	domain.EmailTransferFailed:   {"amount", "account", "counterparty", "failure_code"},
-	domain.EmailDeposit:          {"amount", "account"},
-	domain.EmailWithdrawal:       {"amount", "account"},
-	domain.EmailWithdrawalFailed: {"amount", "account", "failure_code"},
+	domain.EmailText:                            {"subject", "body"},
+	domain.EmailTaken:                           {},
+	domain.NotificationWelcome.Email():          {"currency", "account"},
+	domain.NotificationStaffInvitation.Email():  {"role", "link", "valid_hours"},
+	domain.NotificationTransferSent.Email():     {"amount", "account", "counterparty"},
+	domain.NotificationTransferReceived.Email(): {"amount", "account", "counterparty"},
+	domain.NotificationTransferFailed.Email():   {"amount", "account", "counterparty", "failure_code"},
+	domain.NotificationDeposit.Email():          {"amount", "account"},
+	domain.NotificationWithdrawal.Email():       {"amount", "account"},
+	domain.NotificationWithdrawalFailed.Email(): {"amount", "account", "failure_code"},
+	domain.NotificationAccountFrozen.Email():    {"account", "freeze_reason"},
+	domain.NotificationAccountUnfrozen.Email():  {"account"},
+	domain.NotificationPasswordChanged.Email():  {"at"},
+	domain.NotificationLoginLocked.Email():      {"at"},
+	domain.NotificationNewDevice.Email():        {"at", "device", "network"},
 }
 
 func (e Email) missing() []string {
@@ -141,7 +157,8 @@ func (e Email) missing() []string {
 		"account": e.Facts.Account != "", "counterparty": e.Facts.Counterparty != "",
 		"amount":       e.Facts.Amount > 0 && e.Facts.Currency != "",
 		"failure_code": e.Facts.FailureCode != "", "role": e.Facts.Role != "", "link": e.Facts.Link != "",
-		"valid_hours": e.Facts.ValidHours > 0,
+		"valid_hours": e.Facts.ValidHours > 0, "freeze_reason": e.Facts.FreezeReason != "",
+		"at": e.Facts.At != nil, "device": e.Facts.Device != "", "network": e.Facts.Network != "",
 	}
 	var out []string
 	for _, f := range required[e.Kind] {
@@ -166,6 +183,12 @@ type view struct {
 	Role         string
 	Link         string
 	ValidHours   int
+	FreezeReason string
+	StopsCredits bool
+	Until        string
+	At           string
+	Device       string
+	Network      string
 	Lang         string
 }
 
@@ -196,6 +219,20 @@ func (r *Renderer) Render(e Email, to Recipient) (Rendered, error) {
 	if f.Role != "" {
 		v.Role = roleNames[l][f.Role]
 	}
+	if f.FreezeReason != "" {
+		v.FreezeReason = freezeReasons[l][f.FreezeReason]
+		if v.FreezeReason == "" {
+			v.FreezeReason = string(f.FreezeReason)
+		}
+	}
+	v.StopsCredits = f.StopsCredits
+	if f.Until != nil {
+		v.Until = FormatTime(*f.Until, l)
+	}
+	if f.At != nil {
+		v.At = FormatTime(*f.At, l)
+	}
+	v.Device, v.Network = f.Device, f.Network
 	var out Rendered
 	var b bytes.Buffer
 	if err := r.text[l].ExecuteTemplate(&b, string(e.Kind)+".subject", v); err != nil {
@@ -235,6 +272,25 @@ var roleNames = map[domain.Locale]map[domain.Role]string{
 	domain.LocaleEnglish: {domain.RoleClient: "customer", domain.RoleSupport: "support", domain.RoleAdmin: "admin"},
 	domain.LocaleSpanish: {domain.RoleClient: "cliente", domain.RoleSupport: "soporte", domain.RoleAdmin: "administración"},
 }
+
+var freezeReasons = map[domain.Locale]map[domain.FreezeReason]string{
+	domain.LocaleEnglish: {domain.FreezeSuspectedFraud: "suspected fraud", domain.FreezeCustomerRequest: "your request",
+		domain.FreezeLegalOrder: "a legal order", domain.FreezeOther: "another reason"},
+	domain.LocaleSpanish: {domain.FreezeSuspectedFraud: "sospecha de fraude", domain.FreezeCustomerRequest: "tu solicitud",
+		domain.FreezeLegalOrder: "una orden judicial", domain.FreezeOther: "otro motivo"},
+}
+
+// FormatTime writes a moment in UTC as a reader of locale l expects it: "Jan 2, 2006 15:04 UTC",
+// "2 ene 2006 15:04 UTC".
+func FormatTime(t time.Time, l domain.Locale) string {
+	t = t.UTC()
+	if l == domain.LocaleSpanish {
+		return fmt.Sprintf("%d %s %d %s UTC", t.Day(), spanishMonths[t.Month()-1], t.Year(), t.Format("15:04"))
+	}
+	return t.Format("Jan 2, 2006 15:04") + " UTC"
+}
+
+var spanishMonths = [12]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"}
 
 // spanishReasons are the Spanish of the codes that can end a money movement (English is
 // domain.Code.Message()).

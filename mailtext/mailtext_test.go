@@ -1,8 +1,11 @@
 package mailtext
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankforge/bank/domain"
 )
@@ -13,8 +16,12 @@ const secretLink = "https://bank.test/set-password#token=s3cr3t-t0ken"
 
 // sample is an email of each kind with every fact it needs, and the link besides.
 func sample(k domain.EmailKind) Email {
+	at := time.Date(2026, 3, 7, 14, 5, 0, 0, time.UTC)
+	until := time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)
 	f := Facts{Amount: 123456, Currency: "EUR", Exponent: 2, Account: "400000000017", Counterparty: "400000000025",
-		FailureCode: domain.CodeInsufficientFunds, Role: domain.RoleSupport, Link: secretLink, ValidHours: 24}
+		FailureCode: domain.CodeInsufficientFunds, Role: domain.RoleSupport, Link: secretLink, ValidHours: 24,
+		FreezeReason: domain.FreezeSuspectedFraud, StopsCredits: true, Until: &until, At: &at,
+		Device: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", Network: "203.0.113.0/24"}
 	e := Email{Kind: k, Facts: f}
 	if k == domain.EmailText {
 		e.Subject, e.Body = "A note from the bank", "Your card is on its way."
@@ -56,7 +63,7 @@ func TestRender_EveryKindInEveryLocale(t *testing.T) {
 						t.Errorf("%s/%s: %s has %q:\n%s", k, l, part, leftover, s)
 					}
 				}
-				if strings.Contains(s, secretLink) != (k == domain.EmailStaffInvitation && part != "subject") {
+				if strings.Contains(s, secretLink) != (k == domain.NotificationStaffInvitation.Email() && part != "subject") {
 					t.Errorf("%s/%s: %s carries the link: %v", k, l, part, strings.Contains(s, secretLink))
 				}
 			}
@@ -86,6 +93,99 @@ func TestRender_EveryKindInEveryLocale(t *testing.T) {
 	}
 }
 
+// Each notification kind's email tells its own facts in the reader's language: the freeze's reason,
+// scope and end; when a security event happened; the new device and its network.
+func TestRender_NotificationKindsTellTheirFacts(t *testing.T) {
+	t.Parallel()
+	r := renderer(t)
+	want := map[domain.NotificationKind]map[domain.Locale][]string{
+		domain.NotificationAccountFrozen: {
+			domain.LocaleEnglish: {"400000000017", "suspected fraud", "Apr 1, 2026 09:30 UTC", "No money can leave or reach it"},
+			domain.LocaleSpanish: {"400000000017", "sospecha de fraude", "1 abr 2026 09:30 UTC", "no puede salir ni entrar dinero"},
+		},
+		domain.NotificationAccountUnfrozen: {
+			domain.LocaleEnglish: {"400000000017", "no longer frozen"},
+			domain.LocaleSpanish: {"400000000017", "ya no está congelada"},
+		},
+		domain.NotificationPasswordChanged: {
+			domain.LocaleEnglish: {"Mar 7, 2026 14:05 UTC", "password", "other session"},
+			domain.LocaleSpanish: {"7 mar 2026 14:05 UTC", "contraseña", "demás sesiones"},
+		},
+		domain.NotificationLoginLocked: {
+			domain.LocaleEnglish: {"Mar 7, 2026 14:05 UTC", "paused"},
+			domain.LocaleSpanish: {"7 mar 2026 14:05 UTC", "en pausa"},
+		},
+		domain.NotificationNewDevice: {
+			domain.LocaleEnglish: {"Mar 7, 2026 14:05 UTC", "Firefox/128.0", "203.0.113.0/24", "Device:"},
+			domain.LocaleSpanish: {"7 mar 2026 14:05 UTC", "Firefox/128.0", "203.0.113.0/24", "Dispositivo:"},
+		},
+		domain.NotificationWithdrawalFailed: {
+			domain.LocaleEnglish: {"€1,234.56", "400000000017", Reason(domain.CodeInsufficientFunds, domain.LocaleEnglish)},
+			domain.LocaleSpanish: {"1.234,56 €", "400000000017", Reason(domain.CodeInsufficientFunds, domain.LocaleSpanish)},
+		},
+	}
+	for kind, byLocale := range want {
+		for l, parts := range byLocale {
+			got, err := r.Render(sample(kind.Email()), Recipient{Name: "Rosa", Locale: l})
+			if err != nil {
+				t.Fatalf("%s/%s: %v", kind, l, err)
+			}
+			for _, p := range parts {
+				if !strings.Contains(got.Text, p) || !strings.Contains(got.HTML, p) {
+					t.Errorf("%s/%s: text or HTML lacks %q:\n%s\n%s", kind, l, p, got.Text, got.HTML)
+				}
+			}
+		}
+	}
+	// A freeze with no end is until further notice; one that stops only debits says so.
+	e := sample(domain.NotificationAccountFrozen.Email())
+	e.Facts.Until, e.Facts.StopsCredits = nil, false
+	got, err := r.Render(e, Recipient{Name: "Rosa", Locale: domain.LocaleEnglish})
+	if err != nil || !strings.Contains(got.Text, "until further notice") || !strings.Contains(got.Text, "No money can leave it meanwhile") {
+		t.Fatalf("an open-ended debit freeze (%v):\n%s", err, got.Text)
+	}
+}
+
+// Every notification kind has its email, and no notification kind's email carries a link, a token
+// or anything the staff invitation's secret is made of but that invitation's own.
+func TestRender_EveryNotificationKindHasItsEmail(t *testing.T) {
+	t.Parallel()
+	r := renderer(t)
+	for _, k := range domain.NotificationKinds {
+		if !slices.Contains(domain.EmailKinds, k.Email()) {
+			t.Errorf("%s has no email kind", k)
+		}
+		for _, l := range domain.Locales {
+			got, err := r.Render(sample(k.Email()), Recipient{Name: "Rosa", Locale: l})
+			if err != nil {
+				t.Fatalf("%s/%s: %v", k, l, err)
+			}
+			if k == domain.NotificationStaffInvitation {
+				continue
+			}
+			for _, secret := range []string{"token", "s3cr3t", "set-password", "http://", "https://"} {
+				if strings.Contains(got.Text+got.HTML+got.Subject, secret) {
+					t.Errorf("%s/%s carries %q", k, l, secret)
+				}
+			}
+		}
+	}
+}
+
+// A device's User-Agent is text: the HTML body escapes it.
+func TestRender_EscapesTheDeviceInHTML(t *testing.T) {
+	t.Parallel()
+	e := sample(domain.NotificationNewDevice.Email())
+	e.Facts.Device = `<script>alert(1)</script>`
+	got, err := renderer(t).Render(e, Recipient{Name: "Rosa", Locale: domain.LocaleSpanish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got.HTML, "<script>") || !strings.Contains(got.HTML, "&lt;script&gt;") {
+		t.Fatalf("the device reached the HTML unescaped:\n%s", got.HTML)
+	}
+}
+
 func TestRender_WritesTheReadersAmount(t *testing.T) {
 	t.Parallel()
 	r := renderer(t)
@@ -101,7 +201,7 @@ func TestRender_WritesTheReadersAmount(t *testing.T) {
 	}
 	for _, c := range cases {
 		c.facts.Account, c.facts.Counterparty = "400000000017", "400000000025"
-		got, err := r.Render(Email{Kind: domain.EmailTransferReceived, Facts: c.facts}, Recipient{Name: "Ana López", Locale: c.locale})
+		got, err := r.Render(Email{Kind: domain.NotificationTransferReceived.Email(), Facts: c.facts}, Recipient{Name: "Ana López", Locale: c.locale})
 		if err != nil || got.Subject != c.want {
 			t.Errorf("%+v in %s: subject %q (%v); want %q", c.facts, c.locale, got.Subject, err, c.want)
 		}
@@ -111,7 +211,7 @@ func TestRender_WritesTheReadersAmount(t *testing.T) {
 // A name is text: the HTML body escapes it, the text body keeps it as it is.
 func TestRender_EscapesTheNameInHTML(t *testing.T) {
 	t.Parallel()
-	got, err := renderer(t).Render(sample(domain.EmailWelcome), Recipient{Name: `Ana <img src=x onerror=alert(1)> & "Co"`, Locale: domain.LocaleEnglish})
+	got, err := renderer(t).Render(sample(domain.NotificationWelcome.Email()), Recipient{Name: `Ana <img src=x onerror=alert(1)> & "Co"`, Locale: domain.LocaleEnglish})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +228,7 @@ func TestRender_EscapesTheNameInHTML(t *testing.T) {
 func TestRender_RefusesMissingFacts(t *testing.T) {
 	t.Parallel()
 	r := renderer(t)
-	e := sample(domain.EmailTransferSent)
+	e := sample(domain.NotificationTransferSent.Email())
 	e.Facts.Counterparty = ""
 	if _, err := r.Render(e, Recipient{Name: "A", Locale: domain.LocaleEnglish}); err == nil || !strings.Contains(err.Error(), "counterparty") {
 		t.Fatalf("transfer without a counterparty: %v", err)
@@ -161,9 +261,9 @@ func TestReason_SpanishForEveryMovementRefusal(t *testing.T) {
 
 func TestFacts_RoundTripThroughTheOutbox(t *testing.T) {
 	t.Parallel()
-	f := sample(domain.EmailTransferFailed).Facts
+	f := sample(domain.NotificationTransferFailed.Email()).Facts
 	got, err := ParseFacts([]byte(f.JSON()))
-	if err != nil || got != f {
+	if err != nil || !reflect.DeepEqual(got, f) {
 		t.Fatalf("%+v (%v); want %+v", got, err, f)
 	}
 	if _, err := ParseFacts([]byte("[1]")); err == nil {

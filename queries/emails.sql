@@ -1,10 +1,14 @@
 -- name: InsertEmails :exec
 -- Idempotent by id: an email written by an earlier run is left as it is. Each email is its kind and
 -- the JSON of what it tells (data), rendered when it is sent; a `text` email also carries its subject
--- and body.
+-- and body. An email of a notification kind its user switched off (notification_settings) is not
+-- written: the choice in force when the event is recorded decides.
 INSERT INTO emails (id, user_id, kind, data, subject, body)
-SELECT unnest(@ids::text[]), unnest(@user_ids::uuid[]), unnest(@kinds::text[]), unnest(@data::text[])::jsonb,
-       unnest(@subjects::text[]), unnest(@bodies::text[])
+SELECT e.id, e.user_id, e.kind, e.data::jsonb, e.subject, e.body
+FROM (SELECT unnest(@ids::text[]) AS id, unnest(@user_ids::uuid[]) AS user_id, unnest(@kinds::text[]) AS kind,
+             unnest(@data::text[]) AS data, unnest(@subjects::text[]) AS subject, unnest(@bodies::text[]) AS body) e
+WHERE NOT EXISTS (
+    SELECT 1 FROM notification_settings s WHERE s.user_id = e.user_id AND s.kind = e.kind AND NOT s.email)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: ListDueEmails :many

@@ -280,24 +280,36 @@ func Tool(t testing.TB, name string) string {
 func Mongo(t testing.TB) string {
 	t.Helper()
 	bin := Tool(t, "mongowire")
-	port, err := stack.FreePort()
+	uri, stop, err := StartMongo(bin, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(stop)
+	return uri
+}
+
+// StartMongo starts the MongoDB wire-protocol server bin, keeping its data in dir, and returns its
+// URI and the function that stops it: for a server shared by a test package's tests, stopped in
+// its TestMain.
+func StartMongo(bin, dir string) (string, func(), error) {
+	port, err := stack.FreePort()
+	if err != nil {
+		return "", nil, err
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "-listen", addr, "-sqlite-dir", t.TempDir())
+	cmd := exec.Command(bin, "-listen", addr, "-sqlite-dir", dir)
 	cmd.SysProcAttr = procAttr()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return "", nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mongowire: %v", err)
+		return "", nil, fmt.Errorf("start mongowire: %w", err)
 	}
-	t.Cleanup(func() {
+	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
-	})
+	}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -310,7 +322,8 @@ func Mongo(t testing.TB) string {
 	select {
 	case <-ready:
 	case <-time.After(30 * time.Second):
-		t.Fatal("mongowire did not start")
+		stop()
+		return "", nil, errors.New("mongowire did not start")
 	}
-	return "mongodb://" + addr + "/"
+	return "mongodb://" + addr + "/", stop, nil
 }
