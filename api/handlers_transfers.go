@@ -293,7 +293,8 @@ func (s *server) getTransfer(w http.ResponseWriter, r *http.Request) error {
 }
 
 // awaitTransfer reads a transfer, waiting up to wait while it is pending. It wakes on the
-// transfer's notification and also re-reads every second, so a lost notification only costs time.
+// transfer's notification and also re-reads every Config.WaitRecheck, so a lost notification only
+// costs time.
 func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Duration, read func() (transferView, error)) (transferView, error) {
 	var woken <-chan struct{}
 	if s.finished != nil {
@@ -303,7 +304,7 @@ func (s *server) awaitTransfer(ctx context.Context, id uuid.UUID, wait time.Dura
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	every := time.NewTicker(time.Second)
+	every := time.NewTicker(s.cfg.WaitRecheck)
 	if s.finished == nil {
 		every.Reset(50 * time.Millisecond)
 	}

@@ -90,6 +90,9 @@ type Config struct {
 	LockMax       time.Duration
 	// MaxWait bounds ?wait= on operation polling.
 	MaxWait time.Duration
+	// WaitRecheck is how often a waiting read re-reads a transfer its notification has not woken
+	// it for (a notification lost while the listener reconnected): one second unless set.
+	WaitRecheck time.Duration
 
 	// CashApprovalThresholds is, per currency, the amount in minor units from which a deposit or
 	// withdrawal waits for a second admin's approval. Every supported currency needs one; nil means
@@ -146,6 +149,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if cfg.WaitRecheck <= 0 {
+		cfg.WaitRecheck = time.Second
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 20 * time.Second

@@ -309,7 +309,8 @@ func TestAccounts_OpenListAndHistoryPaging(t *testing.T) {
 
 func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *api.Config) { c.MaxWait = 10 * time.Second })
+	// The waiting read re-reads only once a minute: an answer before that came from the notification.
+	h := newHarness(t, func(c *api.Config) { c.MaxWait, c.WaitRecheck = time.Minute, time.Minute })
 	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
 	src := h.account(alice, "USD", 10_000)
 	dst := h.account(bob, "USD", 0)
@@ -339,12 +340,12 @@ func TestTransfer_WaitHoldsTheAnswerUntilTheTransferEnds(t *testing.T) {
 		}
 	}()
 	start = time.Now()
-	r = h.do("GET", "/v1/transfers/"+tr.ID+"?wait=8s", alice.token, "")
+	r = h.do("GET", "/v1/transfers/"+tr.ID+"?wait=50s", alice.token, "")
 	r.json(t, &tr)
 	if tr.Status != "completed" {
 		t.Fatalf("status %s", tr.Status)
 	}
-	if took := time.Since(start); took > 900*time.Millisecond {
+	if took := time.Since(start); took > 30*time.Second {
 		t.Fatalf("the waiting read answered after %s; the notification should wake it", took)
 	}
 	requireProblem(t, h.do("GET", "/v1/transfers/"+tr.ID+"?wait=later", alice.token, ""), http.StatusUnprocessableEntity, "wait")
