@@ -32,28 +32,40 @@ var DefaultEmailRetry = EmailRetry{MaxAttempts: 10, First: 30 * time.Second, Max
 
 // notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
 // in the PostgreSQL outbox, each once. DeliverEmails sends them: each written from its
-// notification's Email, or its title and body as they are when it has none.
+// notification's Email, or its title and body as they are when it has none. Each notification is
+// also a notification.created live event for its user (GET /v1/ws).
 func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) error {
-	if len(notes) == 0 {
+	return a.notifyWith(ctx, nil, notes...)
+}
+
+// notifyWith is notify with more live events: the emails, the notifications' events and these
+// commit in one transaction, after the inbox has the notifications, each once by its key.
+func (a *Activities) notifyWith(ctx context.Context, events []db.Event, notes ...inbox.Notification) error {
+	if len(notes) == 0 && len(events) == 0 {
 		return nil
 	}
 	emails := make([]db.OutboxEmail, len(notes))
+	now := time.Now().UTC()
 	for i, n := range notes {
 		userID, err := uuid.Parse(n.UserID)
 		if err != nil {
 			return internal("notification %s has a bad user id", n.ID)
+		}
+		if n.At.IsZero() {
+			notes[i].At, n.At = now, now
 		}
 		e := mailtext.Email{Kind: domain.EmailText, Subject: n.Title, Body: n.Body}
 		if n.Email != nil {
 			e = *n.Email
 		}
 		emails[i] = outboxEmail(n.ID, userID, e)
+		events = append(events, notificationEvent(n, userID))
 	}
 	if err := a.Inbox.Notify(ctx, notes...); err != nil {
 		return err
 	}
-	if err := a.Store.WriteEmails(ctx, emails...); err != nil {
-		return fmt.Errorf("write emails: %w", err)
+	if err := a.Store.WriteOutboxTx(ctx, emails, events); err != nil {
+		return fmt.Errorf("write emails and events: %w", err)
 	}
 	return nil
 }
