@@ -60,6 +60,8 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeAccountFrozen: {http.StatusConflict, "The account is frozen"},
 	domain.CodeAlreadyFrozen: {http.StatusConflict, "The account is already frozen"},
 	domain.CodeNotFrozen:     {http.StatusConflict, "The account is not frozen"},
+
+	domain.CodeUpgradeRequired: {http.StatusUpgradeRequired, "This route takes a WebSocket handshake"},
 }
 
 // FieldError names one bad field of a request.
