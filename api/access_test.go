@@ -40,6 +40,7 @@ var accessSpec = map[string][]string{
 	"PATCH /v1/me":                       {"client", "support", "admin"},
 	"POST /v1/me/password":               {"client", "support", "admin"},
 	"GET /v1/me/notifications":           {"client", "support", "admin"},
+	"GET /v1/ws":                         {"client", "support", "admin"},
 	"GET /v1/accounts":                   {"client", "support", "admin"},
 	"POST /v1/accounts":                  {"client", "support", "admin"},
 	"GET /v1/accounts/{id}":              {"client", "support", "admin"},
