@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,8 +23,8 @@ import (
 // URL: in the Sec-WebSocket-Protocol header (`bearer, <token>`; the server selects `bearer`) or in
 // a first message, {"type":"auth","token":...}, within SocketAuthTimeout. The server then sends the
 // user's events ({id, type, created_at, data}) as they are appended (db.Event); a client that
-// reconnects names the last id it saw ({"type":"resume","after":id}, or "after" in its auth
-// message) and receives what it missed. Events live in PostgreSQL and each append is announced on
+// reconnects names the last id it saw (?after=id, "after" in its auth message, or later
+// {"type":"resume","after":id}) and receives what it missed. Events live in PostgreSQL and each append is announced on
 // a notification channel, so every API process behind a load balancer delivers every event.
 
 // Close codes a client reads when the server ends its socket.
@@ -142,6 +143,16 @@ func headerToken(r *http.Request) (tok string, inProtocol, ok bool) {
 // can be refused before the upgrade (a bad token in the header, a request that is no handshake, a
 // user at their socket limit) is a 4xx problem; after it, a close code (closeUnauthorized...).
 func (s *server) openSocket(w http.ResponseWriter, r *http.Request) error {
+	var after *int64
+	if q := r.URL.Query(); q.Has("after") {
+		n, err := strconv.ParseInt(q.Get("after"), 10, 64)
+		if err != nil || n < 0 || len(q["after"]) > 1 {
+			var v validator
+			v.add("after", "must be one event id, an integer from 0")
+			return v.err()
+		}
+		after = &n
+	}
 	tok, inProtocol, hasToken := headerToken(r)
 	var p principal
 	if hasToken {
@@ -185,7 +196,7 @@ func (s *server) openSocket(w http.ResponseWriter, r *http.Request) error {
 	defer conn.CloseNow()
 	conn.SetReadLimit(socketReadLimit)
 	sock := &socket{s: s, conn: conn, requestID: requestID(r.Context())}
-	sock.serve(p, hasToken)
+	sock.serve(p, hasToken, after)
 	return nil
 }
 
@@ -203,7 +214,7 @@ type socket struct {
 // serve runs the socket: authentication by first message unless the header carried it, then
 // delivery until the client leaves, the token expires, the session ends, the client is too slow,
 // or the server shuts down. It returns once every goroutine it started has ended.
-func (k *socket) serve(p principal, authenticated bool) {
+func (k *socket) serve(p principal, authenticated bool, after *int64) {
 	s := k.s
 	ctx, cancel := context.WithCancel(s.life)
 	defer cancel()
@@ -226,7 +237,6 @@ func (k *socket) serve(p principal, authenticated bool) {
 		wg.Wait()
 	}()
 
-	var after *int64
 	if !authenticated {
 		timer := time.NewTimer(s.cfg.SocketAuthTimeout)
 		defer timer.Stop()
@@ -247,7 +257,9 @@ func (k *socket) serve(p principal, authenticated bool) {
 				return
 			}
 			defer release()
-			after = m.After
+			if m.After != nil {
+				after = m.After
+			}
 		case <-timer.C:
 			k.close(closeAuthTimeout, "no auth message in time")
 			return

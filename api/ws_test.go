@@ -262,9 +262,27 @@ func TestSocket_ResumeAfterReconnect(t *testing.T) {
 	}
 	c.Close(websocket.StatusNormalClosure, "")
 
+	// In the URL, with the token in the header; a bad position is refused before the upgrade.
+	ctx := context.Background()
+	c, resp, err := websocket.Dial(ctx, wsURL(h.srv.URL)+"?after=4", &websocket.DialOptions{Subprotocols: []string{"bearer", u.token}})
+	if err != nil {
+		t.Fatalf("dial with ?after=4: %v (%v)", err, status(resp))
+	}
+	for i := 5; i <= 6; i++ {
+		if e := nextEvent(t, c, time.Second); e.ID != int64(i) {
+			t.Fatalf("event after ?after=4 has id %d; want %d", e.ID, i)
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "")
+	for _, bad := range []string{"-1", "x", "1&after=2"} {
+		_, resp, err := websocket.Dial(ctx, wsURL(h.srv.URL)+"?after="+bad, &websocket.DialOptions{Subprotocols: []string{"bearer", u.token}})
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("?after=%s: %v %v; want 422", bad, err, status(resp))
+		}
+	}
+
 	// With a resume message on a socket authenticated by its header, then live events go on.
 	c = mustDialBearer(t, h.srv.URL, u.token)
-	ctx := context.Background()
 	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"resume","after":4}`)); err != nil {
 		t.Fatal(err)
 	}
