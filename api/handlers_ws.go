@@ -505,13 +505,15 @@ func (k *socket) close(code websocket.StatusCode, reason string) {
 	}
 }
 
-// drop ends a socket whose client is too slow or gone, at once.
+// drop ends a socket whose client is too slow or gone, at once; or, when the events could not be
+// read, with 1013 (try again later).
 func (k *socket) drop(err error) {
 	var slow errSlowOrGone
 	if errors.As(err, &slow) || errors.Is(err, context.Canceled) {
 		k.s.logger.Info("socket dropped", "reason", "slow_or_gone", "user_id", k.user.UserID.String(), "request_id", k.requestID)
-	} else {
-		k.s.logger.Warn("socket dropped", "error", err, "user_id", k.user.UserID.String(), "request_id", k.requestID)
+		k.conn.CloseNow()
+		return
 	}
-	k.conn.CloseNow()
+	k.s.logger.Warn("socket dropped", "error", err, "user_id", k.user.UserID.String(), "request_id", k.requestID)
+	k.close(websocket.StatusTryAgainLater, "the service is unavailable; reconnect later")
 }
