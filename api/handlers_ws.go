@@ -170,12 +170,20 @@ func (s *server) openSocket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var release func()
+	var start *int64
 	if hasToken {
 		var ok bool
 		if release, ok = s.sockets.enter(p.UserID.String()); !ok {
 			return newError(domain.CodeRateLimited, fmt.Sprintf("You have %d live sockets open already; close one first.", s.cfg.MaxSocketsPerUser))
 		}
 		defer release()
+		// The socket's position is taken before the upgrade: every event committed after the
+		// client reads the 101 reaches it.
+		last, err := s.store.LastUserEventID(r.Context(), p.UserID)
+		if err != nil {
+			return &apiError{code: domain.CodeUnavailable, detail: "Live events are not available right now; reconnect later.", cause: fmt.Errorf("last event id: %w", err)}
+		}
+		start = &last
 	}
 	opts := &websocket.AcceptOptions{
 		// The token travels in the handshake or the first message, never in a cookie: a page of
@@ -196,7 +204,7 @@ func (s *server) openSocket(w http.ResponseWriter, r *http.Request) error {
 	defer conn.CloseNow()
 	conn.SetReadLimit(socketReadLimit)
 	sock := &socket{s: s, conn: conn, requestID: requestID(r.Context())}
-	sock.serve(p, hasToken, after)
+	sock.serve(p, start, after)
 	return nil
 }
 
@@ -211,10 +219,11 @@ type socket struct {
 	cursor, sentFrom int64
 }
 
-// serve runs the socket: authentication by first message unless the header carried it, then
+// serve runs the socket from start, the user's last event id when it was authenticated (nil: not
+// yet, the first message carries the token): authentication by first message if needed, then
 // delivery until the client leaves, the token expires, the session ends, the client is too slow,
 // or the server shuts down. It returns once every goroutine it started has ended.
-func (k *socket) serve(p principal, authenticated bool, after *int64) {
+func (k *socket) serve(p principal, start, after *int64) {
 	s := k.s
 	ctx, cancel := context.WithCancel(s.life)
 	defer cancel()
@@ -237,7 +246,7 @@ func (k *socket) serve(p principal, authenticated bool, after *int64) {
 		wg.Wait()
 	}()
 
-	if !authenticated {
+	if start == nil { // not authenticated yet
 		timer := time.NewTimer(s.cfg.SocketAuthTimeout)
 		defer timer.Stop()
 		select {
@@ -272,13 +281,16 @@ func (k *socket) serve(p principal, authenticated bool, after *int64) {
 	}
 	k.user = p
 
-	last, err := s.store.LastUserEventID(ctx, p.UserID)
-	if err != nil {
-		s.logger.ErrorContext(ctx, "socket could not start", "error", err, "user_id", p.UserID.String(), "request_id", k.requestID)
-		k.close(websocket.StatusTryAgainLater, "the service is unavailable; reconnect later")
-		return
+	if start == nil {
+		last, err := s.store.LastUserEventID(ctx, p.UserID)
+		if err != nil {
+			s.logger.ErrorContext(ctx, "socket could not start", "error", err, "user_id", p.UserID.String(), "request_id", k.requestID)
+			k.close(websocket.StatusTryAgainLater, "the service is unavailable; reconnect later")
+			return
+		}
+		start = &last
 	}
-	k.cursor, k.sentFrom = last, last
+	k.cursor, k.sentFrom = *start, *start
 	var bf backfill
 	if after != nil {
 		k.resume(&bf, *after)
@@ -344,7 +356,7 @@ func (k *socket) serve(p principal, authenticated bool, after *int64) {
 			err := k.conn.Ping(pctx)
 			pcancel()
 			if err != nil {
-				k.drop(fmt.Errorf("ping: %w", err))
+				k.drop(errSlowOrGone{fmt.Errorf("ping: %w", err)})
 				return
 			}
 			// A missed notification (the listener reconnecting) costs at most a heartbeat.
