@@ -507,9 +507,8 @@ func TestSocket_NoGoroutineLeftBehind(t *testing.T) {
 	opts := []goleak.Option{
 		goleak.IgnoreCurrent(),
 		// The test's own HTTP calls keep idle keep-alive connections.
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
 	}
 	t.Cleanup(func() {
 		http.DefaultClient.CloseIdleConnections()
