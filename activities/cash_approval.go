@@ -177,6 +177,23 @@ func (a *Activities) RecordCashApprovalEvent(ctx context.Context, in CashApprova
 	if err := a.Audit.Record(ctx, event); err != nil {
 		return err
 	}
+	if in.Status != domain.ApprovalPending {
+		// The approval's operation, which the requesting admin polls, ends with this step.
+		op := OperationEventData{OperationID: id.String(), Kind: domain.OperationCashApproval, Status: domain.OperationCompleted}
+		switch in.Status {
+		case domain.ApprovalApproved:
+			if ap.TransferID != nil {
+				op.TransferID = ap.TransferID.String()
+			}
+		case domain.ApprovalRejected:
+			op.Status, op.FailureCode = domain.OperationFailed, domain.CodeApprovalRejected
+		default:
+			op.Status, op.FailureCode = domain.OperationFailed, domain.CodeApprovalExpired
+		}
+		if err := a.Store.AppendUserEventsTx(ctx, operationEvent(ap.RequestedBy, op)); err != nil {
+			return fmt.Errorf("append events: %w", err)
+		}
+	}
 	activity.GetLogger(ctx).Debug("cash approval event recorded", "approval_id", id.String(), "status", string(in.Status))
 	return nil
 }

@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -99,6 +100,16 @@ func TestCashApprovalSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		if c := f.count("audit_events", bson.D{{Key: "subject", Value: ref.ApprovalID}, {Key: "type", Value: "cash_approval." + status}, {Key: "actor_id", Value: user.String()}}); c != 1 {
 			t.Fatalf("%d %s events by %s; want 1", c, status, user)
 		}
+	}
+	// The requesting admin's operation ended, told once, with the transfer it started; the
+	// approver and the owner started no operation.
+	var op activities.OperationEventData
+	if got := userEvents(t, f, requester.ID); len(got) != 1 || got[0].Type != domain.EventOperationCompleted || json.Unmarshal(got[0].Data, &op) != nil ||
+		op != (activities.OperationEventData{OperationID: ref.ApprovalID, Kind: domain.OperationCashApproval, Status: domain.OperationCompleted, TransferID: transferID}) {
+		t.Fatalf("the requester's events %+v (%+v)", got, op)
+	}
+	if got := userEvents(t, f, approver.ID); len(got) != 0 {
+		t.Fatalf("the approver's events %+v; want none", got)
 	}
 	// An event for a status the approval never reached is not written.
 	if _, err := f.env.ExecuteActivity(f.acts.RecordCashApprovalEvent, activities.CashApprovalEventInput{ApprovalID: ref.ApprovalID, Status: domain.ApprovalRejected}); err == nil {

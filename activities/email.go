@@ -32,24 +32,40 @@ var DefaultEmailRetry = EmailRetry{MaxAttempts: 10, First: 30 * time.Second, Max
 // notify stores notifications in the inbox and, keyed by the same ids, the emails that carry them
 // in the PostgreSQL outbox, each once; an email of a kind its user switched off is not written
 // (db.InsertEmails), the inbox entry always is. DeliverEmails sends them, each written from its
-// notification's kind and facts.
+// notification's kind and facts. Each notification is also a notification.created live event for
+// its user (GET /v1/ws), whatever their email settings.
 func (a *Activities) notify(ctx context.Context, notes ...inbox.Notification) error {
-	if len(notes) == 0 {
+	return a.notifyWith(ctx, nil, notes...)
+}
+
+// notifyWith is notify with more live events: the emails, the notifications' events and these
+// commit in one transaction, after the inbox has the notifications, each once by its key.
+func (a *Activities) notifyWith(ctx context.Context, events []db.Event, notes ...inbox.Notification) error {
+	if len(notes) == 0 && len(events) == 0 {
 		return nil
 	}
 	emails := make([]db.OutboxEmail, len(notes))
+	now := time.Now().UTC()
 	for i, n := range notes {
 		e, err := n.OutboxEmail()
 		if err != nil {
 			return internal("%v", err)
 		}
+		if n.At.IsZero() {
+			notes[i].At, n.At = now, now
+		}
+		ev, err := n.Event()
+		if err != nil {
+			return internal("%v", err)
+		}
 		emails[i] = e
+		events = append(events, ev)
 	}
 	if err := a.Inbox.Notify(ctx, notes...); err != nil {
 		return err
 	}
-	if err := a.Store.WriteEmails(ctx, emails...); err != nil {
-		return fmt.Errorf("write emails: %w", err)
+	if err := a.Store.WriteOutboxTx(ctx, emails, events); err != nil {
+		return fmt.Errorf("write emails and events: %w", err)
 	}
 	return nil
 }

@@ -238,10 +238,22 @@ func (a *Activities) RecordFreezeEvent(ctx context.Context, in FreezeEventInput)
 	if err := a.Audit.Record(ctx, event); err != nil {
 		return err
 	}
+	var events []db.Event
+	if in.Status != domain.FreezeActive {
+		// The freeze's operation, which its admin polls, ends with this step.
+		op := OperationEventData{OperationID: id.String(), Kind: domain.OperationFreeze, Status: domain.OperationCompleted}
+		if in.Status == domain.FreezeFailed {
+			op.Status, op.FailureCode = domain.OperationFailed, *f.FailureCode
+		}
+		events = append(events, operationEvent(f.FrozenBy, op))
+	}
 	if f.AccountUserID != nil && f.FrozenAt != nil {
-		if err := a.notify(ctx, freezeNotification(f, in.Status, *f.AccountUserID)); err != nil {
+		events = append(events, freezeEvent(f, in.Status, *f.AccountUserID))
+		if err := a.notifyWith(ctx, events, freezeNotification(f, in.Status, *f.AccountUserID)); err != nil {
 			return err
 		}
+	} else if err := a.Store.AppendUserEventsTx(ctx, events...); err != nil {
+		return fmt.Errorf("append events: %w", err)
 	}
 	activity.GetLogger(ctx).Debug("freeze event recorded", "freeze_id", id.String(), "status", string(in.Status))
 	return nil

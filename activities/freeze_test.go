@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -145,6 +146,30 @@ func TestFreezeSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	}
 	if n := f.emails("freeze/" + ref.FreezeID + "/"); n != 2 {
 		t.Fatalf("%d freeze emails; want 2", n)
+	}
+	// Live events: the owner's, once each, with the reason and never the note; the admin's
+	// operation ends with the unfreeze.
+	if got := eventTypes(t, f, alice.user.ID); len(got) < 4 || !slices.Equal(got[len(got)-4:], []domain.EventType{
+		domain.EventAccountFrozen, domain.EventNotificationCreated, domain.EventAccountUnfrozen, domain.EventNotificationCreated,
+	}) {
+		t.Fatalf("alice's events %v; want her deposit's, then frozen and unfrozen, each with its notification", got)
+	}
+	for _, e := range userEvents(t, f, alice.user.ID) {
+		if strings.Contains(string(e.Data), "mule") || strings.Contains(string(e.Data), "7731") {
+			t.Fatalf("an event tells the owner the staff's note: %s", e.Data)
+		}
+		var d activities.AccountEventData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == domain.EventAccountFrozen && (d.Reason != domain.FreezeSuspectedFraud || d.AccountID != alice.account.ID.String() || d.Status != domain.AccountFrozen) {
+			t.Fatalf("account.frozen %s; want the reason's code and her account", e.Data)
+		}
+	}
+	var op activities.OperationEventData
+	if got := userEvents(t, f, admin.ID); len(got) != 1 || got[0].Type != domain.EventOperationCompleted || json.Unmarshal(got[0].Data, &op) != nil ||
+		op.OperationID != ref.FreezeID || op.Status != domain.OperationCompleted || op.Kind != domain.OperationFreeze {
+		t.Fatalf("the admin's events %+v; want their freeze's operation completed, once", got)
 	}
 	if s := f.freezeState(f.acts.LiftFreeze, activities.LiftFreezeInput{FreezeID: ref.FreezeID, Code: domain.CodeInternal}); s.Status != domain.FreezeEnded {
 		t.Fatalf("lifting an ended freeze: %+v; want it left ended", s)

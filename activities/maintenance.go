@@ -104,3 +104,17 @@ func (a *Activities) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// UserEventTTL is how long live events are kept for clients to resume from: a client away longer
+// reads what it missed from the REST routes instead.
+const UserEventTTL = 7 * 24 * time.Hour
+
+// PurgeUserEvents forgets up to 10,000 live events older than UserEventTTL and returns how many;
+// each user's sequence stays, so no id is given twice.
+func (a *Activities) PurgeUserEvents(ctx context.Context) (int64, error) {
+	n, err := a.Store.DeleteUserEventsBefore(ctx, db.DeleteUserEventsBeforeParams{Before: time.Now().Add(-UserEventTTL), MaxRows: 10_000})
+	if err != nil {
+		return 0, fmt.Errorf("delete user events: %w", err)
+	}
+	return n, nil
+}

@@ -246,7 +246,7 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
 		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: m.kind, Title: m.title, Body: m.body, Facts: m.facts})
 	}
-	if err := a.notify(ctx, notes...); err != nil {
+	if err := a.notifyWith(ctx, transferEvents(t), notes...); err != nil {
 		return err
 	}
 	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))

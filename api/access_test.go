@@ -52,6 +52,7 @@ var accessSpec = map[string][]string{
 	"GET /v1/transfers":                   {"client", "support", "admin"},
 	"POST /v1/transfers":                  {"client", "support", "admin"},
 	"GET /v1/transfers/{id}":              {"client", "support", "admin"},
+	"GET /v1/ws":                          {"client", "support", "admin"},
 
 	// Staff: support reads customers, accounts, transfers and the audit log; only admins move cash
 	// or check the ledger.

@@ -38,6 +38,8 @@ type principal struct {
 	SessionID uuid.UUID
 	Role      domain.Role
 	Email     string
+	// Expires is when the access token that authenticated the caller expires.
+	Expires time.Time
 }
 
 type principalKey struct{}
@@ -109,6 +111,14 @@ func (s *server) principalOf(r *http.Request) (principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return unauthorized("Send an access token in the Authorization header: Bearer <token>.")
 	}
+	return s.tokenPrincipal(r.Context(), tok)
+}
+
+// tokenPrincipal authenticates an access token: valid, of a live session of an active user.
+func (s *server) tokenPrincipal(ctx context.Context, tok string) (principal, error) {
+	unauthorized := func(detail string) (principal, error) {
+		return principal{}, newError(domain.CodeUnauthorized, detail)
+	}
 	if len(tok) > maxTokenBytes {
 		return unauthorized("The access token is not valid.")
 	}
@@ -126,13 +136,13 @@ func (s *server) principalOf(r *http.Request) (principal, error) {
 	if err1 != nil || err2 != nil {
 		return unauthorized("The access token is not valid.")
 	}
-	row, err := s.store.GetSessionPrincipal(r.Context(), db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID, Active: domain.UserActive})
+	row, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID, Active: domain.UserActive})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
 		return unauthorized("The session has ended; log in again.")
 	} else if err != nil {
 		return principal{}, internalError(fmt.Errorf("load session: %w", err))
 	}
-	return principal{UserID: row.UserID, SessionID: row.SessionID, Role: row.Role, Email: row.Email}, nil
+	return principal{UserID: row.UserID, SessionID: row.SessionID, Role: row.Role, Email: row.Email, Expires: claims.ExpiresAt.Time}, nil
 }
 
 // authenticate admits only authenticated requests and gives handlers their caller.

@@ -61,6 +61,8 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeEmailRequired: {http.StatusUnprocessableEntity, "This notification's email cannot be turned off"},
 	domain.CodeAlreadyFrozen: {http.StatusConflict, "The account is already frozen"},
 	domain.CodeNotFrozen:     {http.StatusConflict, "The account is not frozen"},
+
+	domain.CodeUpgradeRequired: {http.StatusUpgradeRequired, "This route takes a WebSocket handshake"},
 }
 
 // FieldError names one bad field of a request.

@@ -22,26 +22,6 @@ import (
 	"github.com/bankforge/bank/mailtext"
 )
 
-// notificationResponse is a notification as its user reads it. id is its public id
-// (inbox.PublicID): safe in a URL's path.
-type notificationResponse struct {
-	ID     string                  `json:"id"`
-	UserID string                  `json:"user_id"`
-	Kind   domain.NotificationKind `json:"kind"`
-	Title  string                  `json:"title"`
-	Body   string                  `json:"body"`
-	At     time.Time               `json:"at"`
-	ReadAt *time.Time              `json:"read_at"`
-}
-
-func toNotificationResponse(n inbox.Notification) notificationResponse {
-	out := notificationResponse{ID: inbox.PublicID(n.ID), UserID: n.UserID, Kind: n.Kind, Title: n.Title, Body: n.Body, At: n.At.UTC()}
-	if n.ReadAt != nil {
-		out.ReadAt = ptr(n.ReadAt.UTC())
-	}
-	return out
-}
-
 // inboxUnavailable is the answer while the notification store cannot be reached.
 func inboxUnavailable(err error) error {
 	return &apiError{code: domain.CodeUnavailable, detail: "Notifications are not available right now.", cause: err}
@@ -82,7 +62,7 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return inboxUnavailable(err)
 	}
-	items := make([]notificationResponse, 0, len(rows))
+	items := make([]inbox.View, 0, len(rows))
 	var next *string
 	for i, n := range rows {
 		if i == int(limit) {
@@ -90,7 +70,7 @@ func (s *server) listNotifications(w http.ResponseWriter, r *http.Request) error
 			next = ptr(encodeCursor(last.At, last.ID))
 			break
 		}
-		items = append(items, toNotificationResponse(n))
+		items = append(items, n.View())
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next, "unread_count": unread})
 	return nil
@@ -116,7 +96,7 @@ func (s *server) readNotification(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return inboxUnavailable(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"notification": toNotificationResponse(n), "unread_count": unread})
+	writeJSON(w, http.StatusOK, map[string]any{"notification": n.View(), "unread_count": unread})
 	return nil
 }
 
@@ -256,15 +236,23 @@ func (s *server) updateNotificationSettings(w http.ResponseWriter, r *http.Reque
 // locked, a login from a new device, a staff member invited. Each id is derived from its event, so
 // the same event written again is one notification and one email.
 
-// notifyEmail writes the email of n to the outbox with q, in the transaction that records n's
-// event, so the two commit together; notifyInbox then writes n to the inbox.
+// notifyEmail writes the email of n to the outbox and appends its live event with q, in the
+// transaction that records n's event, so they commit together; notifyInbox then writes n to the
+// inbox.
 func notifyEmail(ctx context.Context, q *db.Queries, n inbox.Notification) error {
 	e, err := n.OutboxEmail()
 	if err != nil {
 		return err
 	}
+	ev, err := n.Event()
+	if err != nil {
+		return err
+	}
 	if err := q.WriteEmails(ctx, e); err != nil {
 		return fmt.Errorf("write email: %w", err)
+	}
+	if err := q.AppendUserEvents(ctx, []db.Event{ev}); err != nil {
+		return fmt.Errorf("append event: %w", err)
 	}
 	return nil
 }
@@ -281,7 +269,7 @@ func (s *server) notifyInbox(ctx context.Context, n inbox.Notification) {
 // notify writes n's email to the outbox, then n to the inbox, for an event that has committed.
 func (s *server) notify(ctx context.Context, n inbox.Notification) {
 	ctx = context.WithoutCancel(ctx)
-	if err := notifyEmail(ctx, s.store.Queries, n); err != nil {
+	if err := s.store.InTx(ctx, func(q *db.Queries) error { return notifyEmail(ctx, q, n) }); err != nil {
 		s.logger.ErrorContext(ctx, "notification email not written", "kind", n.Kind, "notification_id", n.ID, "error", err)
 	}
 	s.notifyInbox(ctx, n)

@@ -259,6 +259,8 @@ func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Confi
 	t.Cleanup(stopListening)
 	finished := db.NewListener(url, db.TransferFinishedChannel, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	go finished.Run(listenCtx)
+	userEvents := db.NewListener(url, db.UserEventsChannel, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	go userEvents.Run(listenCtx)
 	h := &harness{
 		t:         t,
 		store:     db.NewStore(pool),
@@ -276,8 +278,9 @@ func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Confi
 	for _, f := range tweak {
 		f(&h.cfg)
 	}
-	handler, err := api.New(context.Background(), h.cfg, api.Deps{
-		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished,
+	// The sockets close when the test ends.
+	handler, err := api.New(listenCtx, h.cfg, api.Deps{
+		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished, UserEvents: userEvents,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:  map[string]func(context.Context) error{"postgres": h.store.Ping},
 	})

@@ -49,6 +49,9 @@ func (s *server) routes() http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Get("/openapi.yaml", serveOpenAPI)
 	r.Get("/v1/operations/{id}", s.handle(s.getOperation))
+	// The live event socket authenticates itself (a token in the handshake's headers or its first
+	// message, never in the URL); each handshake counts once toward its client's limit.
+	r.With(s.refuseTokenInQuery).Get("/v1/ws", s.handle(s.openSocket))
 	r.Group(func(r chi.Router) {
 		r.Use(s.rateLimit(s.authLimit))
 		r.Post("/v1/auth/register", s.handle(s.register))

@@ -78,6 +78,19 @@ type Config struct {
 	MaxWaitsPerUser int
 	// MaxAccounts is how many open accounts one customer may hold.
 	MaxAccounts int
+	// MaxSocketsPerUser bounds the live event sockets (GET /v1/ws) one user may hold open on one
+	// API process at once.
+	MaxSocketsPerUser int
+	// SocketPingInterval is how often the server pings each socket; SocketWriteTimeout bounds an
+	// event's write and a ping's answer: a client slower than that is dropped.
+	SocketPingInterval time.Duration
+	SocketWriteTimeout time.Duration
+	// SocketSessionCheck is how often a socket checks that its session is live and its user
+	// active; a socket whose session ended closes then (and at its token's expiry).
+	SocketSessionCheck time.Duration
+	// SocketAuthTimeout is how long a socket that carried no token in its handshake waits for its
+	// auth message (DefaultSocketAuthTimeout when zero).
+	SocketAuthTimeout time.Duration
 	// AppURL is where people reach the bank's web app; emailed links point into it.
 	AppURL string
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the TCP
@@ -118,6 +131,9 @@ type Deps struct {
 	// TransferFinished, when set, wakes requests waiting on a transfer as soon as it ends; without
 	// it they re-read the transfer periodically.
 	TransferFinished Events
+	// UserEvents, when set, wakes a user's sockets as soon as events are appended for them
+	// (keyed by the user's id); without it each socket re-reads every second.
+	UserEvents Events
 	// Ready lists the checks /readyz runs, by name.
 	Ready map[string]func(context.Context) error
 	Now   func() time.Time
@@ -140,9 +156,23 @@ type server struct {
 	clientLimit *rateLimiter // per client, on every route
 	writeLimit  *rateLimiter // per user, on writes
 	waits       *gate        // per user, on ?wait=
+	sockets     *gate        // per user, open live event sockets
+	userEvents  Events
+	// life ends when the process shuts down: the sockets then close.
+	life context.Context
 }
 
-// New returns the API's HTTP handler. It loads the supported currencies once.
+// Defaults of the live event sockets.
+const (
+	DefaultMaxSocketsPerUser  = 5
+	DefaultSocketPingInterval = 30 * time.Second
+	DefaultSocketWriteTimeout = 10 * time.Second
+	DefaultSocketSessionCheck = 15 * time.Second
+	DefaultSocketAuthTimeout  = 5 * time.Second
+)
+
+// New returns the API's HTTP handler. It loads the supported currencies once. The live event
+// sockets (GET /v1/ws) close, going away, when ctx ends.
 func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	if len(cfg.JWTSecret) < 32 {
 		return nil, fmt.Errorf("jwt secret must be at least 32 bytes")
@@ -170,6 +200,21 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	}
 	if cfg.MaxAccounts <= 0 {
 		cfg.MaxAccounts = 5
+	}
+	if cfg.MaxSocketsPerUser <= 0 {
+		cfg.MaxSocketsPerUser = DefaultMaxSocketsPerUser
+	}
+	if cfg.SocketPingInterval <= 0 {
+		cfg.SocketPingInterval = DefaultSocketPingInterval
+	}
+	if cfg.SocketWriteTimeout <= 0 {
+		cfg.SocketWriteTimeout = DefaultSocketWriteTimeout
+	}
+	if cfg.SocketSessionCheck <= 0 {
+		cfg.SocketSessionCheck = DefaultSocketSessionCheck
+	}
+	if cfg.SocketAuthTimeout <= 0 {
+		cfg.SocketAuthTimeout = DefaultSocketAuthTimeout
 	}
 	if cfg.AppURL == "" {
 		cfg.AppURL = "http://localhost:8080"
@@ -209,6 +254,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		clientLimit: newRateLimiter(cfg.ClientRateLimit, time.Minute, deps.Now),
 		writeLimit:  newRateLimiter(cfg.WriteRateLimit, time.Minute, deps.Now),
 		waits:       newGate(cfg.MaxWaitsPerUser),
+		sockets:     newGate(cfg.MaxSocketsPerUser),
+		userEvents:  deps.UserEvents,
+		life:        ctx,
 	}
 	return s.routes(), nil
 }

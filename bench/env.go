@@ -123,7 +123,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"AUTH_RATE_LIMIT_PER_MINUTE=1000000",
 			"CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
 			"USER_WRITE_RATE_LIMIT_PER_MINUTE=10000000",
-			"MAX_WAITS_PER_USER=100000",
+			"MAX_WAITS_PER_USER=1000",
 			"JWT_SECRET=" + secret,
 			"LOG_LEVEL=warn",
 			"TRANSFER_DAILY_MAX_AMOUNT=0",

@@ -74,6 +74,11 @@ type config struct {
 	maxRate      float64
 	maxP99       time.Duration
 
+	// sockets, when set, runs the live events load check instead of transfers: this many sockets,
+	// one customer each.
+	sockets        int
+	socketsPerUser int
+
 	// The worker's concurrency settings, from the same environment variables and defaults the
 	// worker reads; the stack's worker and the empty-workflow worker both get them.
 	localActivities int
@@ -109,6 +114,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.stepFactor, "step-factor", 1.5, "rate multiplier between -find-max steps")
 	fs.Float64Var(&c.maxRate, "max-rate", 1000, "highest rate -find-max tries")
 	fs.DurationVar(&c.maxP99, "max-p99", 2*time.Second, "p99 completion latency above which a -find-max step is not sustained")
+	fs.IntVar(&c.sockets, "sockets", 0, "run the live events load check instead: open this many sockets (GET /v1/ws) and push an event to each")
+	fs.IntVar(&c.socketsPerUser, "sockets-per-user", 5, "sockets each customer opens in the load check (at most MAX_SOCKETS_PER_USER, 5)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -125,6 +132,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	check(c.accounts >= 2, "-accounts must be at least 2")
+	check(c.sockets >= 0 && c.socketsPerUser >= 1 && c.socketsPerUser <= 5 && c.sockets%c.socketsPerUser == 0,
+		"-sockets must not be negative, and a multiple of -sockets-per-user (1 to 5)")
 	check(c.scenario == "uniform" || c.scenario == "hot", "-scenario must be uniform or hot")
 	check(c.hotShare > 0 && c.hotShare <= 1, "-hot-share must be in (0, 1]")
 	check(c.rate > 0 && c.duration > 0 && c.rate*c.duration.Seconds() >= 1, "-rate and -duration must offer at least one transfer")
@@ -196,6 +205,16 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 	transport.MaxIdleConnsPerHost = 2 * cfg.maxInflight
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: transport}
 	defer transport.CloseIdleConnections()
+
+	if cfg.sockets > 0 {
+		customers, _, err := seed(ctx, logger, b, httpClient, cfg.sockets/cfg.socketsPerUser, cfg.loginConcurrency, funding{})
+		if err != nil {
+			return fmt.Errorf("seed: %w", errors.Join(err, context.Cause(ctx)))
+		}
+		res, err := socketLoad(ctx, logger, b, customers, cfg.socketsPerUser)
+		res.print(stdout)
+		return err
+	}
 
 	rep := &report{cfg: cfg, best: -1, localActivities: cfg.localActivities, workflowPollers: cfg.workflowPollers}
 	customers, seeded, err := seed(ctx, logger, b, httpClient, cfg.accounts, cfg.loginConcurrency, cfg.funding())

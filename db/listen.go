@@ -14,8 +14,9 @@ import (
 const TransferFinishedChannel = "transfer_finished"
 
 // Listener delivers PostgreSQL notifications of one channel to the subscribers of their payload.
-// It keeps one connection of its own and reconnects after failures; a subscriber should still
-// re-read what it waits for after a while, since notifications sent while disconnected are lost.
+// It keeps one connection of its own and reconnects after failures. Notifications sent while it is
+// disconnected are lost, so each time it starts listening it wakes every subscriber: each re-reads
+// what it waits for, and misses nothing that committed before.
 type Listener struct {
 	connString string
 	channel    string
@@ -49,6 +50,18 @@ func (l *Listener) Subscribe(key string) (<-chan struct{}, func()) {
 				delete(l.waiters, key)
 			}
 		}
+	}
+}
+
+// wakeAll wakes every subscriber, whatever its key.
+func (l *Listener) wakeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for key, set := range l.waiters {
+		for ch := range set {
+			close(ch)
+		}
+		delete(l.waiters, key)
 	}
 }
 
@@ -88,6 +101,8 @@ func (l *Listener) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
 		return err
 	}
+	// Whatever was notified while no connection listened is read again by its subscribers.
+	l.wakeAll()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {

@@ -225,3 +225,17 @@ type User struct {
 	UpdatedAt      time.Time
 	Locale         domain.Locale
 }
+
+type UserEvent struct {
+	UserID    uuid.UUID
+	ID        int64
+	Key       string
+	Type      domain.EventType
+	Data      []byte
+	CreatedAt time.Time
+}
+
+type UserEventSeq struct {
+	UserID uuid.UUID
+	LastID int64
+}

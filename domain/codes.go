@@ -51,6 +51,8 @@ const (
 	CodeIdempotencyReused   Code = "idempotency_key_reused"
 	CodeIdempotencyInFlight Code = "idempotency_request_in_progress"
 	CodeUnknownParameter    Code = "unknown_query_parameter"
+	// A request to the WebSocket route that is not a WebSocket handshake.
+	CodeUpgradeRequired Code = "upgrade_required"
 	// A cash approval that is no longer pending (approved, rejected or expired) was decided again.
 	CodeApprovalDecided Code = "approval_already_decided"
 	// The admin deciding a cash approval asked for it, or owns its account: four eyes need another.
@@ -79,6 +81,7 @@ var Codes = []Code{
 	CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired, CodeApprovalDecided,
 	CodeApproverNotIndependent,
 	CodeAccountFrozen, CodeAlreadyFrozen, CodeNotFrozen, CodeEmailRequired,
+	CodeUpgradeRequired,
 }
 
 // Message is what a customer reads when an operation ends with code c.

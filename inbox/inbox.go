@@ -40,6 +40,38 @@ type Notification struct {
 	Facts mailtext.Facts `bson:"-"`
 }
 
+// View is a notification as its user reads it, in the API and in its live event. id is its public
+// id (PublicID): safe in a URL's path. The email's facts are not part of it.
+type View struct {
+	ID     string                  `json:"id"`
+	UserID string                  `json:"user_id"`
+	Kind   domain.NotificationKind `json:"kind"`
+	Title  string                  `json:"title"`
+	Body   string                  `json:"body"`
+	At     time.Time               `json:"at"`
+	ReadAt *time.Time              `json:"read_at"`
+}
+
+// View is n as its user reads it.
+func (n Notification) View() View {
+	v := View{ID: PublicID(n.ID), UserID: n.UserID, Kind: n.Kind, Title: n.Title, Body: n.Body, At: n.At.UTC()}
+	if n.ReadAt != nil {
+		at := n.ReadAt.UTC()
+		v.ReadAt = &at
+	}
+	return v
+}
+
+// Event is n's notification.created live event for its user (GET /v1/ws): n as they read it,
+// keyed by n's id, so n written twice is one event.
+func (n Notification) Event() (db.Event, error) {
+	userID, err := uuid.Parse(n.UserID)
+	if err != nil {
+		return db.Event{}, fmt.Errorf("notification %s has a bad user id", n.ID)
+	}
+	return db.Event{UserID: userID, Key: "notification/" + n.ID, Type: domain.EventNotificationCreated, Data: n.View()}, nil
+}
+
 // OutboxEmail is the email that carries n, under n's id, for the PostgreSQL outbox.
 func (n Notification) OutboxEmail() (db.OutboxEmail, error) {
 	userID, err := uuid.Parse(n.UserID)

@@ -14,17 +14,21 @@ import (
 // many workers run. Operators see each run under Schedules in the Temporal web UI.
 const MaintenanceScheduleID = "bank-maintenance"
 
+// purgeUserEventsChange marks the runs of Maintenance that purge old live events.
+const purgeUserEventsChange = "purge-user-events"
+
 // MaintenanceResult is what one run of the chores did.
 type MaintenanceResult struct {
 	HoldsExpired      int   `json:"holds_expired"`
 	HoldsFailed       int   `json:"holds_failed"`
 	TransfersStarted  int   `json:"transfers_started"`
 	IdempotencyPurged int64 `json:"idempotency_keys_purged"`
+	EventsPurged      int64 `json:"events_purged"`
 }
 
 // Maintenance runs the bank's chores: it voids holds past their expiry and records the outcome of
 // the transfers that ends, starts the workflow of any transfer recorded but never started, and
-// forgets old Idempotency-Keys. Each chore is independent: one failing does not stop the others.
+// forgets old Idempotency-Keys and live events. Each chore is independent: one failing does not stop the others.
 func Maintenance(ctx workflow.Context) (MaintenanceResult, error) {
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
@@ -57,6 +61,12 @@ func Maintenance(ctx workflow.Context) (MaintenanceResult, error) {
 
 	if err := workflow.ExecuteLocalActivity(lctx, a.PurgeIdempotencyKeys).Get(lctx, &res.IdempotencyPurged); err != nil {
 		errs = errors.Join(errs, err)
+	}
+	// Runs started before the live events existed did not purge them: replaying one skips this.
+	if workflow.GetVersion(ctx, purgeUserEventsChange, workflow.DefaultVersion, 1) >= 1 {
+		if err := workflow.ExecuteLocalActivity(lctx, a.PurgeUserEvents).Get(lctx, &res.EventsPurged); err != nil {
+			errs = errors.Join(errs, err)
+		}
 	}
 	return res, errs
 }

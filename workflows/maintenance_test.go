@@ -16,7 +16,7 @@ import (
 )
 
 // A run voids expired holds and records each transfer it ended,
-// starts the workflow of a stalled transfer as a child, and purges old keys; a chore that fails
+// starts the workflow of a stalled transfer as a child, and purges old keys and live events; a chore that fails
 // does not stop the others.
 func TestMaintenance_RunsEveryChore(t *testing.T) {
 	env := newEnv()
@@ -37,13 +37,14 @@ func TestMaintenance_RunsEveryChore(t *testing.T) {
 		return workflows.TransferResult{TransferID: in.TransferID, Status: domain.TransferCompleted}, nil
 	})
 	env.OnActivity(a.PurgeIdempotencyKeys, mock.Anything).Return(int64(7), nil)
+	env.OnActivity(a.PurgeUserEvents, mock.Anything).Return(int64(3), nil)
 
 	env.ExecuteWorkflow(workflows.Maintenance)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var res workflows.MaintenanceResult
 	require.NoError(t, env.GetWorkflowResult(&res))
-	require.Equal(t, workflows.MaintenanceResult{HoldsExpired: 1, HoldsFailed: 1, TransfersStarted: 1, IdempotencyPurged: 7}, res)
+	require.Equal(t, workflows.MaintenanceResult{HoldsExpired: 1, HoldsFailed: 1, TransfersStarted: 1, IdempotencyPurged: 7, EventsPurged: 3}, res)
 	require.Equal(t, 1, recorded)
 	require.Equal(t, []string{workflows.TransferWorkflowID("t-stalled")}, started)
 }
@@ -57,6 +58,7 @@ func TestMaintenance_AFailingChoreDoesNotStopTheOthers(t *testing.T) {
 		purged = true
 		return 0, nil
 	})
+	env.OnActivity(a.PurgeUserEvents, mock.Anything).Return(int64(0), nil)
 	env.ExecuteWorkflow(workflows.Maintenance)
 	require.True(t, env.IsWorkflowCompleted())
 	require.Error(t, env.GetWorkflowError(), "the run shows as failed in the schedule's history")

@@ -66,13 +66,19 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			WriteRateLimit:  e.Int("USER_WRITE_RATE_LIMIT_PER_MINUTE", 60, 1, 10_000_000),
 			MaxWaitsPerUser: e.Int("MAX_WAITS_PER_USER", 4, 1, 1000),
 			MaxAccounts:     e.Int("MAX_ACCOUNTS_PER_CUSTOMER", 5, 1, 1000),
-			AppURL:          e.String("APP_URL", "http://localhost:8080"),
-			TrustedProxies:  e.Prefixes("TRUSTED_PROXIES"),
-			LockThreshold:   e.Int("LOGIN_LOCK_THRESHOLD", 5, 1, 100),
-			LockBase:        e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
-			LockMax:         e.Duration("LOGIN_LOCK_MAX", time.Hour, time.Second, 7*24*time.Hour),
-			MaxWait:         20 * time.Second,
-			EagerStart:      e.Bool("TRANSFER_EAGER_START", false),
+
+			MaxSocketsPerUser:  e.Int("MAX_SOCKETS_PER_USER", api.DefaultMaxSocketsPerUser, 1, 100_000),
+			SocketPingInterval: e.Duration("SOCKET_PING_INTERVAL", api.DefaultSocketPingInterval, time.Second, 10*time.Minute),
+			SocketWriteTimeout: e.Duration("SOCKET_WRITE_TIMEOUT", api.DefaultSocketWriteTimeout, 100*time.Millisecond, time.Minute),
+			SocketSessionCheck: e.Duration("SOCKET_SESSION_CHECK_INTERVAL", api.DefaultSocketSessionCheck, time.Second, 10*time.Minute),
+
+			AppURL:         e.String("APP_URL", "http://localhost:8080"),
+			TrustedProxies: e.Prefixes("TRUSTED_PROXIES"),
+			LockThreshold:  e.Int("LOGIN_LOCK_THRESHOLD", 5, 1, 100),
+			LockBase:       e.Duration("LOGIN_LOCK_BASE", 30*time.Second, time.Second, time.Hour),
+			LockMax:        e.Duration("LOGIN_LOCK_MAX", time.Hour, time.Second, 7*24*time.Hour),
+			MaxWait:        20 * time.Second,
+			EagerStart:     e.Bool("TRANSFER_EAGER_START", false),
 
 			CashApprovalThresholds: e.AmountsByCurrency("CASH_APPROVAL_THRESHOLDS", api.DefaultCashApprovalThresholds(), 1, domain.MaxAmount),
 			CashApprovalTTL:        e.Duration("CASH_APPROVAL_TTL", api.DefaultCashApprovalTTL, time.Minute, 30*24*time.Hour),
@@ -144,9 +150,14 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	// Wakes requests waiting on a transfer (GET /v1/transfers/{id}?wait=) as soon as it ends.
 	finished := db.NewListener(cfg.Backends.DatabaseURL, db.TransferFinishedChannel, logger)
 	go finished.Run(ctx)
+	// Wakes each user's live event sockets (GET /v1/ws) when events are appended for them, by
+	// whichever process: every API process delivers every event.
+	userEvents := db.NewListener(cfg.Backends.DatabaseURL, db.UserEventsChannel, logger)
+	go userEvents.Run(ctx)
 
 	handler, err := api.New(ctx, cfg.API, api.Deps{
 		TransferFinished: finished,
+		UserEvents:       userEvents,
 		Store:            store,
 		Workflows:        tc,
 		Audit:            auditStore,

@@ -139,3 +139,25 @@ func TestLoadConfig_CashSettings(t *testing.T) {
 		}
 	}
 }
+
+// The live event sockets' settings come from the environment, bounded like the other limits.
+func TestLoadConfig_SocketSettings(t *testing.T) {
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.API.MaxSocketsPerUser != 5 || cfg.API.SocketPingInterval != 30*time.Second || cfg.API.SocketWriteTimeout != 10*time.Second || cfg.API.SocketSessionCheck != 15*time.Second {
+		t.Fatalf("defaults %+v", cfg.API)
+	}
+	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret,
+		"MAX_SOCKETS_PER_USER": "2", "SOCKET_PING_INTERVAL": "5s", "SOCKET_WRITE_TIMEOUT": "2s", "SOCKET_SESSION_CHECK_INTERVAL": "3s"}}).Lookup)
+	if err != nil || cfg.API.MaxSocketsPerUser != 2 || cfg.API.SocketPingInterval != 5*time.Second || cfg.API.SocketWriteTimeout != 2*time.Second || cfg.API.SocketSessionCheck != 3*time.Second {
+		t.Fatalf("set: %+v %v", cfg.API, err)
+	}
+	for name, value := range map[string]string{"MAX_SOCKETS_PER_USER": "0", "SOCKET_PING_INTERVAL": "10ms", "SOCKET_WRITE_TIMEOUT": "forever", "SOCKET_SESSION_CHECK_INTERVAL": "-1s"} {
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, name: value}}).Lookup)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -63,6 +64,11 @@ type Stack struct {
 	// SMTPAddr and MailpitURL are Mailpit's SMTP server and REST API, when it runs.
 	SMTPAddr   string
 	MailpitURL string
+
+	// bin and apiEnv start more API processes (StartAPI).
+	bin    string
+	apiEnv []string
+	apiOut io.Writer
 
 	mu     sync.Mutex
 	procs  []*proc
@@ -189,7 +195,28 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := waitHTTP(ctx, s.APIURL+"/readyz", 90*time.Second, s.exited); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
+	s.bin, s.apiEnv, s.apiOut = o.Bin, env, out
 	return s, nil
+}
+
+// StartAPI starts one more API process on port, configured as the first: several API processes
+// behind a load balancer, each answering any request. It returns the new API's URL once it is
+// ready; Stop stops it with the others.
+func (s *Stack) StartAPI(ctx context.Context, port int) (string, error) {
+	if s.bin == "" {
+		return "", errors.New("the stack has not started")
+	}
+	name := "api-" + strconv.Itoa(port)
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	// The later HTTP_ADDR wins over the first API's.
+	env := append(slices.Clone(s.apiEnv), "HTTP_ADDR=127.0.0.1:"+strconv.Itoa(port))
+	if err := s.start(name, filepath.Join(s.bin, "api"), nil, env, prefixed(s.apiOut, name)); err != nil {
+		return "", err
+	}
+	if err := waitHTTP(ctx, url+"/readyz", 90*time.Second, s.exited); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return url, nil
 }
 
 // startMailpit starts Mailpit on the loopback interface, its messages kept in o.Dir, and waits for
