@@ -19,6 +19,7 @@ import (
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/inbox"
 )
 
 type wsEvent struct {
@@ -573,5 +574,35 @@ func TestSocket_AppendOnceByKey(t *testing.T) {
 	}
 	if last, err := h.store.LastUserEventID(ctx, u.ID); err != nil || last != 2 {
 		t.Fatalf("last id %d %v; want 2", last, err)
+	}
+}
+
+// A notification the API writes itself (here, of a password change) reaches the user's socket as
+// it reaches their inbox: a notification.created event with the inbox's view of it, public id
+// included, and nothing of the facts its email is written from.
+func TestSocket_TellsTheAPIsOwnNotifications(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	alice := h.user(domain.RoleClient)
+	c := mustDialBearer(t, h.srv.URL, alice.token)
+	time.Sleep(100 * time.Millisecond) // subscribed
+	body := `{"current_password":"` + alice.password + `","new_password":"another-Horse-battery-9"}`
+	if r := h.do("POST", "/v1/me/password", alice.token, body); r.status != http.StatusNoContent {
+		t.Fatalf("change password: %d %s", r.status, r.body)
+	}
+	e := nextEvent(t, c, 2*time.Second)
+	var n struct {
+		ID   string                  `json:"id"`
+		Kind domain.NotificationKind `json:"kind"`
+	}
+	if err := json.Unmarshal(e.Data, &n); err != nil || e.Type != domain.EventNotificationCreated || n.Kind != domain.NotificationPasswordChanged {
+		t.Fatalf("event %+v %s", e, e.Data)
+	}
+	notes := h.ofKind(alice, domain.NotificationPasswordChanged)
+	if len(notes) != 1 || n.ID != inbox.PublicID(notes[0].ID) {
+		t.Fatalf("event's notification %q; the inbox has %+v", n.ID, notes)
+	}
+	if strings.Contains(strings.ToLower(string(e.Data)), "facts") {
+		t.Fatalf("the event carries the email's facts: %s", e.Data)
 	}
 }
