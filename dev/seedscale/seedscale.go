@@ -2,15 +2,22 @@
 // with accounts in several currencies, some frozen, completed and refused transfers, deposits and
 // withdrawals spread over a year's days and hours, their double-entry postings, and an audit log.
 //
-// It writes as the database's owner, in one transaction, with bulk COPY. The ledger's triggers
-// check one posting at a time (each posting's balance_after follows its account's previous posting
-// and is the account's balance at that moment; a transaction's legs balance; no money crosses a
-// freeze); a bulk load cannot satisfy "the account's balance at that moment" row by row, so inside
-// its own transaction the load turns those triggers off, writes, runs the same rules over the
-// whole tables at once (the Check... queries of package db), and turns the triggers back on before
-// it commits. Foreign keys, CHECK constraints and unique indexes stay on throughout. Nothing of
-// this is visible to other sessions: they wait on the tables' locks and then see the triggers as
-// they were, with data that passes them. A failed check rolls everything back.
+// It writes as the database's owner, in one transaction, with bulk COPY, and commits only what the
+// database's own rules accept:
+//
+//   - The ledger's triggers check one posting at a time (each posting's balance_after follows its
+//     account's previous posting and is the account's balance at that moment; a transaction's legs
+//     balance; no money crosses a freeze). A bulk load cannot satisfy "the account's balance at that
+//     moment" row by row, so inside its transaction the load turns those triggers off, writes, runs
+//     the same rules over the whole tables at once (the Check... queries of package db), and turns
+//     the triggers back on before it commits.
+//   - Foreign keys, checked row by row, are most of a bulk load's time: the load drops them and adds
+//     them back, as they were defined, after writing, and PostgreSQL checks every row as it adds them.
+//   - CHECK constraints, NOT NULL and unique indexes stay on throughout.
+//
+// Nothing of this is visible to other sessions: the load holds the tables' exclusive locks, so
+// they wait and then see the schema as it was, with data that passes it. A failed check rolls
+// everything back. The application's role can do none of this (it owns no table).
 //
 // The audit events are appended to the audit log's hash chain after its newest event, so that the
 // whole log still verifies.
@@ -113,7 +120,7 @@ func Run(ctx context.Context, owner *pgxpool.Pool, events *audit.Store, o Option
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
 	// No one else writes these tables until the load commits.
-	if _, err := tx.Exec(ctx, "LOCK TABLE users, accounts, transfers, ledger_transactions, postings, freezes IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+	if _, err := tx.Exec(ctx, "LOCK TABLE users, accounts, transfers, ledger_transactions, postings, freezes IN ACCESS EXCLUSIVE MODE"); err != nil {
 		return Result{}, fmt.Errorf("lock tables: %w", err)
 	}
 	var customers int64
@@ -145,9 +152,23 @@ func Run(ctx context.Context, owner *pgxpool.Pool, events *audit.Store, o Option
 	if err := setTriggers(ctx, tx, false); err != nil {
 		return res, err
 	}
+	keys, err := dropForeignKeys(ctx, tx)
+	if err != nil {
+		return res, err
+	}
 	if err := p.load(ctx, tx, hash, lastPosting, bar, &res); err != nil {
 		return res, err
 	}
+	// PostgreSQL checks every row against each foreign key as it adds it back.
+	bar.begin("foreign keys", len(keys))
+	for _, k := range keys {
+		stmt := fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", pgx.Identifier{k.Table}.Sanitize(), pgx.Identifier{k.Name}.Sanitize(), k.Definition)
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return res, fmt.Errorf("foreign key %s: %w", k.Name, err)
+		}
+		bar.add(1)
+	}
+	bar.end()
 	bar.begin("checking the ledger's rules", 6)
 	if err := check(ctx, tx, bar); err != nil {
 		return res, err
@@ -184,6 +205,34 @@ func Run(ctx context.Context, owner *pgxpool.Pool, events *audit.Store, o Option
 	}
 	res.Took = time.Since(started)
 	return res, nil
+}
+
+// loadedTables are the tables the load writes to.
+var loadedTables = []string{"users", "accounts", "transfers", "ledger_transactions", "postings", "freezes"}
+
+type foreignKey struct{ Table, Name, Definition string }
+
+// dropForeignKeys drops the foreign keys of the loaded tables and returns them as they were
+// defined, to be added back (and so checked over every row at once) after the load: checking them
+// row by row as COPY writes is most of a bulk load's time.
+func dropForeignKeys(ctx context.Context, tx pgx.Tx) ([]foreignKey, error) {
+	rows, err := tx.Query(ctx, `SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+		FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+		WHERE c.contype = 'f' AND t.relnamespace = 'public'::regnamespace AND t.relname = ANY($1)
+		ORDER BY t.relname, c.conname`, loadedTables)
+	if err != nil {
+		return nil, fmt.Errorf("read foreign keys: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowToStructByPos[foreignKey])
+	if err != nil {
+		return nil, fmt.Errorf("read foreign keys: %w", err)
+	}
+	for _, k := range keys {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", pgx.Identifier{k.Table}.Sanitize(), pgx.Identifier{k.Name}.Sanitize())); err != nil {
+			return nil, fmt.Errorf("drop foreign key %s: %w", k.Name, err)
+		}
+	}
+	return keys, nil
 }
 
 // The ledger's triggers that check each row against the rows before it. The load turns them off
