@@ -34,8 +34,12 @@ type bank struct {
 	serverURL string // the PostgreSQL server the database lives on
 	dbName    string
 	dbURL     string // the database, as the application's role once migrated
+	ownerURL  string // the database, as the server's user, its owner
 	dir       string // state and logs of the stack's processes
 	keep      bool
+	// reused: the database and the state directory were given (-scale-database, -scale-dir) and
+	// outlive the run.
+	reused bool
 
 	pool  *pgxpool.Pool // a small pool for seeding and the ledger check
 	store *db.Store
@@ -61,10 +65,18 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		}
 	}()
 
-	if err := b.createDatabase(ctx); err != nil {
-		return nil, err
+	if cfg.scaleDatabase != "" {
+		if err := b.useDatabase(cfg.scaleDatabase); err != nil {
+			return nil, err
+		}
+		logger.Info("using database", "name", b.dbName)
+	} else {
+		if err := b.createDatabase(ctx); err != nil {
+			return nil, err
+		}
+		logger.Info("created database", "name", b.dbName)
 	}
-	logger.Info("created database", "name", b.dbName)
+	b.ownerURL = b.dbURL
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -81,11 +93,22 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	if b.adminPassword, err = bootstrap.GeneratePassword(); err != nil {
 		return nil, err
 	}
-	if _, err := bootstrap.EnsureAdmin(ctx, b.store, b.hasher, b.adminEmail, b.adminPassword); err != nil {
+	created, err := bootstrap.EnsureAdmin(ctx, b.store, b.hasher, b.adminEmail, b.adminPassword)
+	if err != nil {
 		return nil, fmt.Errorf("create admin: %w", err)
 	}
+	if !created { // a reused database: the admin of an earlier run, with a new password
+		if b.adminPassword, err = bootstrap.ResetAdminPassword(ctx, b.store, b.hasher, b.adminEmail); err != nil {
+			return nil, fmt.Errorf("reset admin: %w", err)
+		}
+	}
 
-	if b.dir, err = os.MkdirTemp("", "bank-bench-"); err != nil {
+	if cfg.scaleDir != "" {
+		b.dir = cfg.scaleDir
+		if err := os.MkdirAll(b.dir, 0o700); err != nil {
+			return nil, err
+		}
+	} else if b.dir, err = os.MkdirTemp("", "bank-bench-"); err != nil {
 		return nil, err
 	}
 	ports := make([]int, 4)
@@ -174,6 +197,17 @@ func (b *bank) createDatabase(ctx context.Context) error {
 	return nil
 }
 
+// useDatabase points b at an existing database on the server, which the run keeps.
+func (b *bank) useDatabase(name string) error {
+	u, err := url.Parse(b.serverURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("-pg must be a postgres:// URL, not %q", b.serverURL)
+	}
+	u.Path = "/" + name
+	b.dbName, b.dbURL, b.reused = name, u.String(), true
+	return nil
+}
+
 // benchAppRole is the application's role in benchmarks: its own name, so that a benchmark never
 // changes the password of a development server's bank_app. Each run sets a new random password.
 const benchAppRole = "bank_bench_app"
@@ -215,7 +249,7 @@ func (b *bank) close(logger *slog.Logger) {
 	if b.pool != nil {
 		b.pool.Close()
 	}
-	if b.keep {
+	if b.keep || b.reused {
 		if b.dbName != "" {
 			logger.Info("kept the database and the stack's state", "database", b.dbName, "dir", b.dir)
 		}

@@ -14,10 +14,6 @@ import (
 	"github.com/bankforge/bank/dev/seedscale"
 )
 
-// DefaultSeedPassword is every seeded user's password unless -password names another: the data is
-// for throwaway databases, and benchmarks log in as the seeded customers with it.
-const DefaultSeedPassword = "Scale-seed-Password-2026"
-
 // seedScale fills a throwaway database (as its owner, ownerURL) and the audit log with a year of
 // data, then checks the ledger and the audit chain as ledger-check and audit-verify do.
 func seedScale(ctx context.Context, args []string, ownerURL, mongoURI, mongoDatabase string, stdout, stderr io.Writer) (int, error) {
@@ -29,7 +25,7 @@ func seedScale(ctx context.Context, args []string, ownerURL, mongoURI, mongoData
 	fs.IntVar(&o.AuditEvents, "audit-events", 10_000, "audit events")
 	fs.IntVar(&o.Days, "days", 365, "days back from now over which the movements spread")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same seed and sizes give the same data")
-	fs.StringVar(&o.Password, "password", DefaultSeedPassword, "every seeded user's password")
+	fs.StringVar(&o.Password, "password", seedscale.DefaultPassword, "every seeded user's password")
 	fs.BoolVar(&o.AllowExisting, "allow-existing", false, "seed even though the database already has customers")
 	verifyAudit := fs.Bool("verify-audit", true, "walk the whole audit chain afterwards")
 	if err := fs.Parse(args); err != nil {

@@ -265,7 +265,7 @@ func (p *plan) drawMovement(r *rand.Rand, at int64, cashOf []int32) bool {
 		return false
 	}
 	amount := func(scale float64) int64 {
-		cents := math.Exp(math.Log(100) + r.Float64()*(math.Log(500_000)-math.Log(100))) * scale
+		cents := math.Exp(math.Log(100)+r.Float64()*(math.Log(500_000)-math.Log(100))) * scale
 		return max(1, int64(cents)*seedCurrencies[c].perMilleOfUSDCent/1000)
 	}
 	desc := uint8(r.IntN(len(descriptions)))
@@ -379,4 +379,3 @@ func seedBytes(seed uint64) [32]byte {
 	}
 	return b
 }
-

@@ -13,6 +13,7 @@
 //     the triggers back on before it commits.
 //   - Foreign keys, checked row by row, are most of a bulk load's time: the load drops them and adds
 //     them back, as they were defined, after writing, and PostgreSQL checks every row as it adds them.
+//   - Indexes that enforce nothing are dropped and built again after writing, as they were.
 //   - CHECK constraints, NOT NULL and unique indexes stay on throughout.
 //
 // Nothing of this is visible to other sessions: the load holds the tables' exclusive locks, so
@@ -78,6 +79,10 @@ type Result struct {
 
 // ErrHasCustomers is Run's refusal to seed a database that already has customers.
 var ErrHasCustomers = errors.New("the database already has customers: seed-scale is for throwaway databases (allow it explicitly to add to them)")
+
+// DefaultPassword is every seeded user's password unless the options name another: the data is for
+// throwaway databases, and the scale benchmark logs in as the seeded customers with it.
+const DefaultPassword = "Scale-seed-Password-2026"
 
 // AdminEmail is the admin Run creates when the database has no active admin.
 const AdminEmail = "scale-admin@scale.example"
@@ -156,9 +161,24 @@ func Run(ctx context.Context, owner *pgxpool.Pool, events *audit.Store, o Option
 	if err != nil {
 		return res, err
 	}
+	indexes, err := dropPlainIndexes(ctx, tx)
+	if err != nil {
+		return res, err
+	}
 	if err := p.load(ctx, tx, hash, lastPosting, bar, &res); err != nil {
 		return res, err
 	}
+	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '512MB'"); err != nil {
+		return res, err
+	}
+	bar.begin("indexes", len(indexes))
+	for _, def := range indexes {
+		if _, err := tx.Exec(ctx, def); err != nil {
+			return res, fmt.Errorf("%s: %w", def, err)
+		}
+		bar.add(1)
+	}
+	bar.end()
 	// PostgreSQL checks every row against each foreign key as it adds it back.
 	bar.begin("foreign keys", len(keys))
 	for _, k := range keys {
@@ -233,6 +253,33 @@ func dropForeignKeys(ctx context.Context, tx pgx.Tx) ([]foreignKey, error) {
 		}
 	}
 	return keys, nil
+}
+
+// dropPlainIndexes drops the indexes of the loaded tables that enforce nothing (not unique, not a
+// constraint's) and returns the statements that create them again: one sorted build after the
+// load is far cheaper than millions of inserts at random places.
+func dropPlainIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT i.relname, pg_get_indexdef(x.indexrelid)
+		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+		WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY($1) AND NOT x.indisunique
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+		ORDER BY t.relname, i.relname`, loadedTables)
+	if err != nil {
+		return nil, fmt.Errorf("read indexes: %w", err)
+	}
+	type index struct{ Name, Definition string }
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[index])
+	if err != nil {
+		return nil, fmt.Errorf("read indexes: %w", err)
+	}
+	defs := make([]string, 0, len(found))
+	for _, ix := range found {
+		if _, err := tx.Exec(ctx, "DROP INDEX "+pgx.Identifier{ix.Name}.Sanitize()); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", ix.Name, err)
+		}
+		defs = append(defs, ix.Definition)
+	}
+	return defs, nil
 }
 
 // The ledger's triggers that check each row against the rows before it. The load turns them off

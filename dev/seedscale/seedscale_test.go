@@ -28,6 +28,16 @@ type seeded struct {
 	res        Result
 	// foreignKeys is how many foreign keys the loaded tables had before the seed.
 	foreignKeys int
+	// indexes is how many indexes they had.
+	indexes int
+}
+
+func countIndexes(t *testing.T, owner *db.Store) int {
+	t.Helper()
+	var n int
+	require.NoError(t, owner.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid
+		WHERE x.indisvalid AND t.relname = ANY($1)`, loadedTables).Scan(&n))
+	return n
 }
 
 // seedTiny seeds a fresh database and audit log at a tiny size.
@@ -43,11 +53,12 @@ func seedTiny(t *testing.T) seeded {
 	require.NoError(t, owner.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
 		WHERE c.contype = 'f' AND t.relname = ANY($1)`, loadedTables).Scan(&keys))
 	require.Greater(t, keys, 10)
+	indexes := countIndexes(t, owner)
 	res, err := Run(ctx, owner.Pool(), events, Options{
 		Customers: 50, Postings: 2000, AuditEvents: 300, Days: 365, Now: testNow, Seed: 7, Password: testPassword,
 	})
 	require.NoError(t, err)
-	return seeded{app: app, owner: owner, events: events, res: res, foreignKeys: keys}
+	return seeded{app: app, owner: owner, events: events, res: res, foreignKeys: keys, indexes: indexes}
 }
 
 func TestRun_TinySeedKeepsTheLedgerAndTheAuditChain(t *testing.T) {
@@ -85,6 +96,9 @@ func TestRun_TinySeedKeepsTheLedgerAndTheAuditChain(t *testing.T) {
 		WHERE c.contype = 'f' AND c.convalidated AND t.relname = ANY($1)`, loadedTables).Scan(&keys))
 	if keys != s.foreignKeys {
 		t.Errorf("%d validated foreign keys on the loaded tables after seeding; %d before", keys, s.foreignKeys)
+	}
+	if indexes := countIndexes(t, s.owner); indexes != s.indexes {
+		t.Errorf("%d valid indexes on the loaded tables after seeding; %d before", indexes, s.indexes)
 	}
 
 	// The seals are on again: each trigger the load turned off is enabled.
