@@ -61,8 +61,15 @@ func seedTiny(t *testing.T) seeded {
 	return seeded{app: app, owner: owner, events: events, res: res, foreignKeys: keys, indexes: indexes}
 }
 
-func TestRun_TinySeedKeepsTheLedgerAndTheAuditChain(t *testing.T) {
+// One tiny seed, read by each subtest; none of them changes it (the checks' test rolls back).
+func TestRun_TinySeed(t *testing.T) {
 	s := seedTiny(t)
+	t.Run("KeepsTheLedgerAndTheAuditChain", func(t *testing.T) { keepsTheLedgerAndTheAuditChain(t, s) })
+	t.Run("ReportsAgreeWithTheLedger", func(t *testing.T) { reportsAgreeWithTheLedger(t, s) })
+	t.Run("ChecksCatchWhatTheTriggersWouldRefuse", func(t *testing.T) { checksCatchWhatTheTriggersWouldRefuse(t, s) })
+}
+
+func keepsTheLedgerAndTheAuditChain(t *testing.T, s seeded) {
 	ctx := context.Background()
 	if s.res.Customers != 50 || s.res.Postings != 2000 || s.res.AuditEvents != 300 || s.res.FrozenAccounts < 1 {
 		t.Fatalf("seeded %+v; want 50 customers, 2000 postings, 300 audit events and a frozen account", s.res)
@@ -119,8 +126,7 @@ func TestRun_TinySeedKeepsTheLedgerAndTheAuditChain(t *testing.T) {
 }
 
 // The reports read by staff, over the seeded data, agree with the ledger to the minor unit.
-func TestRun_ReportsAgreeWithTheLedger(t *testing.T) {
-	s := seedTiny(t)
+func reportsAgreeWithTheLedger(t *testing.T, s seeded) {
 	ctx := context.Background()
 
 	// What the ledger says moved, per kind and currency: the credited legs of completed movements.
@@ -143,7 +149,7 @@ func TestRun_ReportsAgreeWithTheLedger(t *testing.T) {
 			Completed: string(domain.TransferCompleted), Failed: string(domain.TransferFailed),
 			Compensated: string(domain.TransferCompensated), Customer: string(domain.AccountCustomer)}
 	}
-	byMonth, err := s.app.ReportTransactions(ctx, params(s.res.From, s.res.To, "month", "1 month"))
+	byMonth, err := s.app.TransactionsReportTx(ctx, params(s.res.From, s.res.To, "month", "1 month"))
 	require.NoError(t, err)
 	reported := map[string]int64{}
 	net := map[string]int64{}
@@ -164,7 +170,7 @@ func TestRun_ReportsAgreeWithTheLedger(t *testing.T) {
 
 	// A month cut by day sums to the month.
 	month := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	byDay, err := s.app.ReportTransactions(ctx, params(month, month.AddDate(0, 1, 0), "day", "1 day"))
+	byDay, err := s.app.TransactionsReportTx(ctx, params(month, month.AddDate(0, 1, 0), "day", "1 day"))
 	require.NoError(t, err)
 	days := map[string]int64{}
 	for _, r := range byDay {
@@ -270,8 +276,7 @@ func TestRun_RefusesCustomersUnlessAllowed(t *testing.T) {
 
 // The load's own checks catch what the triggers it turns off would have refused: a posting whose
 // balance_after does not follow its account's chain, and an unbalanced transaction.
-func TestCheck_CatchesWhatTheTriggersWouldRefuse(t *testing.T) {
-	s := seedTiny(t)
+func checksCatchWhatTheTriggersWouldRefuse(t *testing.T, s seeded) {
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
 		amounts []int64
