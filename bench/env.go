@@ -40,6 +40,8 @@ type bank struct {
 	// reused: the database and the state directory were given (-scale-database, -scale-dir) and
 	// outlive the run.
 	reused bool
+	// keepDir: the state directory was given (-scale-dir) and outlives the run.
+	keepDir bool
 
 	pool  *pgxpool.Pool // a small pool for seeding and the ledger check
 	store *db.Store
@@ -104,7 +106,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	}
 
 	if cfg.scaleDir != "" {
-		b.dir = cfg.scaleDir
+		b.dir, b.keepDir = cfg.scaleDir, true
 		if err := os.MkdirAll(b.dir, 0o700); err != nil {
 			return nil, err
 		}
@@ -136,6 +138,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		Dir:          b.dir,
 		Bin:          bin,
 		DatabaseURL:  b.dbURL,
+		MongoURI:     cfg.scaleMongo,
 		TemporalPort: ports[0],
 		// Temporal keeps its state in a file, as under `make dev`.
 		MongoPort: ports[1],
@@ -146,7 +149,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"AUTH_RATE_LIMIT_PER_MINUTE=1000000",
 			"CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
 			"USER_WRITE_RATE_LIMIT_PER_MINUTE=10000000",
-			"MAX_WAITS_PER_USER=100000",
+			"MAX_WAITS_PER_USER=1000", // the most the API accepts
 			"JWT_SECRET=" + secret,
 			"LOG_LEVEL=warn",
 			"TRANSFER_DAILY_MAX_AMOUNT=0",
@@ -248,6 +251,9 @@ func (b *bank) close(logger *slog.Logger) {
 	}
 	if b.pool != nil {
 		b.pool.Close()
+	}
+	if b.reused && !b.keep && !b.keepDir && b.dir != "" {
+		_ = os.RemoveAll(b.dir)
 	}
 	if b.keep || b.reused {
 		if b.dbName != "" {

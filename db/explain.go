@@ -30,6 +30,11 @@ func (s *Store) ExplainAnalyze(ctx context.Context, name string, args ...any) (s
 		return "", fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if name == "ReportTransactions" { // as TransactionsReportTx runs it
+		if _, err := tx.Exec(ctx, reportSettings); err != nil {
+			return "", fmt.Errorf("report settings: %w", err)
+		}
+	}
 	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+query, args...)
 	if err != nil {
 		return "", fmt.Errorf("explain %s: %w", name, err)
