@@ -71,7 +71,7 @@ func (p *plan) auditSlots(n int) []auditSlot {
 			s.ref = int32(min(i, len(p.moves)-1))
 			s.at = p.moves[s.ref].at
 			if s.kind == evTransferEnded {
-				s.at += 5000
+				s.at += postedAfter.Microseconds()
 			}
 		}
 		slots = append(slots, s)

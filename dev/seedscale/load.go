@@ -92,7 +92,7 @@ func (p *plan) load(ctx context.Context, tx pgx.Tx, hash string, lastPosting int
 	}
 	res.Accounts = len(p.accounts) - cash
 
-	done := 5 * int64(time.Millisecond/time.Microsecond)
+	done := postedAfter.Microseconds()
 	err = copyRows("transfers", []string{"id", "kind", "initiated_by", "from_account_id", "to_account_id", "amount", "currency",
 		"description", "status", "failure_code", "failure_reason", "workflow_id", "created_at", "updated_at", "completed_at"},
 		len(p.moves), func(i int) []any {
