@@ -138,7 +138,6 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		Dir:          b.dir,
 		Bin:          bin,
 		DatabaseURL:  b.dbURL,
-		MongoURI:     cfg.scaleMongo,
 		TemporalPort: ports[0],
 		// Temporal keeps its state in a file, as under `make dev`.
 		MongoPort: ports[1],

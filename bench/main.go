@@ -129,7 +129,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.scale, "scale", false, "measure the read paths (history, statements, reports, audit queries) over a large seeded data set instead of transfers")
 	fs.StringVar(&c.scaleDatabase, "scale-database", "", "with -scale: use this existing database on -pg (seeded unless it has customers) and keep it")
 	fs.StringVar(&c.scaleDir, "scale-dir", "", "with -scale: the stack's state directory (its Mongo data is the audit log), kept")
-	fs.StringVar(&c.scaleMongo, "scale-mongo", "", "with -scale: use this MongoDB server (mongodb://...) for the audit log instead of starting one")
+	fs.StringVar(&c.scaleMongo, "scale-mongo", "", "with -scale: the seeded audit log is on this MongoDB server (database bank), not in the stack's own")
 	fs.IntVar(&c.scaleCustomers, "customers", 100_000, "with -scale: customers to seed")
 	fs.IntVar(&c.scalePostings, "postings", 10_000_000, "with -scale: postings to seed")
 	fs.IntVar(&c.scaleAudit, "audit-events", 1_000_000, "with -scale: audit events to seed")
