@@ -75,7 +75,7 @@ func (s *server) reportTransactions(w http.ResponseWriter, r *http.Request) erro
 	if err := v.err(); err != nil {
 		return err
 	}
-	rows, err := s.store.ReportTransactions(r.Context(), db.ReportTransactionsParams{
+	rows, err := s.store.TransactionsReportTx(r.Context(), db.ReportTransactionsParams{
 		Tz: tz, FromTime: *from, ToTime: *to, Unit: interval, Step: step,
 		Transfer: string(domain.KindTransfer), Deposit: string(domain.KindDeposit), Withdrawal: string(domain.KindWithdrawal),
 		Completed: string(domain.TransferCompleted), Failed: string(domain.TransferFailed),

@@ -234,3 +234,49 @@ func TestEvents_FiltersAndAStableCursor(t *testing.T) {
 		}
 	}
 }
+
+// A bulk append links its events after those already written, in batches, and the whole log
+// verifies; an event without a time is refused before anything of its batch is stored.
+func TestAppendAll_ContinuesTheChain(t *testing.T) {
+	ctx := context.Background()
+	s, events := newStore(t)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 2 {
+		if err := s.Record(ctx, audit.Event{ID: fmt.Sprintf("before-%d", i), Type: audit.EventLoginSucceeded, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 2*audit.AppendBatchSize + 7
+	head, err := s.AppendAll(ctx, n, func(i int) audit.Event {
+		return audit.Event{ID: fmt.Sprintf("bulk-%d", i), Type: audit.EventTransferCompleted, At: at.Add(time.Duration(i) * time.Second),
+			TransferID: fmt.Sprintf("t-%d", i), Details: map[string]any{"amount": int64(i), "currency": "USD"}}
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK || v.Events != int64(n+2) || v.Head != head || head.Seq != int64(n+2) {
+		t.Fatalf("after a bulk append: %+v, head %+v; want %d events that verify", v, head, n+2)
+	}
+
+	_, err = s.AppendAll(ctx, 3, func(i int) audit.Event {
+		e := audit.Event{ID: fmt.Sprintf("late-%d", i), Type: audit.EventTransferCompleted, At: at}
+		if i == 2 {
+			e.At = time.Time{}
+		}
+		return e
+	}, nil)
+	if err == nil {
+		t.Fatal("an event without a time was appended")
+	}
+	stored, err := events.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored != int64(n+2) {
+		t.Errorf("%d events stored after a refused batch; want %d", stored, n+2)
+	}
+}

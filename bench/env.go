@@ -34,8 +34,14 @@ type bank struct {
 	serverURL string // the PostgreSQL server the database lives on
 	dbName    string
 	dbURL     string // the database, as the application's role once migrated
+	ownerURL  string // the database, as the server's user, its owner
 	dir       string // state and logs of the stack's processes
 	keep      bool
+	// reused: the database and the state directory were given (-scale-database, -scale-dir) and
+	// outlive the run.
+	reused bool
+	// keepDir: the state directory was given (-scale-dir) and outlives the run.
+	keepDir bool
 
 	pool  *pgxpool.Pool // a small pool for seeding and the ledger check
 	store *db.Store
@@ -61,10 +67,18 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		}
 	}()
 
-	if err := b.createDatabase(ctx); err != nil {
-		return nil, err
+	if cfg.scaleDatabase != "" {
+		if err := b.useDatabase(cfg.scaleDatabase); err != nil {
+			return nil, err
+		}
+		logger.Info("using database", "name", b.dbName)
+	} else {
+		if err := b.createDatabase(ctx); err != nil {
+			return nil, err
+		}
+		logger.Info("created database", "name", b.dbName)
 	}
-	logger.Info("created database", "name", b.dbName)
+	b.ownerURL = b.dbURL
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -81,11 +95,22 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	if b.adminPassword, err = bootstrap.GeneratePassword(); err != nil {
 		return nil, err
 	}
-	if _, err := bootstrap.EnsureAdmin(ctx, b.store, b.hasher, b.adminEmail, b.adminPassword); err != nil {
+	created, err := bootstrap.EnsureAdmin(ctx, b.store, b.hasher, b.adminEmail, b.adminPassword)
+	if err != nil {
 		return nil, fmt.Errorf("create admin: %w", err)
 	}
+	if !created { // a reused database: the admin of an earlier run, with a new password
+		if b.adminPassword, err = bootstrap.ResetAdminPassword(ctx, b.store, b.hasher, b.adminEmail); err != nil {
+			return nil, fmt.Errorf("reset admin: %w", err)
+		}
+	}
 
-	if b.dir, err = os.MkdirTemp("", "bank-bench-"); err != nil {
+	if cfg.scaleDir != "" {
+		b.dir, b.keepDir = cfg.scaleDir, true
+		if err := os.MkdirAll(b.dir, 0o700); err != nil {
+			return nil, err
+		}
+	} else if b.dir, err = os.MkdirTemp("", "bank-bench-"); err != nil {
 		return nil, err
 	}
 	ports := make([]int, 4)
@@ -123,7 +148,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"AUTH_RATE_LIMIT_PER_MINUTE=1000000",
 			"CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
 			"USER_WRITE_RATE_LIMIT_PER_MINUTE=10000000",
-			"MAX_WAITS_PER_USER=1000",
+			"MAX_WAITS_PER_USER=1000", // the most the API accepts
 			"JWT_SECRET=" + secret,
 			"LOG_LEVEL=warn",
 			"TRANSFER_DAILY_MAX_AMOUNT=0",
@@ -174,6 +199,17 @@ func (b *bank) createDatabase(ctx context.Context) error {
 	return nil
 }
 
+// useDatabase points b at an existing database on the server, which the run keeps.
+func (b *bank) useDatabase(name string) error {
+	u, err := url.Parse(b.serverURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return fmt.Errorf("-pg must be a postgres:// URL, not %q", b.serverURL)
+	}
+	u.Path = "/" + name
+	b.dbName, b.dbURL, b.reused = name, u.String(), true
+	return nil
+}
+
 // benchAppRole is the application's role in benchmarks: its own name, so that a benchmark never
 // changes the password of a development server's bank_app. Each run sets a new random password.
 const benchAppRole = "bank_bench_app"
@@ -215,7 +251,10 @@ func (b *bank) close(logger *slog.Logger) {
 	if b.pool != nil {
 		b.pool.Close()
 	}
-	if b.keep {
+	if b.reused && !b.keep && !b.keepDir && b.dir != "" {
+		_ = os.RemoveAll(b.dir)
+	}
+	if b.keep || b.reused {
 		if b.dbName != "" {
 			logger.Info("kept the database and the stack's state", "database", b.dbName, "dir", b.dir)
 		}

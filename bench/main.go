@@ -28,6 +28,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/dev/seedscale"
 	"github.com/bankforge/bank/internal/envconfig"
 )
 
@@ -79,6 +80,22 @@ type config struct {
 	sockets        int
 	socketsPerUser int
 
+	// The scale benchmark (-scale): read paths over a large seeded data set.
+	scale           bool
+	scaleDatabase   string
+	scaleDir        string
+	scaleMongo      string
+	scaleCustomers  int
+	scalePostings   int
+	scaleAudit      int
+	scaleSeed       uint64
+	seedPassword    string
+	historyAccounts int
+	deepAccounts    int
+	deepPage        int
+	statements      int
+	auditQueries    int
+
 	// The worker's concurrency settings, from the same environment variables and defaults the
 	// worker reads; the stack's worker and the empty-workflow worker both get them.
 	localActivities int
@@ -116,6 +133,21 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.maxP99, "max-p99", 2*time.Second, "p99 completion latency above which a -find-max step is not sustained")
 	fs.IntVar(&c.sockets, "sockets", 0, "run the live events load check instead: open this many sockets (GET /v1/ws) and push an event to each")
 	fs.IntVar(&c.socketsPerUser, "sockets-per-user", 5, "sockets each customer opens in the load check (at most MAX_SOCKETS_PER_USER, 5)")
+
+	fs.BoolVar(&c.scale, "scale", false, "measure the read paths (history, statements, reports, audit queries) over a large seeded data set instead of transfers")
+	fs.StringVar(&c.scaleDatabase, "scale-database", "", "with -scale: use this existing database on -pg (seeded unless it has customers) and keep it")
+	fs.StringVar(&c.scaleDir, "scale-dir", "", "with -scale: the stack's state directory (its Mongo data is the audit log), kept")
+	fs.StringVar(&c.scaleMongo, "scale-mongo", "", "with -scale: the seeded audit log is on this MongoDB server (database bank), not in the stack's own")
+	fs.IntVar(&c.scaleCustomers, "customers", 100_000, "with -scale: customers to seed")
+	fs.IntVar(&c.scalePostings, "postings", 10_000_000, "with -scale: postings to seed")
+	fs.IntVar(&c.scaleAudit, "audit-events", 1_000_000, "with -scale: audit events to seed")
+	fs.Uint64Var(&c.scaleSeed, "scale-seed", 1, "with -scale: the seed's random seed")
+	fs.StringVar(&c.seedPassword, "seed-password", seedscale.DefaultPassword, "with -scale: the seeded customers' password")
+	fs.IntVar(&c.historyAccounts, "history-accounts", 1000, "with -scale: random accounts whose first history page is read")
+	fs.IntVar(&c.deepAccounts, "deep-accounts", 100, "with -scale: busy accounts whose history is paged deep")
+	fs.IntVar(&c.deepPage, "deep-page", 10, "with -scale: the page (of 20) measured in a deep read")
+	fs.IntVar(&c.statements, "statements", 50, "with -scale: year statements read")
+	fs.IntVar(&c.auditQueries, "audit-queries", 20, "with -scale: audit queries of each kind")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -183,6 +215,9 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 		return err
 	}
 	defer b.close(logger)
+	if cfg.scale {
+		return runScale(ctx, logger, cfg, b, stdout)
+	}
 
 	// A process of the stack that dies on its own ends the run.
 	ctx, cancel := context.WithCancelCause(ctx)

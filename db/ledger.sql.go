@@ -31,6 +31,48 @@ func (q *Queries) BalanceBefore(ctx context.Context, arg BalanceBeforeParams) (i
 	return balance, err
 }
 
+const checkBalancesFollowLatestPosting = `-- name: CheckBalancesFollowLatestPosting :many
+SELECT a.id, a.number, a.balance, COALESCE(p.balance_after, 0)::bigint AS posted
+FROM accounts a
+LEFT JOIN LATERAL (SELECT lp.balance_after FROM postings lp WHERE lp.account_id = a.id ORDER BY lp.id DESC LIMIT 1) p ON true
+WHERE a.balance <> COALESCE(p.balance_after, 0)
+LIMIT 10
+`
+
+type CheckBalancesFollowLatestPostingRow struct {
+	ID      uuid.UUID
+	Number  string
+	Balance int64
+	Posted  int64
+}
+
+// Each account's balance is its latest posting's balance_after, 0 without postings:
+// accounts_balance_follows_postings and accounts_open_with_postings.
+func (q *Queries) CheckBalancesFollowLatestPosting(ctx context.Context) ([]CheckBalancesFollowLatestPostingRow, error) {
+	rows, err := q.db.Query(ctx, checkBalancesFollowLatestPosting)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CheckBalancesFollowLatestPostingRow{}
+	for rows.Next() {
+		var i CheckBalancesFollowLatestPostingRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Number,
+			&i.Balance,
+			&i.Posted,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const checkBalancesMatchPostings = `-- name: CheckBalancesMatchPostings :many
 SELECT a.id, a.number, a.balance, COALESCE(p.total, 0)::bigint AS postings_total
 FROM accounts a
@@ -92,6 +134,45 @@ func (q *Queries) CheckConservation(ctx context.Context) ([]CheckConservationRow
 	for rows.Next() {
 		var i CheckConservationRow
 		if err := rows.Scan(&i.Currency, &i.Total); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const checkFrozenAccountsMatchFreezes = `-- name: CheckFrozenAccountsMatchFreezes :many
+SELECT a.id, a.number, a.status
+FROM accounts a
+WHERE (a.status = $1) <> EXISTS (SELECT 1 FROM freezes f WHERE f.account_id = a.id AND f.status = $2)
+LIMIT 10
+`
+
+type CheckFrozenAccountsMatchFreezesParams struct {
+	Frozen domain.AccountStatus
+	Active domain.FreezeStatus
+}
+
+type CheckFrozenAccountsMatchFreezesRow struct {
+	ID     uuid.UUID
+	Number string
+	Status domain.AccountStatus
+}
+
+// An account is frozen exactly while it has an active freeze: freezes_account_status.
+func (q *Queries) CheckFrozenAccountsMatchFreezes(ctx context.Context, arg CheckFrozenAccountsMatchFreezesParams) ([]CheckFrozenAccountsMatchFreezesRow, error) {
+	rows, err := q.db.Query(ctx, checkFrozenAccountsMatchFreezes, arg.Frozen, arg.Active)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CheckFrozenAccountsMatchFreezesRow{}
+	for rows.Next() {
+		var i CheckFrozenAccountsMatchFreezesRow
+		if err := rows.Scan(&i.ID, &i.Number, &i.Status); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -170,6 +251,101 @@ func (q *Queries) CheckOnHoldMatchesHolds(ctx context.Context, active domain.Hol
 			&i.Number,
 			&i.OnHold,
 			&i.HoldsTotal,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const checkPostingChains = `-- name: CheckPostingChains :many
+
+SELECT c.id, c.account_id, c.balance_after, c.expected::bigint AS expected
+FROM (SELECT p.id, p.account_id, p.balance_after,
+             COALESCE(lag(p.balance_after) OVER (PARTITION BY p.account_id ORDER BY p.id), 0) + p.amount AS expected
+      FROM postings p) c
+WHERE c.balance_after <> c.expected
+LIMIT 10
+`
+
+type CheckPostingChainsRow struct {
+	ID           int64
+	AccountID    uuid.UUID
+	BalanceAfter int64
+	Expected     int64
+}
+
+// The checks below restate, over whole tables at once, what the ledger's triggers check row by row
+// (db/migrations/000005 and 000011). A bulk load that writes with those triggers off
+// (dev/seedscale) runs them before it commits, so it commits only what the triggers would have let
+// through.
+// Each posting's balance_after is its account's previous posting's (in id order, 0 for the first)
+// plus its amount: postings_follow_history.
+func (q *Queries) CheckPostingChains(ctx context.Context) ([]CheckPostingChainsRow, error) {
+	rows, err := q.db.Query(ctx, checkPostingChains)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CheckPostingChainsRow{}
+	for rows.Next() {
+		var i CheckPostingChainsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.BalanceAfter,
+			&i.Expected,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const checkPostingsRespectFreezes = `-- name: CheckPostingsRespectFreezes :many
+SELECT p.id, p.account_id, p.amount, f.scope
+FROM freezes f
+JOIN postings p ON p.account_id = f.account_id AND p.created_at >= f.frozen_at
+WHERE f.status = $1 AND (p.amount < 0 OR f.scope = $2)
+LIMIT 10
+`
+
+type CheckPostingsRespectFreezesParams struct {
+	Active       domain.FreezeStatus
+	StopsCredits domain.FreezeScope
+}
+
+type CheckPostingsRespectFreezesRow struct {
+	ID        int64
+	AccountID uuid.UUID
+	Amount    int64
+	Scope     domain.FreezeScope
+}
+
+// No posting at or after a freeze came into force takes money out of its account, nor puts money
+// into one frozen in full: postings_account_frozen.
+func (q *Queries) CheckPostingsRespectFreezes(ctx context.Context, arg CheckPostingsRespectFreezesParams) ([]CheckPostingsRespectFreezesRow, error) {
+	rows, err := q.db.Query(ctx, checkPostingsRespectFreezes, arg.Active, arg.StopsCredits)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CheckPostingsRespectFreezesRow{}
+	for rows.Next() {
+		var i CheckPostingsRespectFreezesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.Amount,
+			&i.Scope,
 		); err != nil {
 			return nil, err
 		}

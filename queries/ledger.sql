@@ -87,3 +87,43 @@ LEFT JOIN LATERAL (
 WHERE p.account_id = @account_id AND p.id > @after_id AND p.id < @end_id
 ORDER BY p.id
 LIMIT @batch;
+
+-- The checks below restate, over whole tables at once, what the ledger's triggers check row by row
+-- (db/migrations/000005 and 000011). A bulk load that writes with those triggers off
+-- (dev/seedscale) runs them before it commits, so it commits only what the triggers would have let
+-- through.
+
+-- name: CheckPostingChains :many
+-- Each posting's balance_after is its account's previous posting's (in id order, 0 for the first)
+-- plus its amount: postings_follow_history.
+SELECT c.id, c.account_id, c.balance_after, c.expected::bigint AS expected
+FROM (SELECT p.id, p.account_id, p.balance_after,
+             COALESCE(lag(p.balance_after) OVER (PARTITION BY p.account_id ORDER BY p.id), 0) + p.amount AS expected
+      FROM postings p) c
+WHERE c.balance_after <> c.expected
+LIMIT 10;
+
+-- name: CheckBalancesFollowLatestPosting :many
+-- Each account's balance is its latest posting's balance_after, 0 without postings:
+-- accounts_balance_follows_postings and accounts_open_with_postings.
+SELECT a.id, a.number, a.balance, COALESCE(p.balance_after, 0)::bigint AS posted
+FROM accounts a
+LEFT JOIN LATERAL (SELECT lp.balance_after FROM postings lp WHERE lp.account_id = a.id ORDER BY lp.id DESC LIMIT 1) p ON true
+WHERE a.balance <> COALESCE(p.balance_after, 0)
+LIMIT 10;
+
+-- name: CheckFrozenAccountsMatchFreezes :many
+-- An account is frozen exactly while it has an active freeze: freezes_account_status.
+SELECT a.id, a.number, a.status
+FROM accounts a
+WHERE (a.status = @frozen) <> EXISTS (SELECT 1 FROM freezes f WHERE f.account_id = a.id AND f.status = @active)
+LIMIT 10;
+
+-- name: CheckPostingsRespectFreezes :many
+-- No posting at or after a freeze came into force takes money out of its account, nor puts money
+-- into one frozen in full: postings_account_frozen.
+SELECT p.id, p.account_id, p.amount, f.scope
+FROM freezes f
+JOIN postings p ON p.account_id = f.account_id AND p.created_at >= f.frozen_at
+WHERE f.status = @active AND (p.amount < 0 OR f.scope = @stops_credits)
+LIMIT 10;

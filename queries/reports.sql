@@ -4,7 +4,11 @@
 -- [from_time, to_time); every period appears for every currency, with zeros when nothing happened.
 -- A movement counts in the period it was requested in. Active customers are the distinct owners of
 -- customer accounts on either side of a completed movement.
-WITH periods AS (
+-- The movements of [from_time, to_time) are read once, by a range of transfers_created_at_idx,
+-- each put in its period by its local time (the period's start is its time truncated to the unit,
+-- as the periods are cut), then summed and matched to their accounts: the cost follows the
+-- movements in the range, not the table.
+WITH periods AS MATERIALIZED (
     SELECT p AS local_start,
            greatest(p AT TIME ZONE sqlc.arg(tz)::text, sqlc.arg(from_time)::timestamptz) AS start_at,
            least((p + (sqlc.arg(step)::text)::interval) AT TIME ZONE sqlc.arg(tz)::text, sqlc.arg(to_time)::timestamptz) AS end_at
@@ -13,27 +17,52 @@ WITH periods AS (
         (sqlc.arg(to_time)::timestamptz AT TIME ZONE sqlc.arg(tz)::text) - interval '1 microsecond',
         (sqlc.arg(step)::text)::interval) p
 ),
-moved AS (
-    SELECT per.local_start, t.currency, a.user_id
-    FROM periods per
-    JOIN transfers t ON t.created_at >= per.start_at AND t.created_at < per.end_at AND t.status = sqlc.arg(completed)::text
-    JOIN accounts a ON a.id IN (t.from_account_id, t.to_account_id) AND a.kind = sqlc.arg(customer)::text
+moves AS MATERIALIZED (
+    SELECT date_trunc(sqlc.arg(unit)::text, t.created_at AT TIME ZONE sqlc.arg(tz)::text) AS local_start,
+           t.currency, t.kind, t.status, t.amount, t.from_account_id, t.to_account_id
+    FROM transfers t
+    WHERE t.created_at >= sqlc.arg(from_time)::timestamptz AND t.created_at < sqlc.arg(to_time)::timestamptz
+),
+totals AS (
+    SELECT m.local_start, m.currency,
+           count(*) FILTER (WHERE m.kind = sqlc.arg(transfer)::text AND m.status = sqlc.arg(completed)::text) AS transfers,
+           sum(m.amount) FILTER (WHERE m.kind = sqlc.arg(transfer)::text AND m.status = sqlc.arg(completed)::text) AS transfer_volume,
+           count(*) FILTER (WHERE m.kind = sqlc.arg(deposit)::text AND m.status = sqlc.arg(completed)::text) AS deposits,
+           sum(m.amount) FILTER (WHERE m.kind = sqlc.arg(deposit)::text AND m.status = sqlc.arg(completed)::text) AS deposit_volume,
+           count(*) FILTER (WHERE m.kind = sqlc.arg(withdrawal)::text AND m.status = sqlc.arg(completed)::text) AS withdrawals,
+           sum(m.amount) FILTER (WHERE m.kind = sqlc.arg(withdrawal)::text AND m.status = sqlc.arg(completed)::text) AS withdrawal_volume,
+           count(*) FILTER (WHERE m.status = sqlc.arg(failed)::text) AS failed,
+           count(*) FILTER (WHERE m.status = sqlc.arg(compensated)::text) AS compensated
+    FROM moves m
+    GROUP BY m.local_start, m.currency
+),
+sides AS (
+    SELECT m.local_start, m.currency, m.from_account_id AS account_id FROM moves m WHERE m.status = sqlc.arg(completed)::text
+    UNION ALL
+    SELECT m.local_start, m.currency, m.to_account_id AS account_id FROM moves m WHERE m.status = sqlc.arg(completed)::text
+),
+active AS (
+    SELECT s.local_start, s.currency, count(DISTINCT a.user_id) AS customers
+    FROM sides s
+    JOIN accounts a ON a.id = s.account_id
+    WHERE a.kind = sqlc.arg(customer)::text
+    GROUP BY s.local_start, s.currency
 )
 SELECT to_char(per.local_start, 'YYYY-MM-DD"T"HH24:MI:SS')::text AS local_start, per.start_at::timestamptz AS start_at, per.end_at::timestamptz AS end_at,
        c.code AS currency,
-       count(t.id) FILTER (WHERE t.kind = sqlc.arg(transfer)::text AND t.status = sqlc.arg(completed)::text) AS transfers,
-       COALESCE(sum(t.amount) FILTER (WHERE t.kind = sqlc.arg(transfer)::text AND t.status = sqlc.arg(completed)::text), 0)::bigint AS transfer_volume,
-       count(t.id) FILTER (WHERE t.kind = sqlc.arg(deposit)::text AND t.status = sqlc.arg(completed)::text) AS deposits,
-       COALESCE(sum(t.amount) FILTER (WHERE t.kind = sqlc.arg(deposit)::text AND t.status = sqlc.arg(completed)::text), 0)::bigint AS deposit_volume,
-       count(t.id) FILTER (WHERE t.kind = sqlc.arg(withdrawal)::text AND t.status = sqlc.arg(completed)::text) AS withdrawals,
-       COALESCE(sum(t.amount) FILTER (WHERE t.kind = sqlc.arg(withdrawal)::text AND t.status = sqlc.arg(completed)::text), 0)::bigint AS withdrawal_volume,
-       count(t.id) FILTER (WHERE t.status = sqlc.arg(failed)::text) AS failed,
-       count(t.id) FILTER (WHERE t.status = sqlc.arg(compensated)::text) AS compensated,
-       (SELECT count(DISTINCT m.user_id) FROM moved m WHERE m.local_start = per.local_start AND m.currency = c.code) AS active_customers
+       COALESCE(tt.transfers, 0)::bigint AS transfers,
+       COALESCE(tt.transfer_volume, 0)::bigint AS transfer_volume,
+       COALESCE(tt.deposits, 0)::bigint AS deposits,
+       COALESCE(tt.deposit_volume, 0)::bigint AS deposit_volume,
+       COALESCE(tt.withdrawals, 0)::bigint AS withdrawals,
+       COALESCE(tt.withdrawal_volume, 0)::bigint AS withdrawal_volume,
+       COALESCE(tt.failed, 0)::bigint AS failed,
+       COALESCE(tt.compensated, 0)::bigint AS compensated,
+       COALESCE(ac.customers, 0)::bigint AS active_customers
 FROM periods per
 CROSS JOIN currencies c
-LEFT JOIN transfers t ON t.currency = c.code AND t.created_at >= per.start_at AND t.created_at < per.end_at
-GROUP BY per.local_start, per.start_at, per.end_at, c.code
+LEFT JOIN totals tt ON tt.local_start = per.local_start AND tt.currency = c.code
+LEFT JOIN active ac ON ac.local_start = per.local_start AND ac.currency = c.code
 ORDER BY per.local_start, c.code;
 
 -- name: ReportAccountsByStatus :many

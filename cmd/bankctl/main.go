@@ -7,6 +7,12 @@
 //	bankctl reset-admin [-credentials FILE] EMAIL
 //	                        give the admin EMAIL a new random password, clear a login lockout and end
 //	                        the admin's sessions; print the password, or write "EMAIL PASSWORD" to FILE
+//	bankctl audit-verify    walk the audit log's hash chain; exits 1 at the first broken event
+//	bankctl seed-scale [-customers N] [-postings N] [-audit-events N] [-days N] [-seed N]
+//	                   [-password PW] [-allow-existing]
+//	                        fill a throwaway database with a year of data at scale, for benchmarks
+//	                        (see dev/seedscale); refuses a database that has customers unless
+//	                        -allow-existing; checks the ledger and the audit chain afterwards
 //
 // Two database URLs, one per role:
 //
@@ -14,9 +20,12 @@
 //	                      postgres://bank_app@127.0.0.1:5432/bank). ledger-check and create-admin
 //	                      use it too. Its user and password name the application's role, which
 //	                      migrate creates or updates (a password is required).
-//	MIGRATE_DATABASE_URL  the owner's, for migrate only (default
+//	MIGRATE_DATABASE_URL  the owner's, for migrate and seed-scale only (default
 //	                      postgres://postgres@127.0.0.1:5432/bank): it owns the tables, runs the
 //	                      migrations and may create roles.
+//
+// audit-verify and seed-scale reach the audit log at MONGO_URI (default mongodb://127.0.0.1:27017/),
+// database MONGO_DATABASE (default bank).
 //
 // The application's role is a LOGIN role with SELECT, INSERT, UPDATE and DELETE on the tables (only
 // SELECT and INSERT on the ledger's history), USAGE on the sequences, and nothing more: it owns
@@ -54,15 +63,19 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) (int, error) {
-	if len(args) == 0 || (args[0] != "reset-admin" && len(args) != 1) {
-		return 2, errors.New("usage: bankctl migrate | ledger-check | audit-verify | create-admin | reset-admin [-credentials FILE] EMAIL")
+	if len(args) == 0 || (args[0] != "reset-admin" && args[0] != "seed-scale" && len(args) != 1) {
+		return 2, errors.New("usage: bankctl migrate | ledger-check | audit-verify | create-admin | reset-admin [-credentials FILE] EMAIL | seed-scale [flags]")
 	}
 	databaseURL := envOr("DATABASE_URL", "postgres://bank_app@127.0.0.1:5432/bank?sslmode=disable")
-	if args[0] == "audit-verify" {
-		return auditVerify(ctx, envOr("MONGO_URI", "mongodb://127.0.0.1:27017/"), envOr("MONGO_DATABASE", "bank"))
-	}
-	if args[0] == "migrate" {
-		return migrate(ctx, envOr("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable"), databaseURL)
+	ownerURL := envOr("MIGRATE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bank?sslmode=disable")
+	mongoURI, mongoDatabase := envOr("MONGO_URI", "mongodb://127.0.0.1:27017/"), envOr("MONGO_DATABASE", "bank")
+	switch args[0] {
+	case "audit-verify":
+		return auditVerify(ctx, mongoURI, mongoDatabase)
+	case "migrate":
+		return migrate(ctx, ownerURL, databaseURL)
+	case "seed-scale":
+		return seedScale(ctx, args[1:], ownerURL, mongoURI, mongoDatabase, os.Stdout, os.Stderr)
 	}
 	pool, err := db.Connect(ctx, databaseURL, 2)
 	if err != nil {

@@ -68,3 +68,14 @@ func TestCompose_MigrateService(t *testing.T) {
 		}
 	}
 }
+
+// seed-scale refuses flags it cannot use before it connects to anything.
+func TestSeedScale_RefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-customers", "many"}, {"-postings"}, {"extra"}, {"-nope"}} {
+		var out, errOut strings.Builder
+		code, err := seedScale(context.Background(), args, "postgres://nobody@127.0.0.1:1/none", "mongodb://127.0.0.1:1/", "bank", &out, &errOut)
+		if code != 2 || err == nil {
+			t.Errorf("seed-scale %v = %d, %v; want 2 and an error", args, code, err)
+		}
+	}
+}
