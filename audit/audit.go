@@ -112,11 +112,13 @@ type Event struct {
 // Store writes and reads the audit log.
 type Store struct {
 	events *mongo.Collection
+	// head holds one document, the chain's head (see chain.go).
+	head *mongo.Collection
 }
 
 // NewStore returns a Store over the named database.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{events: db.Collection("audit_events")}
+	return &Store{events: db.Collection("audit_events"), head: db.Collection("audit_head")}
 }
 
 // Connect opens a client for uri and checks that the server answers.

@@ -280,3 +280,65 @@ func TestAppendAll_ContinuesTheChain(t *testing.T) {
 		t.Errorf("%d events stored after a refused batch; want %d", stored, n+2)
 	}
 }
+
+// Removing the newest events leaves a chain that holds up to them, but not up to the place its head
+// document names: the removal is reported.
+func TestChain_VerifyReportsRemovedNewestEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c := newStore(t)
+	for i := 1; i <= 5; i++ {
+		if err := s.Record(ctx, audit.Event{ID: fmt.Sprintf("e%d", i), Type: audit.EventTransferCompleted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{"e4", "e5"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.OK || v.Break == nil || v.Break.Seq != 4 || !strings.Contains(v.Break.Reason, "removed") {
+		t.Fatalf("verification %+v (break %+v); want the removal after 3 reported", v, v.Break)
+	}
+}
+
+// A head document left behind (a writer stopped between storing its event and moving the head), or
+// missing (a log written before it was kept), does not stop the next writer: its event links after
+// the newest one and the chain holds.
+func TestChain_LaggingOrMissingHeadIsCaughtUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, c := newStore(t)
+	heads := c.Database().Collection("audit_head")
+	record := func(id string) {
+		t.Helper()
+		if err := s.Record(ctx, audit.Event{ID: id, Type: audit.EventTransferCompleted}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		record(fmt.Sprintf("e%d", i))
+	}
+	var first audit.Event
+	if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: "e1"}}).Decode(&first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := heads.UpdateOne(ctx, bson.D{{Key: "_id", Value: "head"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: first.Seq}, {Key: "hash", Value: first.Hash}}}}); err != nil {
+		t.Fatal(err)
+	}
+	record("e4")
+	if _, err := heads.DeleteMany(ctx, bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+	record("e5")
+	v, err := s.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head, err := s.Head(ctx); err != nil || !v.OK || v.Events != 5 || head != v.Head || head.Seq != 5 {
+		t.Fatalf("verification %+v, head %+v (%v); want 5 events in one chain and the head at the newest", v, head, err)
+	}
+}

@@ -16,14 +16,28 @@ import (
 
 // The audit log is a hash chain: each event carries its place (Seq, from 1), the hash of the event
 // before it (Prev) and its own hash (Hash), SHA-256 over the canonical encoding of its fields and
-// Prev. A unique index on Seq makes concurrent writers take turns: two that read the same last
-// event race for the same Seq, one wins and the other links after it. Editing, deleting or
-// reordering a stored event breaks the chain at that event, and Verify names it. Removing the
-// newest events leaves a shorter chain that still holds: publishing the head (Head) elsewhere from
-// time to time is what would show that.
+// Prev. Editing, deleting or reordering a stored event breaks the chain at that event, and Verify
+// names it.
+//
+// The chain's head (the newest event's place and hash) is kept in a document of its own, read by
+// its id: a writer reads it, links its event after it, stores the event and then moves the head
+// forward. A unique index on Seq makes concurrent writers take turns: two that read the same head
+// race for the same place, one wins and the other links after it. The head document may lag behind
+// the events (a writer stopped between storing its event and moving the head): the next writer that
+// finds the place taken and the head not moving looks the newest event up and moves the head to
+// it. Removing the newest events leaves a shorter chain that still holds, unless the head document
+// names a later place: Verify then reports the removal. Whoever can rewrite both can hide it;
+// publishing the head elsewhere from time to time is what would show that.
 
 // maxLinkAttempts bounds how often Record retries when other writers take the next place first.
 const maxLinkAttempts = 100
+
+// headID is the id of the head document.
+const headID = "head"
+
+// staleAfter is how many times a writer finds its place taken while the head does not move before
+// it looks the newest event up itself.
+const staleAfter = 4
 
 // record links e after the newest event and stores it, once: an event whose id is already stored is
 // left as it is.
@@ -34,16 +48,17 @@ func (s *Store) record(ctx context.Context, e Event) error {
 		return err
 	}
 	e.Details = details
+	head, err := s.Head(ctx)
+	if err != nil {
+		return err
+	}
+	stuck := 0
 	for range maxLinkAttempts {
-		head, err := s.Head(ctx)
-		if err != nil {
-			return err
-		}
 		e.Seq, e.Prev = head.Seq+1, head.Hash
 		e.Hash = e.digest()
 		_, err = s.events.InsertOne(ctx, e)
 		if err == nil {
-			return nil
+			return s.advance(ctx, Link{Seq: e.Seq, Hash: e.Hash})
 		}
 		if !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("insert audit event: %w", err)
@@ -56,6 +71,31 @@ func (s *Store) record(ctx context.Context, e Event) error {
 		if n > 0 {
 			return nil
 		}
+		next, err := s.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if next.Seq > head.Seq {
+			head, stuck = next, 0
+			continue
+		}
+		// The head has not moved: its writer is between storing its event and moving the head, or
+		// stopped there.
+		if stuck++; stuck < staleAfter {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(stuck) * 5 * time.Millisecond):
+			}
+			continue
+		}
+		if head, err = s.newest(ctx); err != nil {
+			return err
+		}
+		if err := s.advance(ctx, head); err != nil {
+			return err
+		}
+		stuck = 0
 	}
 	return fmt.Errorf("audit event %s: no place in the chain after %d attempts", e.ID, maxLinkAttempts)
 }
@@ -66,17 +106,50 @@ type Link struct {
 	Hash string `bson:"hash" json:"hash"`
 }
 
-// Head is the newest event's place and hash; the zero Link when the log is empty.
+// Head is the chain's head as its document names it: the newest event's place and hash, or one
+// shortly before it; the zero Link when the log is empty. A log without a head document (written
+// before it was kept) gets one, from its newest event.
 func (s *Store) Head(ctx context.Context) (Link, error) {
+	var head Link
+	err := s.head.FindOne(ctx, bson.D{{Key: "_id", Value: headID}}).Decode(&head)
+	if err == nil {
+		return head, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return Link{}, fmt.Errorf("read audit head: %w", err)
+	}
+	if head, err = s.newest(ctx); err != nil {
+		return Link{}, err
+	}
+	if _, err := s.head.InsertOne(ctx, bson.D{{Key: "_id", Value: headID}, {Key: "seq", Value: head.Seq}, {Key: "hash", Value: head.Hash}}); err != nil && !mongo.IsDuplicateKeyError(err) {
+		return Link{}, fmt.Errorf("write audit head: %w", err)
+	}
+	return head, nil
+}
+
+// newest is the place and hash of the stored event with the highest place: a read of the events
+// themselves, which only a missing or lagging head document needs.
+func (s *Store) newest(ctx context.Context) (Link, error) {
 	var head Link
 	err := s.events.FindOne(ctx, bson.D{{Key: "seq", Value: bson.D{{Key: "$gt", Value: 0}}}},
 		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).SetProjection(bson.D{{Key: "seq", Value: 1}, {Key: "hash", Value: 1}})).Decode(&head)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return Link{}, nil
 	} else if err != nil {
-		return Link{}, fmt.Errorf("read audit head: %w", err)
+		return Link{}, fmt.Errorf("read newest audit event: %w", err)
 	}
 	return head, nil
+}
+
+// advance moves the head document forward to to; a head already at or past it stays.
+func (s *Store) advance(ctx context.Context, to Link) error {
+	_, err := s.head.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: headID}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: to.Seq}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: to.Seq}, {Key: "hash", Value: to.Hash}}}})
+	if err != nil {
+		return fmt.Errorf("advance audit head: %w", err)
+	}
+	return nil
 }
 
 // Verification is what walking the chain found: how many events hold, the head, and the first
@@ -95,8 +168,14 @@ type Break struct {
 	Reason string `json:"reason"`
 }
 
-// Verify walks the chain from its first event and reports the first break.
+// Verify walks the chain from its first event and reports the first break, or, when the chain
+// holds, newest events removed: a chain that ends before the place its head document named when
+// the walk began.
 func (s *Store) Verify(ctx context.Context) (Verification, error) {
+	var named Link
+	if err := s.head.FindOne(ctx, bson.D{{Key: "_id", Value: headID}}).Decode(&named); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return Verification{}, fmt.Errorf("read audit head: %w", err)
+	}
 	cur, err := s.events.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))
 	if err != nil {
 		return Verification{}, fmt.Errorf("read audit events: %w", err)
@@ -129,7 +208,16 @@ func (s *Store) Verify(ctx context.Context) (Verification, error) {
 	if err := cur.Err(); err != nil {
 		return v, fmt.Errorf("read audit events: %w", err)
 	}
-	v.Head, v.OK = prev, true
+	v.Head = prev
+	switch {
+	case named.Seq > prev.Seq:
+		v.Break = &Break{Seq: prev.Seq + 1, Reason: fmt.Sprintf("the chain ends at %d but its head names %d: newer events were removed", prev.Seq, named.Seq)}
+		return v, nil
+	case named.Seq > 0 && named.Seq == prev.Seq && named.Hash != prev.Hash:
+		v.Break = &Break{Seq: prev.Seq, Reason: "the newest event's hash is not the one the head names"}
+		return v, nil
+	}
+	v.OK = true
 	return v, nil
 }
 
@@ -269,6 +357,9 @@ func (s *Store) AppendAll(ctx context.Context, n int, event func(i int) Event, p
 			return head, fmt.Errorf("insert audit events %d to %d: %w", i+1, i+len(batch), err)
 		}
 		head = next
+		if err := s.advance(ctx, head); err != nil {
+			return head, err
+		}
 		if progress != nil {
 			progress(i + len(batch))
 		}
