@@ -504,7 +504,9 @@ func TestSocket_ClosesOnExpiryRevocationAndDisable(t *testing.T) {
 // Every way a socket ends leaves no goroutine behind: the client's close, the server's closes
 // (auth timeout, bad message, session ended), a dropped slow client, and the server shutting down.
 func TestSocket_NoGoroutineLeftBehind(t *testing.T) {
-	// Not parallel: the goroutines of other tests would count.
+	// Not parallel: the goroutines of other tests would count. The package's MongoDB server and
+	// client (newInbox) live as long as the test binary: started first, they are not this test's.
+	newInbox(t)
 	opts := []goleak.Option{
 		goleak.IgnoreCurrent(),
 		// The test's own HTTP calls keep idle keep-alive connections.
