@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -475,9 +474,7 @@ func (k *socket) readLoop(ctx context.Context, out chan<- socketMessage) error {
 			return errors.New("too many messages")
 		}
 		var m socketMessage
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if typ != websocket.MessageText || dec.Decode(&m) != nil || dec.More() {
+		if typ != websocket.MessageText || decodeStrict(b, &m) != nil {
 			k.close(closeBadMessage, "messages are JSON objects: auth or resume")
 			return errors.New("bad message")
 		}
