@@ -1,0 +1,6 @@
+import type { Catalog } from './messages';
+
+export const staff: Catalog = {
+  en: {},
+  es: {},
+};

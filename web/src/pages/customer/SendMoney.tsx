@@ -1,0 +1,5 @@
+import { Page } from '../../ui/kit';
+
+export default function SendMoney() {
+  return <Page title="SendMoney">{null}</Page>;
+}

@@ -1,0 +1,5 @@
+import { Page } from '../../ui/kit';
+
+export default function StaffRoutes() {
+  return <Page title="Staff">{null}</Page>;
+}
