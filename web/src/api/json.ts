@@ -21,16 +21,21 @@ export function parseJSON(text: string): unknown {
   return JSON.parse(text, revive as (this: unknown, key: string, value: unknown) => unknown);
 }
 
-const rawJSON = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
-
-// A JSON text of value in which bigints are JSON integers.
+// stringifyJSON is JSON.stringify in which bigints are written as JSON integers, exactly.
 export function stringifyJSON(value: unknown): string {
-  if (rawJSON) {
-    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? rawJSON(v.toString()) : v));
+  return write(value) ?? 'null';
+}
+
+function write(v: unknown): string | undefined {
+  if (typeof v === 'bigint') return v.toString();
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const toJSON = (v as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === 'function') return write(toJSON.call(v));
+  if (Array.isArray(v)) return `[${v.map((x) => write(x) ?? 'null').join(',')}]`;
+  const members: string[] = [];
+  for (const [k, x] of Object.entries(v)) {
+    const text = write(x);
+    if (text !== undefined) members.push(`${JSON.stringify(k)}:${text}`);
   }
-  // Without JSON.rawJSON: each bigint is written as a marked string, then unquoted. A marker holds
-  // a character JSON.stringify always escapes, so no other string can look like one.
-  const marker = '\u0000bigint:';
-  const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? marker + v.toString() : v));
-  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+  return `{${members.join(',')}}`;
 }

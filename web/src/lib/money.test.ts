@@ -55,3 +55,14 @@ describe('parseAmount', () => {
     expect(parseAmount('99999999999999999', 'USD', 'en')).toEqual({ error: 'too_large' });
   });
 });
+
+describe('the bank\'s currencies', () => {
+  it('have the decimals the API keeps', () => {
+    expect(['USD', 'EUR', 'COP', 'JPY'].map(currencyDigits)).toEqual([2, 2, 2, 0]);
+  });
+  it('show every decimal, never rounding', () => {
+    expect(formatMoney(123450n, 'COP', 'en')).toMatch(/^COP\s1,234\.50$/);
+    expect(formatMoney(123400n, 'COP', 'en')).toMatch(/^COP\s1,234$/);
+    expect(formatMoney(123450n, 'COP', 'es')).toMatch(/^1234,50\sCOP$/);
+  });
+});

@@ -1,16 +1,17 @@
 // Money is a bigint of minor units with an ISO 4217 currency, never a JS number: amounts are
 // formatted from exact decimal strings and typed amounts parsed into bigints.
 
-const digitsCache = new Map<string, number>();
+// The bank's own minor units, which its ledger keeps: COP has two decimals there, though prices
+// in COP are written without them (as Intl does by default).
+const bankDigits: Record<string, number> = { USD: 2, EUR: 2, COP: 2, JPY: 0 };
 
-// currencyDigits is how many decimals the currency has (2 for EUR, 0 for JPY, 3 for BHD).
+function intlDigits(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+// currencyDigits is how many decimals the currency's minor unit has (2 for EUR, 0 for JPY).
 export function currencyDigits(currency: string): number {
-  let d = digitsCache.get(currency);
-  if (d === undefined) {
-    d = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    digitsCache.set(currency, d);
-  }
-  return d;
+  return bankDigits[currency] ?? intlDigits(currency);
 }
 
 // toDecimal writes minor units as a decimal in the major unit: 1234n, 2 → "12.34".
@@ -25,13 +26,20 @@ export function toDecimal(minor: bigint, digits: number): string {
 type DecimalFormat = Intl.NumberFormat & { format(value: `${number}` | string | bigint): string };
 
 export function formatMoney(minor: bigint, currency: string, locale: string, opts: { signed?: boolean } = {}): string {
+  const digits = currencyDigits(currency);
+  const decimal = toDecimal(minor, digits);
+  // Every decimal is shown, never rounded; a currency written in whole units (COP) drops them only
+  // when they are zero.
+  const whole = digits > 0 && /\.0+$/.test(decimal);
   const nf = new Intl.NumberFormat(locale, {
     style: 'currency',
     currency,
     signDisplay: opts.signed ? 'exceptZero' : 'auto',
+    maximumFractionDigits: digits,
+    minimumFractionDigits: whole ? Math.min(digits, intlDigits(currency)) : digits,
   }) as DecimalFormat;
   // Intl reads a decimal string exactly (no float on the way).
-  return nf.format(toDecimal(minor, currencyDigits(currency)));
+  return nf.format(decimal);
 }
 
 export interface Separators {
