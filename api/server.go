@@ -164,6 +164,7 @@ type server struct {
 	sockets     *gate        // per user, open live event sockets
 	userEvents  Events
 	app         *webApp // nil without an app
+	csrfKey     []byte  // signs the browser sessions' CSRF tokens
 	// life ends when the process shuts down: the sockets then close.
 	life context.Context
 }
@@ -243,6 +244,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	csrfKey, err := deriveCSRFKey(cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
 		query:       query,
 		cfg:         cfg,
@@ -262,6 +267,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		waits:       newGate(cfg.MaxWaitsPerUser),
 		sockets:     newGate(cfg.MaxSocketsPerUser),
 		userEvents:  deps.UserEvents,
+		csrfKey:     csrfKey,
 		life:        ctx,
 	}
 	if cfg.App != nil {
