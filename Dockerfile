@@ -7,6 +7,21 @@
 # Without --target the last stage (api) is built.
 
 ARG GO_VERSION=1.26.8
+ARG NODE_VERSION=20
+
+###############
+# The web app #
+###############
+# Built once on the build platform: its output is the same for every target.
+FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-bookworm AS build-web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund
+COPY web/ ./
+# The API's contract sits where the app's sources may read it from (../api/openapi.yaml).
+COPY api/openapi.yaml /src/api/openapi.yaml
+RUN npm run build
 
 ############################
 # Shared build environment #
@@ -26,13 +41,15 @@ RUN --mount=type=cache,target=/root/go/pkg/mod \
     go mod download
 COPY . .
 
-# The build stages cross-compile for the requested platform (buildx --platform).
+# The build stages cross-compile for the requested platform (buildx --platform). The API embeds
+# the web app's build and serves it at /.
 FROM build-base AS build-api
 ARG TARGETOS TARGETARCH
+COPY --from=build-web /src/web/dist ./internal/webapp/dist
 RUN --mount=type=cache,target=/root/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o /out/api ./cmd/api
+    go build -tags webembed -trimpath -ldflags="-s -w" -o /out/api ./cmd/api
 
 FROM build-base AS build-worker
 ARG TARGETOS TARGETARCH

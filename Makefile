@@ -1,4 +1,4 @@
-# A thin layer over go commands. `make dev` runs the whole bank; `make test` runs every test.
+# A thin layer over go and npm commands. `make dev` runs the whole bank; `make test` runs every test.
 
 GOBIN := $(CURDIR)/bin
 export GOBIN
@@ -11,15 +11,34 @@ STATICCHECK_VERSION   := v0.8.2
 # web pages (devstack serves a mailbox page instead).
 MAILPIT_VERSION       := v1.33.1
 
-.PHONY: dev test tools build generate check-generated migrate ledger-check bench lint fuzz
+.PHONY: dev test tools build generate check-generated migrate ledger-check bench lint fuzz web web-dev web-test
 
 # The stack runs as its own built program (not `go run`, which turns Ctrl-C into exit status 1):
 # Ctrl-C stops every process and the program exits 0.
 dev: tools build
 	exec $(GOBIN)/devstack $(DEVFLAGS)
 
-test: tools lint check-generated fuzz
+test: tools lint check-generated fuzz web-test
 	go test -race -count=1 -timeout 30m ./...
+
+# The web app (web/): its packages are installed again only when package-lock.json changed.
+# `make web` builds it into web/dist and copies that into internal/webapp/dist, which `make build`
+# embeds in the API; `make web-dev` runs Vite's dev server, which proxies the API on :8080.
+web: web/node_modules/.package-lock.json
+	cd web && npm run build
+	rm -rf internal/webapp/dist
+	cp -R web/dist internal/webapp/dist
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	mkdir -p $(@D) && touch $@
+
+web-dev: web/node_modules/.package-lock.json
+	cd web && npm run dev
+
+# Type check, unit tests, production build and bundle budget of the web app.
+web-test: web/node_modules/.package-lock.json
+	cd web && npm run check
 
 # Every fuzz target for a few thousand inputs (longer: make fuzz FUZZTIME=5m). A count, not a
 # duration: go1.26's fuzz coordinator can report a duration's end as a failure on a busy machine
@@ -62,8 +81,8 @@ $(GOBIN)/mailpit:
 $(GOBIN)/mongowire: tools/mongowire/go.mod tools/mongowire/main.go
 	cd tools/mongowire && go build -o $(GOBIN)/mongowire .
 
-build:
-	go build -o $(GOBIN)/api ./cmd/api
+build: web
+	go build -tags webembed -o $(GOBIN)/api ./cmd/api
 	go build -o $(GOBIN)/worker ./worker
 	go build -o $(GOBIN)/bankctl ./cmd/bankctl
 	go build -o $(GOBIN)/devstack ./cmd/devstack

@@ -2,12 +2,18 @@ package api
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -185,4 +191,97 @@ func newOpaqueToken() (token string, hash []byte, err error) {
 func hashToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
+}
+
+// Browser sessions keep their refresh token in an HttpOnly cookie that script cannot read, scoped
+// to the auth routes, and send the session's CSRF token in a header with each refresh and logout.
+const (
+	refreshCookie     = "bank_refresh"
+	refreshCookiePath = "/v1/auth"
+	csrfCookie        = "bank_csrf"
+	csrfHeader        = "X-CSRF-Token"
+)
+
+// csrfKeyLabel separates the CSRF key from every other key derived from the JWT secret.
+const csrfKeyLabel = "bank csrf token v1"
+
+func deriveCSRFKey(secret []byte) ([]byte, error) {
+	key, err := hkdf.Key(sha256.New, secret, nil, csrfKeyLabel, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive csrf key: %w", err)
+	}
+	return key, nil
+}
+
+// csrfToken is the CSRF token of a session: a MAC of its id, so it needs no storage and no
+// other session's token matches.
+func (s *server) csrfToken(sessionID uuid.UUID) string {
+	mac := hmac.New(sha256.New, s.csrfKey)
+	mac.Write([]byte("csrf:" + sessionID.String()))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+var errCSRF = newError(domain.CodeCSRFFailed, "Send the session's CSRF token (the bank_csrf cookie) in the X-CSRF-Token header, from the bank's own pages.")
+
+// checkOrigin refuses a request whose Origin header names another host than the one it was sent
+// to. A request without Origin (not from a browser's script) passes: the CSRF token still guards it.
+func checkOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !strings.EqualFold(withoutDefaultPort(u.Host, u.Scheme), withoutDefaultPort(r.Host, u.Scheme)) {
+		return errCSRF
+	}
+	return nil
+}
+
+func withoutDefaultPort(host, scheme string) string {
+	if (scheme == "https" && strings.HasSuffix(host, ":443")) || (scheme == "http" && strings.HasSuffix(host, ":80")) {
+		return host[:strings.LastIndexByte(host, ':')]
+	}
+	return host
+}
+
+// checkCSRF refuses a cookie-authenticated request that does not carry the CSRF token of session.
+func (s *server) checkCSRF(r *http.Request, session uuid.UUID) error {
+	got := r.Header.Get(csrfHeader)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(s.csrfToken(session))) != 1 {
+		return errCSRF
+	}
+	return nil
+}
+
+// setSessionCookies gives the browser its session: the refresh token where script cannot read it,
+// and the CSRF token where the app can (after a reload, too).
+func (s *server) setSessionCookies(w http.ResponseWriter, r *http.Request, refresh, csrf string) {
+	maxAge := int(s.cfg.RefreshTTL / time.Second)
+	http.SetCookie(w, &http.Cookie{Name: refreshCookie, Value: refresh, Path: refreshCookiePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", MaxAge: maxAge,
+		Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+}
+
+// clearSessionCookies removes both session cookies (Max-Age=0, with the attributes they were set with).
+func clearSessionCookies(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: refreshCookie, Path: refreshCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1,
+		Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+}
+
+// secureCookies reports whether cookies must be Secure: everywhere but on the machine itself
+// (localhost or a loopback address), where development runs on plain HTTP.
+func secureCookies(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	return err != nil || !a.IsLoopback()
 }

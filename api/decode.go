@@ -36,6 +36,15 @@ func readJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return decodeStrict(body, dst)
 }
 
+// readOptionalJSON is readJSON for a body that may be left out: a request without one
+// (Content-Length: 0) leaves dst as it is.
+func readOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return readJSON(w, r, dst)
+}
+
 func decodeStrict(body []byte, dst any) error {
 	if err := checkKeys(body, allowedKeys(dst)); err != nil {
 		return err

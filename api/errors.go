@@ -63,6 +63,7 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeNotFrozen:     {http.StatusConflict, "The account is not frozen"},
 
 	domain.CodeUpgradeRequired: {http.StatusUpgradeRequired, "This route takes a WebSocket handshake"},
+	domain.CodeCSRFFailed:      {http.StatusForbidden, "The request failed its CSRF check"},
 }
 
 // FieldError names one bad field of a request.

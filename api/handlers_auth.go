@@ -109,13 +109,39 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// RefreshCookie asks for a browser session: the refresh token in an HttpOnly cookie, never in
+	// the body, and a CSRF token for the refreshes and the logout.
+	RefreshCookie bool `json:"refresh_cookie"`
 }
 
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
+	AccessToken string `json:"access_token"`
+	// RefreshToken is left out for a browser session, whose refresh token is in its cookie.
+	RefreshToken string `json:"refresh_token,omitempty"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
+	// CSRFToken is a browser session's, to send as X-CSRF-Token with its refreshes and logout.
+	CSRFToken string `json:"csrf_token,omitempty"`
+}
+
+// sessionTokens are the tokens just issued in a session.
+type sessionTokens struct {
+	sessionID uuid.UUID
+	access    string
+	refresh   string
+}
+
+// writeTokens answers a session's new tokens: both in the body, or, for a browser session, the
+// refresh token in its cookie and the session's CSRF token in the body and in its own cookie.
+func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, t sessionTokens, browser bool) {
+	resp := tokenResponse{AccessToken: t.access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second)}
+	if browser {
+		resp.CSRFToken = s.csrfToken(t.sessionID)
+		s.setSessionCookies(w, r, t.refresh, resp.CSRFToken)
+	} else {
+		resp.RefreshToken = t.refresh
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *server) login(w http.ResponseWriter, r *http.Request) error {
@@ -198,7 +224,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		ID: uuid.NewString(), Type: audit.EventLoginSucceeded, UserID: u.ID.String(), Email: u.Email,
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),
 	})
-	writeJSON(w, http.StatusOK, tokens)
+	s.writeTokens(w, r, tokens, req.RefreshCookie)
 	return nil
 }
 
@@ -226,12 +252,12 @@ func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Ti
 	return nil
 }
 
-func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (tokenResponse, error) {
+func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (sessionTokens, error) {
 	now := s.now()
 	sessionID := uuid.New()
 	refresh, hash, err := newOpaqueToken()
 	if err != nil {
-		return tokenResponse{}, err
+		return sessionTokens{}, err
 	}
 	err = s.store.InTx(ctx, func(q *db.Queries) error {
 		if _, err := q.CreateSession(ctx, db.CreateSessionParams{
@@ -243,15 +269,17 @@ func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (
 		return q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{TokenHash: hash, SessionID: sessionID, ExpiresAt: now.Add(s.cfg.RefreshTTL)})
 	})
 	if err != nil {
-		return tokenResponse{}, err
+		return sessionTokens{}, err
 	}
 	access, err := s.issueAccessToken(u.ID, sessionID, u.Role, now)
 	if err != nil {
-		return tokenResponse{}, err
+		return sessionTokens{}, err
 	}
-	return tokenResponse{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second)}, nil
+	return sessionTokens{sessionID: sessionID, access: access, refresh: refresh}, nil
 }
 
+// refreshRequest names the refresh token of a refresh or a logout. A browser session leaves it
+// out (an empty body, or {}) and is known by its cookie instead.
 type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
@@ -266,18 +294,54 @@ func (r refreshRequest) validate() error {
 	return nil
 }
 
+// presentedRefreshToken returns the refresh token of a refresh or a logout: the body's, or else
+// the browser session's cookie (browser true), which a request from another origin may not use.
+func presentedRefreshToken(r *http.Request, req refreshRequest) (token string, browser bool, err error) {
+	if req.RefreshToken != "" {
+		return req.RefreshToken, false, req.validate()
+	}
+	c, err := r.Cookie(refreshCookie)
+	if err != nil || c.Value == "" {
+		return "", false, req.validate()
+	}
+	if err := checkOrigin(r); err != nil {
+		return "", true, err
+	}
+	return c.Value, true, nil
+}
+
 // refresh rotates a refresh token: the old one is spent and a new one issued in the same session.
-// Presenting a spent token means it leaked: the whole session is revoked.
+// Presenting a spent token means it leaked: the whole session is revoked. A browser session's
+// refresh needs its CSRF token before anything changes.
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	var req refreshRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := readOptionalJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
+	token, browser, err := presentedRefreshToken(r, req)
+	if err != nil {
 		return err
+	}
+	invalid := func() error {
+		if browser {
+			// The cookie will never work again: the browser forgets it.
+			clearSessionCookies(w, r)
+		}
+		return newError(domain.CodeInvalidRefreshToken, "Log in again.")
 	}
 	ctx := r.Context()
-	hash := hashToken(req.RefreshToken)
+	hash := hashToken(token)
+	if browser {
+		old, err := s.store.GetRefreshToken(ctx, hash)
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return invalid()
+		} else if err != nil {
+			return internalError(fmt.Errorf("get refresh token: %w", err))
+		}
+		if err := s.checkCSRF(r, old.SessionID); err != nil {
+			return err
+		}
+	}
 	now := s.now()
 	newToken, newHash, err := newOpaqueToken()
 	if err != nil {
@@ -302,13 +366,13 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 				IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Subject: old.SessionID.String(),
 			})
 		}
-		return newError(domain.CodeInvalidRefreshToken, "Log in again.")
+		return invalid()
 	} else if err != nil {
 		return internalError(fmt.Errorf("rotate refresh token: %w", err))
 	}
 	p, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: used.SessionID, UserID: used.UserID, Active: domain.UserActive})
 	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return newError(domain.CodeInvalidRefreshToken, "Log in again.")
+		return invalid()
 	} else if err != nil {
 		return internalError(fmt.Errorf("load session: %w", err))
 	}
@@ -316,29 +380,39 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(err)
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: access, RefreshToken: newToken, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second)})
+	s.writeTokens(w, r, sessionTokens{sessionID: p.SessionID, access: access, refresh: newToken}, browser)
 	return nil
 }
 
-// logout ends the session of a refresh token, and with it every access token issued in it.
+// logout ends the session of a refresh token, and with it every access token issued in it. A
+// browser session's logout needs its CSRF token, and clears its cookies.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	var req refreshRequest
-	if err := readJSON(w, r, &req); err != nil {
+	if err := readOptionalJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
+	token, browser, err := presentedRefreshToken(r, req)
+	if err != nil {
 		return err
 	}
-	old, err := s.store.GetRefreshToken(r.Context(), hashToken(req.RefreshToken))
+	old, err := s.store.GetRefreshToken(r.Context(), hashToken(token))
 	switch {
 	case errors.Is(db.NotFound(err), db.ErrNotFound):
 		// Unknown token: there is nothing to end, and nothing to reveal.
 	case err != nil:
 		return internalError(fmt.Errorf("get refresh token: %w", err))
 	default:
+		if browser {
+			if err := s.checkCSRF(r, old.SessionID); err != nil {
+				return err
+			}
+		}
 		if _, err := s.store.RevokeSession(r.Context(), db.RevokeSessionParams{ID: old.SessionID, Reason: ptr("logout")}); err != nil {
 			return internalError(fmt.Errorf("revoke session: %w", err))
 		}
+	}
+	if browser {
+		clearSessionCookies(w, r)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -349,6 +423,8 @@ func (s *server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.RevokeUserSessions(r.Context(), db.RevokeUserSessionsParams{UserID: caller(r.Context()).UserID, Reason: ptr("logout_all")}); err != nil {
 		return internalError(fmt.Errorf("revoke sessions: %w", err))
 	}
+	// A browser's session cookies are of no use any more.
+	clearSessionCookies(w, r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

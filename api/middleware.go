@@ -40,6 +40,14 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
+// withNoSniff tells browsers to take every answer's Content-Type as sent, never to guess another.
+func withNoSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int

@@ -36,8 +36,14 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every route counts toward its client's limit; the auth routes have a tighter one besides, and
 	// signed-in users' writes are counted per user wherever they come from.
-	r.Use(withClientAddr(s.cfg.TrustedProxies), withRequestID, logRequests(s.logger), s.rateLimit(s.clientLimit))
+	r.Use(withNoSniff, withClientAddr(s.cfg.TrustedProxies), withRequestID, logRequests(s.logger), s.rateLimit(s.clientLimit))
+	// The web app is no route of the API: every GET or HEAD of a path outside the API that no
+	// route matched is the app's (its files, or index.html for its own client-side routes).
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !isAPIPath(r.URL.Path) {
+			s.serveApp(w, r)
+			return
+		}
 		s.writeError(w, r, newError(domain.CodeNotFound, "No such route."))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {

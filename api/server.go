@@ -5,6 +5,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -93,6 +94,10 @@ type Config struct {
 	SocketAuthTimeout time.Duration
 	// AppURL is where people reach the bank's web app; emailed links point into it.
 	AppURL string
+	// App is the web app's files (its production build: index.html and hashed files under
+	// assets/), served at every GET path outside the API; nil serves none, and such a path is
+	// answered 404, saying the app is not built.
+	App fs.FS
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client; with none, the TCP
 	// peer is the client.
 	TrustedProxies []netip.Prefix
@@ -158,6 +163,8 @@ type server struct {
 	waits       *gate        // per user, on ?wait=
 	sockets     *gate        // per user, open live event sockets
 	userEvents  Events
+	app         *webApp // nil without an app
+	csrfKey     []byte  // signs the browser sessions' CSRF tokens
 	// life ends when the process shuts down: the sockets then close.
 	life context.Context
 }
@@ -237,6 +244,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	csrfKey, err := deriveCSRFKey(cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
 		query:       query,
 		cfg:         cfg,
@@ -256,7 +267,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		waits:       newGate(cfg.MaxWaitsPerUser),
 		sockets:     newGate(cfg.MaxSocketsPerUser),
 		userEvents:  deps.UserEvents,
+		csrfKey:     csrfKey,
 		life:        ctx,
+	}
+	if cfg.App != nil {
+		s.app = newWebApp(cfg.App)
 	}
 	return s.routes(), nil
 }

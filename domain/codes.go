@@ -62,6 +62,9 @@ const (
 	// A notification setting tried to turn off the email of a security notification (password
 	// changed, login locked, new device) or of a staff invitation: those are always emailed.
 	CodeEmailRequired Code = "notification_email_required"
+	// A refresh or logout by a browser's session cookie that did not carry the session's CSRF
+	// token, or came from another origin.
+	CodeCSRFFailed Code = "csrf_failed"
 )
 
 // Failures on the bank's side.
@@ -81,7 +84,7 @@ var Codes = []Code{
 	CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired, CodeApprovalDecided,
 	CodeApproverNotIndependent,
 	CodeAccountFrozen, CodeAlreadyFrozen, CodeNotFrozen, CodeEmailRequired,
-	CodeUpgradeRequired,
+	CodeUpgradeRequired, CodeCSRFFailed,
 }
 
 // Message is what a customer reads when an operation ends with code c.

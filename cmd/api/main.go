@@ -28,6 +28,7 @@ import (
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/webapp"
 	"github.com/bankforge/bank/workflows"
 )
 
@@ -42,6 +43,8 @@ type config struct {
 	API             api.Config
 	// Worker configures the bank worker this process runs when API.EagerStart is set.
 	Worker bankworker.Settings
+	// WebDir holds the web app's build when it is not embedded (a build without the webembed tag).
+	WebDir string
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -85,6 +88,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			AdminDailyCashLimits:   e.AmountsByCurrency("ADMIN_DAILY_CASH_LIMITS", api.DefaultAdminDailyCashLimits(), 1, math.MaxInt64),
 		},
 		Worker: bankworker.ReadSettings(e),
+		WebDir: e.String("WEB_DIR", "web/dist"),
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return c, errors.Join(e.Err(), errors.New("BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD go together"))
@@ -146,6 +150,20 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		defer w.Stop()
 		logger.Info("transfers start eagerly in this process")
 	}
+
+	app, err := webapp.FS(cfg.WebDir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case webapp.Embedded && app != nil:
+		logger.Info("serving the web app", "from", "embedded")
+	case app != nil:
+		logger.Info("serving the web app", "from", cfg.WebDir)
+	default:
+		logger.Warn("the web app is not built: / answers 404 (run `make web`)", "web_dir", cfg.WebDir, "embedded", webapp.Embedded)
+	}
+	cfg.API.App = app
 
 	// Wakes requests waiting on a transfer (GET /v1/transfers/{id}?wait=) as soon as it ends.
 	finished := db.NewListener(cfg.Backends.DatabaseURL, db.TransferFinishedChannel, logger)
