@@ -141,13 +141,14 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 
 	fmt.Printf(`
 The bank is running. Ctrl-C stops everything; state is kept in %s.
+  Web app          %s/   (customers sign up there; staff sign in to the console)
   API              %s   (contract: %s/openapi.yaml)
   Temporal web UI  %s
   Temporal         %s
   MongoDB          %s
   PostgreSQL       %s
   Emails           http://localhost:8026   (every email the bank sent; Mailpit's SMTP %s, API %s/api/v1/messages)
-`, *dir, s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL)
+`, *dir, strings.Replace(s.APIURL, "127.0.0.1", "localhost", 1), s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL)
 	if adminEmail != "" && os.Getenv("BANK_ADMIN_EMAIL") == "" {
 		fmt.Printf("  Admin            %s (password in %s)\n", adminEmail, filepath.Join(*dir, "admin-credentials"))
 	}

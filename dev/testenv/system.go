@@ -125,6 +125,8 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 			fmt.Sprintf("WORKER_HEALTH_ADDR=127.0.0.1:%d", ports[3]),
 			"TRANSFER_MAX_AMOUNT=1000000",
 			"MAINTENANCE_INTERVAL=1s", "EMAILS_INTERVAL=1s",
+			// The built web app, served as in production.
+			"WEB_DIR=" + filepath.Join(root, "web", "dist"),
 		}, env...),
 		Output: logs,
 	})

@@ -39,6 +39,16 @@ function accept(answer: TokenAnswer) {
   set('signed-in');
 }
 
+// oneTabAtATime runs a refresh under a lock every tab of this origin shares. Each refresh spends the
+// refresh cookie and sets a new one; two tabs sending the same cookie at once would look like a
+// stolen token, and the API would end the session. Under the lock, each tab sends the cookie the
+// previous refresh left.
+async function oneTabAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return fn();
+  return locks.request('bank-session-refresh', fn);
+}
+
 export const session = {
   get state(): SessionState {
     return state;
@@ -61,12 +71,14 @@ export const session = {
   refresh(): Promise<boolean> {
     refreshing ??= (async () => {
       try {
-        const token = csrf ?? cookie('bank_csrf');
-        if (!token) return false;
-        const { data } = await bare.POST('/v1/auth/refresh', { body: {}, headers: { 'X-CSRF-Token': token } });
-        if (!data) return false;
-        accept(data);
-        return true;
+        return await oneTabAtATime(async () => {
+          const token = csrf ?? cookie('bank_csrf');
+          if (!token) return false;
+          const { data } = await bare.POST('/v1/auth/refresh', { body: {}, headers: { 'X-CSRF-Token': token } });
+          if (!data) return false;
+          accept(data);
+          return true;
+        });
       } catch {
         return false;
       } finally {
