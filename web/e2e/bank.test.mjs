@@ -30,8 +30,18 @@ async function signUp(page, { name, spanish }) {
 // balanceText is the balance an account page or card shows.
 const balanceText = (page) => page.getByTestId('balance').first().innerText();
 
+test('the accessibility scan finds what it is for', async () => {
+  // A negative control: an unlabelled input and an image without text must be reported.
+  const page = await newPage('control');
+  await page.setContent('<html lang="en"><title>x</title><main><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input></main></html>');
+  const found = (await scan(page)).join('\n');
+  assert.match(found, /image-alt/);
+  assert.match(found, /label/);
+  await page.close();
+});
+
 describe('customers and staff', () => {
-  let ana, ben, anaPage, benPage, adminToken, benAccountId;
+  let ana, ben, anaPage, benPage, adminToken, benAccountId, transferPath;
 
   test('a customer signs up in Spanish and sees the registration through', async () => {
     anaPage = await newPage('ana', { locale: 'es-ES' });
@@ -74,6 +84,7 @@ describe('customers and staff', () => {
     assert.match(await anaPage.getByTestId('review-amount').innerText(), /^25,50\sUS\$$/);
     await anaPage.getByRole('button', { name: 'Enviar ahora' }).click();
     await eventually(async () => assert.equal(await anaPage.getByTestId('transfer-status').innerText(), 'Completada'));
+    transferPath = new URL(anaPage.url()).pathname;
     await eventually(async () => assert.match(await balanceText(benPage), /^\$25\.50$/));
     assert.equal(await benPage.evaluate(() => window.__noReload), true);
   });
@@ -86,6 +97,62 @@ describe('customers and staff', () => {
     });
     await eventually(async () => assert.equal(await benPage.getByTestId('account-status').innerText(), 'Frozen'));
     assert.equal(await benPage.evaluate(() => window.__noReload), true);
+  });
+
+  test('both languages render, switched on the page', async () => {
+    await anaPage.goto('/accounts');
+    await anaPage.getByRole('heading', { level: 1, name: 'Tus cuentas' }).waitFor();
+    await anaPage.getByRole('button', { name: 'English' }).click();
+    await anaPage.getByRole('heading', { level: 1, name: 'Your accounts' }).waitFor();
+    assert.equal(await anaPage.locator('html').getAttribute('lang'), 'en');
+    assert.match(await balanceText(anaPage), /^\$74\.50$/);
+    await anaPage.getByRole('button', { name: 'Español' }).click();
+    await anaPage.getByRole('heading', { level: 1, name: 'Tus cuentas' }).waitFor();
+    assert.match(await balanceText(anaPage), /^74,50\sUS\$$/);
+  });
+
+  test('every customer page passes an accessibility scan, in both languages, and is photographed', async () => {
+    const anaAccount = await anaPage.locator('[data-account-number] a').first().getAttribute('href');
+    const pages = [
+      ['accounts', '/accounts'],
+      ['account', anaAccount],
+      ['send', '/send'],
+      ['transfer', transferPath],
+      ['notifications', '/notifications'],
+      ['profile', '/profile'],
+    ];
+    const found = [];
+    for (const [name, path] of pages) {
+      await anaPage.goto(path);
+      await anaPage.locator('h1').waitFor();
+      await anaPage.getByText(/Cargando|Loading/).first().waitFor({ state: 'detached' }).catch(() => {});
+      found.push(...(await scan(anaPage)).map((v) => `${name}: ${v}`));
+      await shoot(anaPage, name);
+    }
+    const visitor = await newPage('visitor', { locale: 'en-US' });
+    for (const [name, path] of [['sign-in', '/sign-in'], ['sign-up', '/sign-up']]) {
+      await visitor.goto(path);
+      await visitor.locator('h1').waitFor();
+      found.push(...(await scan(visitor)).map((v) => `${name}: ${v}`));
+      await shoot(visitor, name);
+    }
+    await anaPage.getByRole('button', { name: 'English' }).click();
+    await anaPage.goto('/accounts');
+    await anaPage.getByRole('heading', { level: 1, name: 'Your accounts' }).waitFor();
+    found.push(...(await scan(anaPage)).map((v) => `accounts (en): ${v}`));
+    assert.deepEqual(found, []);
+  });
+
+  test('sign out everywhere ends the session in every tab', async () => {
+    const second = await anaPage.context().newPage();
+    await second.goto('/notifications');
+    await second.locator('h1').waitFor();
+    await anaPage.goto('/profile');
+    await anaPage.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await anaPage.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    // The other tab's refresh cookie is spent too: a reload finds no session.
+    await second.reload();
+    await second.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
   });
 
   test('no page broke its content security policy or threw', () => {

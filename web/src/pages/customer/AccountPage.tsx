@@ -190,7 +190,7 @@ export default function AccountPage() {
                 <Money minor={account.data.balance} currency={account.data.currency} />
               </dd>
               <dt>
-                <FormattedMessage id="accounts.available" />
+                <FormattedMessage id="account.available" />
               </dt>
               <dd>
                 <Money minor={account.data.available_balance} currency={account.data.currency} />
