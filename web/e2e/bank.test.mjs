@@ -86,6 +86,8 @@ describe('customers and staff', () => {
     await eventually(async () => assert.equal(await anaPage.getByTestId('transfer-status').innerText(), 'Completada'));
     transferPath = new URL(anaPage.url()).pathname;
     await eventually(async () => assert.match(await balanceText(benPage), /^\$25\.50$/));
+    // The unread badge counts the payment's notification as it arrives.
+    await eventually(async () => assert.ok(Number(await benPage.getByTestId('unread-count').innerText()) >= 2));
     assert.equal(await benPage.evaluate(() => window.__noReload), true);
   });
 
@@ -97,6 +99,30 @@ describe('customers and staff', () => {
     });
     await eventually(async () => assert.equal(await benPage.getByTestId('account-status').innerText(), 'Frozen'));
     assert.equal(await benPage.evaluate(() => window.__noReload), true);
+  });
+
+  test('a customer opens a second account in another currency', async () => {
+    await anaPage.goto('/accounts');
+    await anaPage.getByRole('button', { name: 'Abrir otra cuenta' }).click();
+    const dialog = anaPage.getByRole('dialog', { name: 'Abrir otra cuenta' });
+    await dialog.getByLabel('Moneda').selectOption('EUR');
+    await dialog.getByRole('button', { name: 'Abrir cuenta' }).click();
+    await eventually(async () => assert.equal(await anaPage.locator('[data-account-number]').count(), 2));
+    assert.match(await anaPage.getByTestId('balance').nth(1).innerText(), /^0,00\s€$/);
+  });
+
+  test('a customer signs in by keyboard alone', async () => {
+    const page = await newPage('keyboard', { locale: 'en-US' });
+    await page.goto('/sign-in');
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    // From the page's heading, Tab reaches the email, the password and the button in that order.
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ben.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ben.password);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Your accounts' }).waitFor();
+    await page.close();
   });
 
   test('both languages render, switched on the page', async () => {

@@ -70,7 +70,10 @@ export async function shoot(page, name) {
   await page.screenshot({ path: path.join(shotsDir, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize(phone);
   await page.screenshot({ path: path.join(shotsDir, `${name}-phone.png`), fullPage: true });
+  // Readable at a phone's width: nothing but a table's own scroller is wider than the screen.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (size) await page.setViewportSize(size);
+  if (overflow > 0) throw new Error(`${name} is ${overflow}px wider than a phone's screen`);
 }
 
 // eventually retries fn until it stops throwing or timeout passes.
