@@ -10,7 +10,7 @@ import { useCursorPages } from '../../ui/paging';
 import { AccountActions } from './AccountActions';
 import { RecentAudit } from './AuditLog';
 import { useLabel } from './labels';
-import { EnumBadge, Section, to, UserLink } from './parts';
+import { EnumBadge, Section, TableWrap, to, UserLink } from './parts';
 import { TransferTable } from './Transfers';
 import { dayEnd, dayStart, daysBefore, toDateInput } from './time';
 import type { Freeze, StaffAccountDetail, Statement } from './types';
@@ -200,7 +200,7 @@ function FreezeInForce({ freeze: f, currency }: { freeze: Freeze; currency: stri
 function Holds({ account }: { account: StaffAccountDetail }) {
   const intl = useIntl();
   return (
-    <div className="table-wrap">
+    <TableWrap label={intl.formatMessage({ id: 'staff.account.holds' })}>
       <table>
         <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.account.holds' })}</caption>
         <thead>
@@ -240,7 +240,7 @@ function Holds({ account }: { account: StaffAccountDetail }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -360,7 +360,7 @@ function StatementTable({ account, period }: { account: StaffAccountDetail; peri
           <FormattedMessage id="staff.statement.none" />
         </p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={intl.formatMessage({ id: 'staff.statement.title' })}>
           <table>
             <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.statement.title' })}</caption>
             <thead>
@@ -406,7 +406,7 @@ function StatementTable({ account, period }: { account: StaffAccountDetail; peri
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </>
   );
@@ -455,7 +455,7 @@ function FreezeHistory({ account }: { account: StaffAccountDetail }) {
           <FormattedMessage id="staff.account.noFreezes" />
         </p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={title}>
           <table>
             <caption className="visually-hidden">{title}</caption>
             <thead>
@@ -523,7 +523,7 @@ function FreezeHistory({ account }: { account: StaffAccountDetail }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {data && <Pager hasPrev={pages.hasPrev} next={data.next_cursor} onPrev={pages.prev} onNext={() => data.next_cursor && pages.next(data.next_cursor)} />}
     </Section>

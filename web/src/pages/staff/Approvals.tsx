@@ -9,7 +9,7 @@ import { Alert, Badge, Button, Dialog, ErrorMessage, Loading, Page, Pager } from
 import { AccountNumber, DateTime, Money } from '../../ui/format';
 import { useCursorPages } from '../../ui/paging';
 import { useCan } from './can';
-import { AccountLink, ActionForm, EnumBadge, to, UserLink } from './parts';
+import { AccountLink, ActionForm, EnumBadge, TableWrap, to, UserLink } from './parts';
 import type { CashApproval } from './types';
 
 // Approvals lists the deposits and withdrawals at or above their currency's threshold that wait for
@@ -55,7 +55,7 @@ function ApprovalList() {
           <FormattedMessage id="staff.approvals.none" />
         </p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={intl.formatMessage({ id: 'staff.approvals.title' })}>
           <table>
             <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.approvals.title' })}</caption>
             <thead>
@@ -144,7 +144,7 @@ function ApprovalList() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager hasPrev={pages.hasPrev} next={data.next_cursor} onPrev={pages.prev} onNext={() => data.next_cursor && pages.next(data.next_cursor)} />
       <Dialog

@@ -8,7 +8,7 @@ import { Alert, Button, ErrorMessage, Field, Loading, Page, Pager, Select } from
 import { DateTime, Money } from '../../ui/format';
 import { useCursorPages } from '../../ui/paging';
 import { enums, useLabel } from './labels';
-import { AccountLink, compact, Section, to, UserLink, useUrlFilters } from './parts';
+import { AccountLink, compact, Section, TableWrap, to, UserLink, useUrlFilters } from './parts';
 import { dateTimeInputToRFC3339 } from './time';
 import type { AuditEvent, AuditVerification, QueryOf } from './types';
 
@@ -212,7 +212,7 @@ export function AuditTable({ items, caption }: { items: AuditEvent[]; caption?: 
     );
   }
   return (
-    <div className="table-wrap">
+    <TableWrap label={caption ?? intl.formatMessage({ id: 'staff.audit.title' })}>
       <table>
         <caption className="visually-hidden">{caption ?? intl.formatMessage({ id: 'staff.audit.title' })}</caption>
         <thead>
@@ -275,7 +275,7 @@ export function AuditTable({ items, caption }: { items: AuditEvent[]; caption?: 
           })}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

@@ -9,7 +9,7 @@ import { AccountNumber, DateTime, Money } from '../../ui/format';
 import { Alert, Button, ErrorMessage, Field, Loading, Page, Select } from '../../ui/kit';
 import { useCan } from './can';
 import { enums, useLabel } from './labels';
-import { AccountLink, Section } from './parts';
+import { AccountLink, Section, TableWrap } from './parts';
 import { accountCounts, axisTick, chartRows, countKeys, currencies, totals, volumeKeys, type ChartRow, type CountKey, type VolumeKey } from './reportData';
 import { browserTimeZone, dayEnd, dayStart, daysBefore, toDateInput } from './time';
 import type { AccountsReport, Interval, TransactionsReport } from './types';
@@ -156,7 +156,7 @@ function TransactionsResult({ report }: { report: TransactionsReport }) {
           </Select>
         </div>
       )}
-      <div className="grid">
+      <div className="charts">
         <VolumeChart rows={rows} currency={currency} />
         <CountChart rows={rows} />
       </div>
@@ -209,7 +209,7 @@ function VolumeTooltip({ active, payload, currency }: { active: boolean; payload
   const name = useSeriesNames();
   const row = payload?.[0]?.payload as ChartRow | undefined;
   if (!active || !row) return null;
-  const total = row.row.transfer_volume + row.row.deposit_volume + row.row.withdrawal_volume;
+  const total = BigInt(row.row.transfer_volume) + BigInt(row.row.deposit_volume) + BigInt(row.row.withdrawal_volume);
   return (
     <div className="card chart-tooltip">
       <strong>{row.label}</strong>
@@ -270,7 +270,7 @@ function TransactionsTable({ report, rows, currency }: { report: TransactionsRep
   const sum = totals(report.items, currency);
   const count = (n: number) => intl.formatNumber(n);
   return (
-    <div className="table-wrap">
+    <TableWrap label={intl.formatMessage({ id: 'staff.reports.tableCaption' }, { currency })}>
       <table>
         <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.reports.tableCaption' }, { currency })}</caption>
         <thead>
@@ -310,7 +310,9 @@ function TransactionsTable({ report, rows, currency }: { report: TransactionsRep
         <tbody>
           {rows.map(({ label, row: r }) => (
             <tr key={r.period}>
-              <th scope="row">{label}</th>
+              <th scope="row" className="nowrap">
+                {label}
+              </th>
               <td className="num">{count(r.transfers)}</td>
               <td className="num">
                 <Money minor={r.transfer_volume} currency={currency} />
@@ -354,7 +356,7 @@ function TransactionsTable({ report, rows, currency }: { report: TransactionsRep
           </tr>
         </tfoot>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -422,7 +424,7 @@ function AccountsResult({ report }: { report: AccountsReport }) {
       <h3>
         <FormattedMessage id="staff.reports.byStatus" />
       </h3>
-      <div className="table-wrap">
+      <TableWrap label={intl.formatMessage({ id: 'staff.reports.byStatus' })}>
         <table>
           <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.reports.byStatus' })}</caption>
           <thead>
@@ -460,14 +462,14 @@ function AccountsResult({ report }: { report: AccountsReport }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <h3>
         <FormattedMessage id="staff.reports.totals" />
       </h3>
       <p className="hint">
         <FormattedMessage id="staff.reports.totalsHint" />
       </p>
-      <div className="table-wrap">
+      <TableWrap label={intl.formatMessage({ id: 'staff.reports.totals' })}>
         <table>
           <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.reports.totals' })}</caption>
           <thead>
@@ -503,7 +505,7 @@ function AccountsResult({ report }: { report: AccountsReport }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       <h3>
         <FormattedMessage id="staff.reports.frozen" />
       </h3>
@@ -512,7 +514,7 @@ function AccountsResult({ report }: { report: AccountsReport }) {
           <FormattedMessage id="staff.reports.noFrozen" />
         </p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={intl.formatMessage({ id: 'staff.reports.frozen' })}>
           <table>
             <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.reports.frozen' })}</caption>
             <thead>
@@ -556,7 +558,7 @@ function AccountsResult({ report }: { report: AccountsReport }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </>
   );

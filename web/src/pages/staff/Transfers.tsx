@@ -9,7 +9,7 @@ import { DateTime, Money } from '../../ui/format';
 import { useCursorPages } from '../../ui/paging';
 import { accountNumberInput, findAccountId } from './AccountLookup';
 import { enums, useLabel } from './labels';
-import { AccountLink, compact, EnumBadge, to, useUrlFilters } from './parts';
+import { AccountLink, compact, EnumBadge, TableWrap, to, useUrlFilters } from './parts';
 import { dayEnd, dayStart } from './time';
 import type { QueryOf, StaffTransfer } from './types';
 
@@ -139,7 +139,7 @@ export function TransferTable({ items, account, caption }: { items: StaffTransfe
     );
   }
   return (
-    <div className="table-wrap">
+    <TableWrap label={caption ?? intl.formatMessage({ id: 'staff.transfers.title' })}>
       <table>
         <caption className="visually-hidden">{caption ?? intl.formatMessage({ id: 'staff.transfers.title' })}</caption>
         <thead>
@@ -199,6 +199,6 @@ export function TransferTable({ items, account, caption }: { items: StaffTransfe
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

@@ -10,7 +10,7 @@ import { AccountNumber, DateTime, Money } from '../../ui/format';
 import { RecentAudit } from './AuditLog';
 import { useCan } from './can';
 import { enums, useLabel } from './labels';
-import { ActionForm, EnumBadge, Section, TextArea, to } from './parts';
+import { ActionForm, EnumBadge, Section, TableWrap, TextArea, to } from './parts';
 import { TransferTable } from './Transfers';
 import { isLocked, LoginState } from './Users';
 import type { Role, StaffTransfer, StaffUserDetail } from './types';
@@ -119,7 +119,7 @@ function UserAccounts({ user }: { user: StaffUserDetail }) {
     );
   }
   return (
-    <div className="table-wrap">
+    <TableWrap label={intl.formatMessage({ id: 'staff.user.accounts' })}>
       <table>
         <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.user.accounts' })}</caption>
         <thead>
@@ -172,7 +172,7 @@ function UserAccounts({ user }: { user: StaffUserDetail }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 

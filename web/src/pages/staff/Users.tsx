@@ -10,7 +10,7 @@ import { useCursorPages } from '../../ui/paging';
 import { AccountLookup } from './AccountLookup';
 import { useCan } from './can';
 import { enums, useLabel } from './labels';
-import { ActionForm, compact, EnumBadge, Section, to, useUrlFilters } from './parts';
+import { ActionForm, compact, EnumBadge, Section, TableWrap, to, useUrlFilters } from './parts';
 import { dayEnd, dayStart } from './time';
 import type { QueryOf, StaffUser } from './types';
 
@@ -107,7 +107,7 @@ function UserList({ filters }: { filters: Filters }) {
           <FormattedMessage id="staff.users.none" />
         </p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label={intl.formatMessage({ id: 'staff.users.title' })}>
           <table>
             <caption className="visually-hidden">{intl.formatMessage({ id: 'staff.users.title' })}</caption>
             <thead>
@@ -155,7 +155,7 @@ function UserList({ filters }: { filters: Filters }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       <Pager hasPrev={pages.hasPrev} next={data.next_cursor} onPrev={pages.prev} onNext={() => data.next_cursor && pages.next(data.next_cursor)} />
     </>

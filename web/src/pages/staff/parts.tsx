@@ -1,5 +1,5 @@
-import { useCallback, useId, type FormEvent, type ReactNode, type TextareaHTMLAttributes } from 'react';
-import { FormattedMessage, useIntl } from 'react-intl';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type TextareaHTMLAttributes } from 'react';
+import { FormattedMessage } from 'react-intl';
 import { Link, useSearchParams } from 'react-router';
 import { Badge, Button, ErrorMessage } from '../../ui/kit';
 import { useLabel, type EnumGroup } from './labels';
@@ -52,7 +52,7 @@ export function useUrlFilters<K extends string>(names: readonly K[]): [Record<K,
 
 // shortId shows the start of a uuid, enough to tell ids apart on one screen; the link or the title
 // carries the whole id.
-export const shortId = (id: string) => id.slice(0, 8);
+const shortId = (id: string) => id.slice(0, 8);
 
 export function UserLink({ id, children }: { id: string | null | undefined; children?: ReactNode }) {
   if (!id) return <span className="muted">—</span>;
@@ -183,8 +183,25 @@ export function ActionForm({
   );
 }
 
-// Count formats a count of things in the reader's language.
-export function Count({ value }: { value: number | bigint }) {
-  const intl = useIntl();
-  return <span className="num">{intl.formatNumber(value)}</span>;
+// TableWrap lets a table wider than the screen scroll sideways; while it does, the wrapper is a
+// named group that takes the focus, so the keyboard can scroll it too.
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const check = () => setScrolls(el.scrollWidth > el.clientWidth + 1);
+    check();
+    if (typeof ResizeObserver === 'undefined') return;
+    const watch = new ResizeObserver(check);
+    watch.observe(el);
+    if (el.firstElementChild) watch.observe(el.firstElementChild);
+    return () => watch.disconnect();
+  }, []);
+  return (
+    <div ref={ref} className="table-wrap" tabIndex={scrolls ? 0 : undefined} role={scrolls ? 'group' : undefined} aria-label={scrolls ? label : undefined}>
+      {children}
+    </div>
+  );
 }
