@@ -27,7 +27,9 @@ const titles: Record<AccountAction, string> = {
 // accountActions are the actions the signed-in admin may take on the account now: only on a
 // customer's account that is not their own (the API refuses the rest), and only those its state
 // allows.
-export function accountActions(account: StaffAccountDetail, may: (a: 'freezeAccount' | 'unfreezeAccount' | 'createDeposit' | 'createWithdrawal') => boolean, me: string): AccountAction[] {
+type AccountStaffAction = 'freezeAccount' | 'unfreezeAccount' | 'createDeposit' | 'createWithdrawal';
+
+export function accountActions(account: StaffAccountDetail, may: (a: AccountStaffAction) => boolean, me: string): AccountAction[] {
   if (account.kind !== 'customer' || account.user_id === me || account.status === 'closed') return [];
   const out: AccountAction[] = [];
   const freeze = account.freeze;
@@ -65,12 +67,17 @@ export function AccountActions({ account }: { account: StaffAccountDetail }) {
 // useAccountChanged refreshes what an action on the account changes.
 function useAccountChanged(id: string) {
   const queries = useQueryClient();
-  return () =>
-    Promise.all(
-      [['staff', 'account', id], ['staff', 'freezes', id], ['staff', 'statement', id], ['staff', 'transfers'], ['staff', 'approvals'], ['staff', 'audit'], ['staff', 'reports'], ['staff', 'user']].map(
-        (queryKey) => queries.invalidateQueries({ queryKey }),
-      ),
-    );
+  const changed = [
+    ['staff', 'account', id],
+    ['staff', 'freezes', id],
+    ['staff', 'statement', id],
+    ['staff', 'transfers'],
+    ['staff', 'approvals'],
+    ['staff', 'audit'],
+    ['staff', 'reports'],
+    ['staff', 'user'],
+  ];
+  return () => Promise.all(changed.map((queryKey) => queries.invalidateQueries({ queryKey })));
 }
 
 interface FormProps {
@@ -140,7 +147,12 @@ function FreezeForm({ account, onClose }: FormProps) {
       <p>
         <FormattedMessage id="staff.freeze.hint" />
       </p>
-      <Select label={intl.formatMessage({ id: 'staff.freeze.reason' })} value={reason} onChange={(e) => setReason(e.target.value as FreezeReason)} error={apiError?.field('reason')}>
+      <Select
+        label={intl.formatMessage({ id: 'staff.freeze.reason' })}
+        value={reason}
+        onChange={(e) => setReason(e.target.value as FreezeReason)}
+        error={apiError?.field('reason')}
+      >
         {enums.freezeReason.map((r) => (
           <option key={r} value={r}>
             {label('freezeReason', r)}
@@ -303,7 +315,15 @@ function CashForm({ kind, account, onClose }: FormProps & { kind: 'deposit' | 'w
   );
 }
 
-function CashOutcome({ kind, account, minor, answer, replayed }: { kind: 'deposit' | 'withdrawal'; account: StaffAccountDetail; minor: bigint; answer: Transfer | Operation; replayed: boolean }) {
+interface CashOutcomeProps {
+  kind: 'deposit' | 'withdrawal';
+  account: StaffAccountDetail;
+  minor: bigint;
+  answer: Transfer | Operation;
+  replayed: boolean;
+}
+
+function CashOutcome({ kind, account, minor, answer, replayed }: CashOutcomeProps) {
   const money = <Money minor={minor} currency={account.currency} />;
   return (
     <>

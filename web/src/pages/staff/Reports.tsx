@@ -103,7 +103,11 @@ function TransactionsSection() {
           onChange={(e) => setDraft((d) => ({ ...d, to: e.target.value }))}
           error={invalid ? intl.formatMessage({ id: 'staff.statement.badRange' }) : undefined}
         />
-        <Select label={intl.formatMessage({ id: 'staff.reports.interval' })} value={draft.interval} onChange={(e) => setDraft((d) => ({ ...d, interval: e.target.value as Interval }))}>
+        <Select
+          label={intl.formatMessage({ id: 'staff.reports.interval' })}
+          value={draft.interval}
+          onChange={(e) => setDraft((d) => ({ ...d, interval: e.target.value as Interval }))}
+        >
           {enums.interval.map((i) => (
             <option key={i} value={i}>
               {label('interval', i)}

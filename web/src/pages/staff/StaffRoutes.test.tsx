@@ -165,7 +165,8 @@ describe('a deposit', () => {
       if (req.method !== 'POST' || !req.path.endsWith('/deposits')) return undefined;
       attempts++;
       if (attempts === 1) return json(503, { type: 'about:blank', title: 'Service unavailable', status: 503, code: 'service_unavailable' });
-      return json(202, { id: '33333333-3333-4333-8333-333333333333', kind: 'cash_approval', status: 'running', result: null, error: null, created_at: '2026-03-08T10:00:00Z', updated_at: '2026-03-08T10:00:00Z' });
+      const at = '2026-03-08T10:00:00Z';
+      return json(202, { id: '33333333-3333-4333-8333-333333333333', kind: 'cash_approval', status: 'running', result: null, error: null, created_at: at, updated_at: at });
     });
     show(`/staff/accounts/${account.id}`, 'admin');
     fireEvent.click(await screen.findByRole('button', { name: 'Deposit cash' }));
