@@ -12,13 +12,20 @@ class Int64Response extends Response {
   }
 }
 
-async function int64Fetch(input: Request): Promise<Response> {
+// int64Fetch answers with an Int64Response. Its body is read whole first and its length set:
+// openapi-fetch parses a body without Content-Length (a chunked or streamed answer) with a plain
+// JSON.parse instead of calling json(), which would read amounts as JS numbers.
+export async function int64Fetch(input: Request): Promise<Response> {
   const res = await globalThis.fetch(input);
-  return new Int64Response(res.status === 204 || res.status === 304 ? null : res.body, {
-    status: res.status,
-    statusText: res.statusText,
-    headers: res.headers,
-  });
+  if (res.status === 204 || res.status === 304 || input.method === 'HEAD') {
+    return new Int64Response(null, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }
+  const body = new Uint8Array(await res.arrayBuffer());
+  const headers = new Headers(res.headers);
+  headers.set('Content-Length', String(body.byteLength));
+  headers.delete('Content-Encoding');
+  headers.delete('Transfer-Encoding');
+  return new Int64Response(body, { status: res.status, statusText: res.statusText, headers });
 }
 
 const options = { baseUrl: '', fetch: int64Fetch, bodySerializer: stringifyJSON };
