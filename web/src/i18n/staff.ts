@@ -396,6 +396,7 @@ export const staff: Catalog = {
     'staff.code.not_frozen': 'Not frozen',
     'staff.code.notification_email_required': 'Email required',
     'staff.code.upgrade_required': 'Upgrade required',
+    'staff.code.csrf_failed': 'Request from another site refused',
   },
   es: {
     'staff.any': 'Cualquiera',
@@ -791,5 +792,6 @@ export const staff: Catalog = {
     'staff.code.not_frozen': 'No está congelada',
     'staff.code.notification_email_required': 'Correo obligatorio',
     'staff.code.upgrade_required': 'Se requiere actualizar la conexión',
+    'staff.code.csrf_failed': 'Petición desde otro sitio rechazada',
   },
 };

@@ -111,6 +111,7 @@ export const enums = {
     not_frozen: true,
     notification_email_required: true,
     upgrade_required: true,
+    csrf_failed: true,
   }),
 };
 
