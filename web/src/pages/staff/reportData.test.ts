@@ -25,8 +25,10 @@ describe('transactions report', () => {
     row('2026-03-08T00:00:00', 'JPY', { deposits: 1, deposit_volume: 5000n }),
     row('2026-03-09T00:00:00', 'EUR', { transfers: 1, transfer_volume: 7n, withdrawals: 1, withdrawal_volume: 100n, compensated: 1 }),
   ];
-  it('lists currencies in order of appearance', () => {
+  it('lists currencies busiest first, then by code', () => {
     expect(currencies(items)).toEqual(['EUR', 'JPY']);
+    expect(currencies([row('2026-03-08T00:00:00', 'COP'), ...items.slice(1), row('2026-03-08T00:00:00', 'USD')])).toEqual(['EUR', 'JPY', 'COP', 'USD']);
+    expect(currencies([row('2026-03-08T00:00:00', 'COP'), row('2026-03-08T00:00:00', 'USD', { deposits: 1 })])).toEqual(['USD', 'COP']);
   });
   it('adds volumes up exactly, past 2^53', () => {
     const t = totals(items, 'EUR');

@@ -18,9 +18,12 @@ export interface ChartRow {
   plot: Record<VolumeKey, number>;
 }
 
-// currencies lists the report's currencies in the order they first appear.
+// currencies lists the report's currencies, the one with the most movements first.
 export function currencies(items: readonly TransactionsReportRow[]): string[] {
-  return [...new Set(items.map((r) => r.currency))];
+  // The busiest first (the report opens on it), then by code.
+  const movements = new Map<string, number>();
+  for (const r of items) movements.set(r.currency, (movements.get(r.currency) ?? 0) + r.transfers + r.deposits + r.withdrawals);
+  return [...movements.keys()].sort((a, b) => movements.get(b)! - movements.get(a)! || a.localeCompare(b));
 }
 
 // periodDate reads a period's start on the report's calendar ("2026-03-08T00:00:00") as a Date at
