@@ -213,7 +213,7 @@ function VolumeTooltip({ active, payload, currency }: { active: boolean; payload
   const name = useSeriesNames();
   const row = payload?.[0]?.payload as ChartRow | undefined;
   if (!active || !row) return null;
-  const total = BigInt(row.row.transfer_volume) + BigInt(row.row.deposit_volume) + BigInt(row.row.withdrawal_volume);
+  const total = row.row.transfer_volume + row.row.deposit_volume + row.row.withdrawal_volume;
   return (
     <div className="card chart-tooltip">
       <strong>{row.label}</strong>

@@ -38,11 +38,6 @@ describe('transactions report', () => {
     expect(t.failed).toBe(1);
     expect(t.compensated).toBe(1);
   });
-  it('reads volumes handed as numbers', () => {
-    const loose = [row('2026-03-08T00:00:00', 'EUR', { transfer_volume: 5 as unknown as bigint, deposit_volume: 7n })];
-    expect(totals(loose, 'EUR').transfer_volume).toBe(5n);
-    expect(totals(loose, 'EUR').deposit_volume).toBe(7n);
-  });
   it('keeps the exact row beside the plotted numbers', () => {
     const rows = chartRows(items, 'EUR', 'day', 'en');
     expect(rows).toHaveLength(2);

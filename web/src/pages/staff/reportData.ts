@@ -70,10 +70,9 @@ export function totals(items: readonly TransactionsReportRow[], currency: string
   const out = { transfer_volume: 0n, deposit_volume: 0n, withdrawal_volume: 0n, transfers: 0, deposits: 0, withdrawals: 0, failed: 0, compensated: 0 };
   for (const r of items) {
     if (r.currency !== currency) continue;
-    // BigInt() leaves a bigint as it is and reads an integer handed as a number exactly.
-    out.transfer_volume += BigInt(r.transfer_volume);
-    out.deposit_volume += BigInt(r.deposit_volume);
-    out.withdrawal_volume += BigInt(r.withdrawal_volume);
+    out.transfer_volume += r.transfer_volume;
+    out.deposit_volume += r.deposit_volume;
+    out.withdrawal_volume += r.withdrawal_volume;
     out.transfers += r.transfers;
     out.deposits += r.deposits;
     out.withdrawals += r.withdrawals;
