@@ -36,25 +36,81 @@ type Notification struct {
 	At     time.Time               `bson:"at"`
 	ReadAt *time.Time              `bson:"read_at,omitempty"`
 	// Facts are what the email that carries the notification tells, written from its kind's
-	// template (Kind.Email()) when it is sent. The inbox does not keep them.
+	// template (Kind.Email()) when it is sent. The inbox keeps them as Details, less the secret.
 	Facts mailtext.Facts `bson:"-"`
+	// Details are Facts as stored and shown; Notify sets them. A notification stored before they
+	// were kept has none.
+	Details *Details `bson:"details,omitempty"`
+}
+
+// Details are what a notification is about, its email's facts but for the one secret among them
+// (a staff invitation's one-time link): with the notification's kind, a client writes it in its
+// reader's language, as the email is written in theirs.
+type Details struct {
+	// An amount in minor units of Currency.
+	Amount       int64               `json:"amount,omitempty" bson:"amount,omitempty"`
+	Currency     string              `json:"currency,omitempty" bson:"currency,omitempty"`
+	Account      string              `json:"account,omitempty" bson:"account,omitempty"`
+	Counterparty string              `json:"counterparty,omitempty" bson:"counterparty,omitempty"`
+	FailureCode  domain.Code         `json:"failure_code,omitempty" bson:"failure_code,omitempty"`
+	Role         domain.Role         `json:"role,omitempty" bson:"role,omitempty"`
+	ValidHours   int                 `json:"valid_hours,omitempty" bson:"valid_hours,omitempty"`
+	FreezeReason domain.FreezeReason `json:"freeze_reason,omitempty" bson:"freeze_reason,omitempty"`
+	StopsCredits bool                `json:"stops_credits,omitempty" bson:"stops_credits,omitempty"`
+	Until        *time.Time          `json:"until,omitempty" bson:"until,omitempty"`
+	At           *time.Time          `json:"at,omitempty" bson:"at,omitempty"`
+	Device       string              `json:"device,omitempty" bson:"device,omitempty"`
+	Network      string              `json:"network,omitempty" bson:"network,omitempty"`
+}
+
+// detailsOf are f as a notification shows them: every fact but the link. Nil when f tells nothing.
+func detailsOf(f mailtext.Facts) *Details {
+	d := Details{
+		Amount: f.Amount, Currency: f.Currency, Account: f.Account, Counterparty: f.Counterparty,
+		FailureCode: f.FailureCode, Role: f.Role, ValidHours: f.ValidHours,
+		FreezeReason: f.FreezeReason, StopsCredits: f.StopsCredits, Until: utc(f.Until), At: utc(f.At),
+		Device: f.Device, Network: f.Network,
+	}
+	if d == (Details{}) {
+		return nil
+	}
+	return &d
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// details are n's Details, or those of its facts before Notify set them.
+func (n Notification) details() *Details {
+	if n.Details != nil {
+		return n.Details
+	}
+	return detailsOf(n.Facts)
 }
 
 // View is a notification as its user reads it, in the API and in its live event. id is its public
-// id (PublicID): safe in a URL's path. The email's facts are not part of it.
+// id (PublicID): safe in a URL's path. Its details are its email's facts but the secret link.
 type View struct {
 	ID     string                  `json:"id"`
 	UserID string                  `json:"user_id"`
 	Kind   domain.NotificationKind `json:"kind"`
 	Title  string                  `json:"title"`
 	Body   string                  `json:"body"`
-	At     time.Time               `json:"at"`
-	ReadAt *time.Time              `json:"read_at"`
+	// Details are what it is about, for writing it in the reader's language; absent on a
+	// notification stored before they were kept, whose title and body then stand alone.
+	Details *Details   `json:"details,omitempty"`
+	At      time.Time  `json:"at"`
+	ReadAt  *time.Time `json:"read_at"`
 }
 
 // View is n as its user reads it.
 func (n Notification) View() View {
-	v := View{ID: PublicID(n.ID), UserID: n.UserID, Kind: n.Kind, Title: n.Title, Body: n.Body, At: n.At.UTC()}
+	v := View{ID: PublicID(n.ID), UserID: n.UserID, Kind: n.Kind, Title: n.Title, Body: n.Body, Details: n.details(), At: n.At.UTC()}
 	if n.ReadAt != nil {
 		at := n.ReadAt.UTC()
 		v.ReadAt = &at
@@ -130,6 +186,7 @@ func (s *Store) Notify(ctx context.Context, ns ...Notification) error {
 		if n.At.IsZero() {
 			n.At = now
 		}
+		n.Details = n.details()
 		docs = append(docs, n)
 	}
 	// Unordered: a duplicate (a retried write) does not stop the others.

@@ -2,7 +2,9 @@ package inbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/bankforge/bank/dev/testenv"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/mailtext"
 )
 
 func TestPublicID_RoundTripsAndRefusesAnythingElse(t *testing.T) {
@@ -70,5 +73,50 @@ func TestStore_MarksOnlyTheUsersOwn(t *testing.T) {
 	}
 	if n, err := s.UnreadCount(ctx, "bob"); err != nil || n != 0 {
 		t.Fatalf("bob's unread after read-all: %d %v", n, err)
+	}
+}
+
+// A notification keeps what it is about for its reader's client, but never its email's link: a
+// staff invitation's one-time link is a secret the email alone carries.
+func TestStore_KeepsDetailsButNeverTheLink(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	client, err := audit.Connect(ctx, testenv.Mongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	s := inbox.NewStore(client.Database("inbox_details_test"))
+	until := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	invite := inbox.Notification{ID: "staff-invitation/carol", UserID: "carol", Kind: domain.NotificationStaffInvitation, Title: "t",
+		Facts: mailtext.Facts{Role: domain.RoleSupport, Link: "https://bank.example/set-password#token=SECRET", ValidHours: 24}}
+	frozen := inbox.Notification{ID: "freeze/1", UserID: "carol", Kind: domain.NotificationAccountFrozen, Title: "t",
+		Facts: mailtext.Facts{Account: "482130675945", FreezeReason: domain.FreezeReason("legal_order"), StopsCredits: true, Until: &until}}
+	old := inbox.Notification{ID: "old/1", UserID: "carol", Kind: domain.NotificationWelcome, Title: "t"}
+	if err := s.Notify(ctx, invite, frozen, old); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(invite.View()); strings.Contains(string(b), "SECRET") || strings.Contains(string(b), "link") {
+		t.Fatalf("the live event's view carries the link: %s", b)
+	}
+	got, err := s.List(ctx, "carol", inbox.Query{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]inbox.View{}
+	for _, n := range got {
+		byID[inbox.PublicID(n.ID)] = n.View()
+		if b, _ := json.Marshal(n); strings.Contains(string(b), "SECRET") {
+			t.Fatalf("the inbox stored the link: %s", b)
+		}
+	}
+	if d := byID[inbox.PublicID(invite.ID)].Details; d == nil || d.Role != domain.RoleSupport || d.ValidHours != 24 {
+		t.Errorf("invitation details: %+v", d)
+	}
+	if d := byID[inbox.PublicID(frozen.ID)].Details; d == nil || d.Account != "482130675945" || d.FreezeReason != "legal_order" || !d.StopsCredits || d.Until == nil || !d.Until.Equal(until) {
+		t.Errorf("freeze details: %+v", d)
+	}
+	if d := byID[inbox.PublicID(old.ID)].Details; d != nil {
+		t.Errorf("a notification with no facts has details: %+v", d)
 	}
 }

@@ -216,6 +216,11 @@ describe('customers and staff', () => {
       await anaPage.getByText(/Cargando|Loading/).first().waitFor({ state: 'detached' }).catch(() => {});
       found.push(...(await scan(anaPage)).map((v) => `${name}: ${v}`));
       await shoot(anaPage, name);
+      if (name === 'notifications') {
+        // Written in the reader's language from what the notification is about.
+        await anaPage.getByRole('heading', { level: 2, name: 'Dinero enviado' }).waitFor();
+        await anaPage.getByText(/^25,50\sUS\$ salieron de la cuenta/).waitFor();
+      }
     }
     const visitor = await newPage('visitor', { locale: 'en-US' });
     for (const [name, path] of [['sign-in', '/sign-in'], ['sign-up', '/sign-up']]) {

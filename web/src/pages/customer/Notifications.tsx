@@ -6,6 +6,7 @@ import { unwrap } from '../../api/problem';
 import { DateTime } from '../../ui/format';
 import { Button, ErrorMessage, Loading, Page, Pager } from '../../ui/kit';
 import { useCursorPages } from '../../ui/paging';
+import { notificationText } from './notificationText';
 
 export default function Notifications() {
   const intl = useIntl();
@@ -68,21 +69,24 @@ export default function Notifications() {
         </p>
       ) : (
         <ul className="plain-list notifications">
-          {list.data.items.map((n) => (
-            <li key={n.id} className={`card notification${n.read_at ? '' : ' unread'}`}>
-              <div className="row row-between">
-                <h2>{n.title}</h2>
-                <DateTime value={n.at} />
-              </div>
-              <p>{n.body}</p>
-              {!n.read_at && (
-                <Button variant="link" onClick={() => readOne.mutate(n.id)}>
-                  <FormattedMessage id="notifications.markRead" />
-                  <span className="visually-hidden">: {n.title}</span>
-                </Button>
-              )}
-            </li>
-          ))}
+          {list.data.items.map((n) => {
+            const text = notificationText(n, intl);
+            return (
+              <li key={n.id} className={`card notification${n.read_at ? '' : ' unread'}`}>
+                <div className="row row-between">
+                  <h2>{text.title}</h2>
+                  <DateTime value={n.at} />
+                </div>
+                <p>{text.body}</p>
+                {!n.read_at && (
+                  <Button variant="link" onClick={() => readOne.mutate(n.id)}>
+                    <FormattedMessage id="notifications.markRead" />
+                    <span className="visually-hidden">: {text.title}</span>
+                  </Button>
+                )}
+              </li>
+            );
+          })}
         </ul>
       )}
       <Pager hasPrev={pages.hasPrev} next={list.data?.next_cursor} onPrev={pages.prev} onNext={() => list.data?.next_cursor && pages.next(list.data.next_cursor)} />
