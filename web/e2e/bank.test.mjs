@@ -112,8 +112,16 @@ describe('customers and staff', () => {
     assert.equal(await benPage.evaluate(() => window.__noReload), true);
   });
 
-  test('support finds the customer and is offered no write action', async () => {
+  test('support follows the invitation\'s link, chooses a password, finds the customer and is offered no write action', async () => {
     supportPage = await newPage('support', { locale: 'en-US' });
+    // The emailed link points at APP_URL; the same path and fragment on this server.
+    const link = new URL(process.env.SUPPORT_INVITATION);
+    await supportPage.goto(link.pathname + link.hash);
+    await supportPage.getByRole('heading', { level: 1, name: 'Choose your password' }).waitFor();
+    await supportPage.getByLabel('New password').fill(support.password);
+    await supportPage.getByRole('button', { name: 'Set password' }).click();
+    await supportPage.getByText('Your password is set.').waitFor();
+    assert.equal(new URL(supportPage.url()).hash, '', 'the token stays in the address bar');
     await supportPage.goto('/sign-in');
     await supportPage.getByLabel('Email').fill(support.email);
     await supportPage.getByLabel('Password').fill(support.password);
