@@ -91,7 +91,8 @@ func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) erro
 	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidate, Status: domain.StepOK})
 }
 
-// PlaceHold reserves the transfer's amount on its source account.
+// PlaceHold reserves the transfer's amount on its source account. A transfer that ended before its
+// hold was placed (a freeze stopped it) is refused as it ended, and holds nothing.
 func (a *Activities) PlaceHold(ctx context.Context, ref TransferRef) error {
 	t, err := a.transfer(ctx, ref)
 	if err != nil {
@@ -102,7 +103,11 @@ func (a *Activities) PlaceHold(ctx context.Context, ref TransferRef) error {
 		now := time.Now().UTC()
 		limits = db.HoldLimits{DailyMax: a.Limits.DailyMax, DayStart: now.Truncate(24 * time.Hour)}
 	}
-	return temporalError(a.Store.PlaceHoldTx(ctx, t, time.Now().Add(a.holdTTL()), limits))
+	err = a.Store.PlaceHoldTx(ctx, t, time.Now().Add(a.holdTTL()), limits)
+	if errors.Is(err, db.ErrTransferEnded) {
+		return internal("transfer %s has already ended", t.ID)
+	}
+	return temporalError(err)
 }
 
 func (a *Activities) holdTTL() time.Duration {

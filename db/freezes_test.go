@@ -242,6 +242,48 @@ func TestFreeze_StopTransferEndsWhatTheFreezeCatches(t *testing.T) {
 	requireLedgerOK(t, s)
 }
 
+// A transfer a full freeze of its destination stopped before its hold was placed gets no hold when
+// its workflow reaches that step, even once the account is unfrozen: it is refused as it ended, and
+// nothing stays reserved on the source for a transfer that can no longer move money. One that its
+// workflow failed for another reason gets none either.
+func TestFreeze_StoppedTransferGetsNoHold(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewStore(t)
+	ctx := context.Background()
+	u, src, dst := fundedPair(t, s, 500)
+	tr := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 100)
+	f := freeze(t, s, dst, domain.FreezeFull)
+	if stopped, err := s.StopTransferTx(ctx, tr.ID, dst.ID); err != nil || !stopped {
+		t.Fatalf("stop: %v, %v; want the transfer stopped", stopped, err)
+	}
+	if _, err := s.EndFreezeTx(ctx, dst.ID, f.FrozenBy, "cleared"); err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		if err := s.PlaceHoldTx(ctx, tr, time.Now().Add(time.Minute), db.HoldLimits{}); !errors.Is(err, domain.ErrAccountFrozen) {
+			t.Fatalf("hold #%d of a stopped transfer: %v; want account_frozen, the refusal it ended with", run+1, err)
+		}
+	}
+
+	failed := newTransfer(t, s, domain.KindTransfer, u.ID, src, dst, 100)
+	if status, err := s.FailTransferTx(ctx, failed.ID, domain.StepValidate, domain.CodeInternal); err != nil || status != domain.TransferFailed {
+		t.Fatalf("fail: %s, %v", status, err)
+	}
+	if err := s.PlaceHoldTx(ctx, failed, time.Now().Add(time.Minute), db.HoldLimits{}); !errors.Is(err, db.ErrTransferEnded) {
+		t.Fatalf("hold of a failed transfer: %v; want ErrTransferEnded", err)
+	}
+
+	for _, id := range []uuid.UUID{tr.ID, failed.ID} {
+		if h, err := s.GetHoldByTransfer(ctx, id); !errors.Is(db.NotFound(err), db.ErrNotFound) {
+			t.Fatalf("transfer %s has hold %+v (%v); want none", id, h, err)
+		}
+	}
+	if got := balance(t, s, src); got.Balance != 500 || got.OnHold != 0 {
+		t.Fatalf("source: balance %d, on hold %d; want 500 and nothing on hold", got.Balance, got.OnHold)
+	}
+	requireLedgerOK(t, s)
+}
+
 // A freeze is recorded once per id, numbered after the account's earlier ones; an account has at most
 // one freeze pending or in force; it ends by an admin or, due, by itself, and the history keeps them
 // all.

@@ -118,6 +118,35 @@ func (q *Queries) GetTransfer(ctx context.Context, id uuid.UUID) (Transfer, erro
 	return i, err
 }
 
+const getTransferForUpdate = `-- name: GetTransferForUpdate :one
+SELECT id, kind, initiated_by, from_account_id, to_account_id, amount, currency, description, status, failure_code, failure_reason, workflow_id, created_at, updated_at, completed_at FROM transfers WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Locks a transfer's row, after its accounts' (the order every writer uses): placing its hold and
+// failing it are serialised by this lock, so that no hold is placed for a transfer that has ended.
+func (q *Queries) GetTransferForUpdate(ctx context.Context, id uuid.UUID) (Transfer, error) {
+	row := q.db.QueryRow(ctx, getTransferForUpdate, id)
+	var i Transfer
+	err := row.Scan(
+		&i.ID,
+		&i.Kind,
+		&i.InitiatedBy,
+		&i.FromAccountID,
+		&i.ToAccountID,
+		&i.Amount,
+		&i.Currency,
+		&i.Description,
+		&i.Status,
+		&i.FailureCode,
+		&i.FailureReason,
+		&i.WorkflowID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.CompletedAt,
+	)
+	return i, err
+}
+
 const getTransferParties = `-- name: GetTransferParties :one
 SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, t.description, t.status, t.failure_code, t.failure_reason, t.workflow_id, t.created_at, t.updated_at, t.completed_at, c.exponent,
        fa.number AS from_number, fu.id AS from_user_id,

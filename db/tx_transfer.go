@@ -31,7 +31,9 @@ type HoldLimits struct {
 // PlaceHoldTx places the transfer's hold on its source account, which must be active (a frozen one
 // refuses with domain.ErrAccountFrozen), have that much available and stay within limits. Running it
 // again for the same transfer changes nothing and succeeds while the hold stands (or was captured);
-// it refuses with domain.ErrHoldExpired once the hold was voided.
+// it refuses with domain.ErrHoldExpired once the hold was voided. No hold is placed for a transfer
+// that has ended meanwhile (a freeze of either account stopped it, or its workflow failed it): it
+// refuses with the transfer's refusal, or ErrTransferEnded when it ended otherwise.
 func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time, limits HoldLimits) error {
 	return s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		// The account lock serialises this account's holds, so the daily sum below is exact.
@@ -42,6 +44,12 @@ func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time
 		if len(accounts) != 1 {
 			return fmt.Errorf("lock account: %w", ErrNotFound)
 		}
+		// The transfer's lock: whoever ends it (StopTransferTx, FailTransferTx) waits for this hold,
+		// or has ended it before.
+		current, err := q.GetTransferForUpdate(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("lock transfer: %w", NotFound(err))
+		}
 		h, err := q.GetHoldByTransfer(ctx, t.ID)
 		switch err = NotFound(err); {
 		case err == nil: // placed by an earlier run
@@ -51,6 +59,12 @@ func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time
 			return nil
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("get hold: %w", err)
+		}
+		if current.Status.Ended() {
+			if current.FailureCode != nil && current.FailureCode.IsRefusal() {
+				return &domain.Refusal{Code: *current.FailureCode}
+			}
+			return ErrTransferEnded
 		}
 		if err := checkMovable(ctx, q, accounts[0], true); err != nil {
 			return err
@@ -220,7 +234,8 @@ func voidHold(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID 
 func (s *Store) FailTransferTx(ctx context.Context, transferID uuid.UUID, step domain.TransferStep, code domain.Code) (domain.TransferStatus, error) {
 	var status domain.TransferStatus
 	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
-		t, err := q.GetTransfer(ctx, transferID)
+		// Under the transfer's lock, a hold being placed (PlaceHoldTx) is either seen below or refused.
+		t, err := q.GetTransferForUpdate(ctx, transferID)
 		if err != nil {
 			return fmt.Errorf("get transfer: %w", NotFound(err))
 		}

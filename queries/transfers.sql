@@ -10,6 +10,11 @@ RETURNING *;
 -- name: GetTransfer :one
 SELECT * FROM transfers WHERE id = $1;
 
+-- name: GetTransferForUpdate :one
+-- Locks a transfer's row, after its accounts' (the order every writer uses): placing its hold and
+-- failing it are serialised by this lock, so that no hold is placed for a transfer that has ended.
+SELECT * FROM transfers WHERE id = $1 FOR NO KEY UPDATE;
+
 -- name: GetVisibleTransfer :one
 -- A transfer is visible whole to whoever started it. The other party (the owner of an account it
 -- touches) sees it only once it completed: nothing of a transfer that moved no money. Both accounts
