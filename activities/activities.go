@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/bankforge/bank/audit"
@@ -55,6 +56,9 @@ type Activities struct {
 	EmailRetry EmailRetry
 	Limits     Limits
 	HoldTTL    time.Duration
+	// AfterPost, when set, runs once a transfer's posting has committed, before PostTransfer
+	// reports it: a failpoint for fault-injection tests (CHAOS_KILL_AFTER_POST). Nil in production.
+	AfterPost func(transferID uuid.UUID)
 }
 
 // temporalError turns an error into what a workflow receives: a refusal (domain.Refusal) becomes a

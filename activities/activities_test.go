@@ -322,6 +322,42 @@ func TestTransferSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	}
 }
 
+// The fault-injection hook runs after the posting has committed and before the step reports: the
+// money has moved when it runs, once per run of the step, and never for a posting that failed.
+func TestPostTransfer_AfterPostRunsOnceTheMoneyMoved(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	alice, bob := newCustomer(t, f.store, "USD"), newCustomer(t, f.store, "USD")
+	deposit(t, f, alice, 1000)
+	var seen []int64
+	f.acts.AfterPost = func(id uuid.UUID) {
+		b, err := f.store.GetAccount(ctx, bob.account.ID)
+		if err != nil {
+			t.Errorf("read the destination: %v", err)
+		}
+		seen = append(seen, b.Balance)
+	}
+	tr := newTransfer(t, f.store, alice, bob.account, 400)
+	ref := activities.TransferRef{TransferID: tr.ID.String()}
+	for _, step := range []any{f.acts.ValidateTransfer, f.acts.PlaceHold, f.acts.PostTransfer} {
+		if err := f.twice(step, ref); err != nil {
+			t.Fatalf("step: %v", err)
+		}
+	}
+	if len(seen) != 2 || seen[0] != 400 || seen[1] != 400 {
+		t.Fatalf("the hook saw the destination at %v; want 400 twice (after the commit, once per run)", seen)
+	}
+
+	unposted := newTransfer(t, f.store, alice, bob.account, 100) // no hold placed: the posting fails
+	if _, err := f.env.ExecuteActivity(f.acts.PostTransfer, activities.TransferRef{TransferID: unposted.ID.String()}); err == nil {
+		t.Fatal("a transfer without a hold posted")
+	}
+	if len(seen) != 2 {
+		t.Fatalf("the hook ran for a posting that failed")
+	}
+}
+
 func TestTransferSteps_RefusalsAreTypedAndFinal(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

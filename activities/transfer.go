@@ -123,7 +123,13 @@ func (a *Activities) PostTransfer(ctx context.Context, ref TransferRef) error {
 	if err != nil {
 		return err
 	}
-	return temporalError(a.Store.PostTransferTx(ctx, t, PostingOperationID(t.ID)))
+	if err := a.Store.PostTransferTx(ctx, t, PostingOperationID(t.ID)); err != nil {
+		return temporalError(err)
+	}
+	if a.AfterPost != nil {
+		a.AfterPost(t.ID)
+	}
+	return nil
 }
 
 // PostingOperationID keys the ledger transaction of a transfer: one posting per transfer, ever.

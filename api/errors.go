@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/bankforge/bank/audit"
+	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 )
 
@@ -65,6 +69,22 @@ var problemKinds = map[domain.Code]problemKind{
 	domain.CodeUpgradeRequired: {http.StatusUpgradeRequired, "This route takes a WebSocket handshake"},
 	domain.CodeCSRFFailed:      {http.StatusForbidden, "The request failed its CSRF check"},
 }
+
+// dependencyDown recognises the errors of a server the API depends on that is down, restarting or
+// out of reach: PostgreSQL, Temporal, MongoDB. A request that fails on one is answered 503 with
+// Retry-After, never 500: the same request may succeed once the server is back.
+var dependencyDown = []func(error) bool{
+	db.IsUnavailable,
+	func(err error) bool {
+		var unavailable *serviceerror.Unavailable
+		var deadline *serviceerror.DeadlineExceeded
+		return errors.As(err, &unavailable) || errors.As(err, &deadline)
+	},
+	func(err error) bool { return mongo.IsNetworkError(err) || mongo.IsTimeout(err) },
+}
+
+// unavailableRetryAfter is the Retry-After of a 503: about how long a restarting server takes.
+const unavailableRetryAfter = 2 * time.Second
 
 // FieldError names one bad field of a request.
 type FieldError struct {
@@ -127,11 +147,18 @@ func newProblem(code domain.Code, detail string, fields []FieldError) Problem {
 }
 
 // writeError renders err as a problem. Errors without a code are internal: they are logged once with
-// the request id, recorded in the audit log, and answered with a generic 500 that reveals nothing.
+// the request id, recorded in the audit log, and answered with a generic 500 that reveals nothing;
+// one caused by a dependency that is down is a 503 with Retry-After instead.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = internalError(err)
+	}
+	if ae.code == domain.CodeInternal && slices.ContainsFunc(dependencyDown, func(down func(error) bool) bool { return down(err) }) {
+		ae = &apiError{code: domain.CodeUnavailable, detail: "A service the bank relies on is unavailable right now; retry later.", cause: err}
+	}
+	if ae.code == domain.CodeUnavailable && ae.retryAfter == 0 {
+		ae.retryAfter = unavailableRetryAfter
 	}
 	if ae.code == domain.CodeInternal || ae.code == domain.CodeUnavailable {
 		s.logger.ErrorContext(r.Context(), "request failed", "code", ae.code, "error", err,

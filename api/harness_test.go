@@ -249,7 +249,12 @@ func newHarness(t *testing.T, tweak ...func(*api.Config)) *harness {
 // newHarnessHashing is newHarness with passwords hashed by p.
 func newHarnessHashing(t *testing.T, p password.Params, tweak ...func(*api.Config)) *harness {
 	t.Helper()
-	url := testenv.NewDatabase(t)
+	return newHarnessOn(t, testenv.NewDatabase(t), p, tweak...)
+}
+
+// newHarnessOn is newHarnessHashing on the database at url.
+func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*api.Config)) *harness {
+	t.Helper()
 	pool, err := db.Connect(context.Background(), url, 20)
 	if err != nil {
 		t.Fatal(err)

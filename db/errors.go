@@ -2,6 +2,9 @@ package db
 
 import (
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +52,28 @@ func IsCheckViolation(err error, constraints ...string) bool {
 
 // IsCode reports whether err is a PostgreSQL error with the given SQLSTATE.
 func IsCode(err error, sqlstate string) bool { return isCode(err, sqlstate) }
+
+// IsUnavailable reports whether err means PostgreSQL could not be reached or dropped the
+// connection: the server is down, restarting or still recovering, refuses more connections, or the
+// network to it failed or timed out. The failure is the outage's, not the request's; the same
+// request may succeed later. An error the server answered (a constraint, a bad password) is not.
+func IsUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &pgErr):
+		// Class 08, connection exception; 57P01-03, the server shutting down, crashed or starting;
+		// 53300, too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" ||
+			pgErr.Code == "57P03" || pgErr.Code == "53300"
+	case errors.As(err, &connectErr), errors.As(err, &netErr), pgconn.Timeout(err):
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
+}
 
 // IsRetryable reports whether err is a transient conflict that a new transaction may not meet.
 func IsRetryable(err error) bool {

@@ -34,6 +34,21 @@ type Settings struct {
 	HoldTTL         time.Duration
 	LocalActivities int
 	WorkflowPollers int
+	// Faults holds the knobs of the fault-injection test (chaos/); unset in production.
+	Faults Faults
+}
+
+// Faults are the fault-injection test's knobs on a worker, off unless set (see the README's
+// Reliability section).
+type Faults struct {
+	// KillAfterPost names a failpoint file (CHAOS_KILL_AFTER_POST). While it exists, the next
+	// posting that commits claims it (removes it) and the process kills itself with SIGKILL before
+	// its activity reports: the posting is in the ledger, and the workflow never heard of it.
+	KillAfterPost string
+	// StepTimeout (CHAOS_STEP_TIMEOUT), when set, caps the start-to-close timeout of every local
+	// activity the workflows run: a step slower than it is attempted again while the first
+	// attempt may still be running.
+	StepTimeout time.Duration
 }
 
 // ReadSettings reads the settings from the environment (see the README), and checks the mail's.
@@ -67,6 +82,10 @@ func ReadSettings(e *envconfig.Reader) Settings {
 		HoldTTL:         e.Duration("HOLD_TTL", 15*time.Minute, time.Minute, 7*24*time.Hour),
 		LocalActivities: e.Int("WORKER_LOCAL_ACTIVITIES", 64, 1, 10_000),
 		WorkflowPollers: e.Int("WORKER_WORKFLOW_POLLERS", 4, 1, 100),
+		Faults: Faults{
+			KillAfterPost: e.String("CHAOS_KILL_AFTER_POST", ""),
+			StepTimeout:   e.Duration("CHAOS_STEP_TIMEOUT", 0, time.Millisecond, time.Minute),
+		},
 	}
 	s.SMTP.FromName = s.BankName
 	if _, err := mailtext.New(s.BankName); err != nil {
@@ -90,6 +109,12 @@ func (s Settings) LogAttrs() []any {
 		attrs = append(attrs, "smtp_addr", s.SMTP.Addr, "smtp_tls", string(s.SMTP.TLS), "smtp_login", s.SMTP.Username != "",
 			"mail_from", s.SMTP.From)
 	}
+	if s.Faults.KillAfterPost != "" {
+		attrs = append(attrs, "chaos_kill_after_post", s.Faults.KillAfterPost)
+	}
+	if s.Faults.StepTimeout > 0 {
+		attrs = append(attrs, "chaos_step_timeout", s.Faults.StepTimeout.String())
+	}
 	return attrs
 }
 
@@ -105,17 +130,22 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 			return nil, err
 		}
 	}
-	w := worker.New(tc, taskQueue, worker.Options{
+	opts := worker.Options{
 		MaxConcurrentLocalActivityExecutionSize: s.LocalActivities,
 		MaxConcurrentWorkflowTaskPollers:        s.WorkflowPollers,
-	})
+	}
+	if s.Faults.StepTimeout > 0 {
+		logger.Warn("fault injection: local activities time out after " + s.Faults.StepTimeout.String())
+		opts.Interceptors = append(opts.Interceptors, capStepTimeout(s.Faults.StepTimeout))
+	}
+	w := worker.New(tc, taskQueue, opts)
 	w.RegisterWorkflow(workflows.Register)
 	w.RegisterWorkflow(workflows.Transfer)
 	w.RegisterWorkflow(workflows.Maintenance)
 	w.RegisterWorkflow(workflows.DeliverEmails)
 	w.RegisterWorkflow(workflows.CashApproval)
 	w.RegisterWorkflow(workflows.Freeze)
-	w.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		Store:      store,
 		Audit:      auditLog,
 		Inbox:      notifications,
@@ -124,6 +154,11 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 		EmailRetry: s.EmailRetry,
 		Limits:     s.Limits,
 		HoldTTL:    s.HoldTTL,
-	})
+	}
+	if s.Faults.KillAfterPost != "" {
+		logger.Warn("fault injection: a posting kills this process while " + s.Faults.KillAfterPost + " exists")
+		acts.AfterPost = killAfterPost(s.Faults.KillAfterPost, logger)
+	}
+	w.RegisterActivity(acts)
 	return w, nil
 }
