@@ -92,7 +92,7 @@ var accessSpec = map[string][]string{
 func TestAccessSpec_RouterAndDocumentAgreeWithIt(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	routes, err := api.Routes(h.handler)
+	routes, err := api.Routes(h.mux)
 	if err != nil {
 		t.Fatal(err)
 	}

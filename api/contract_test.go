@@ -48,7 +48,7 @@ func (d openAPIDoc) operations() map[string][]string {
 func TestContract_RouterMatchesOpenAPI(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	routes, err := api.Routes(h.handler)
+	routes, err := api.Routes(h.mux)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestContract_RouterMatchesOpenAPI(t *testing.T) {
 func TestRoleMatrix(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	routes, err := api.Routes(h.handler)
+	routes, err := api.Routes(h.mux)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestRoleMatrix(t *testing.T) {
 func TestUnknownQueryParameter_IsRefusedOnEveryRoute(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	routes, err := api.Routes(h.handler)
+	routes, err := api.Routes(h.mux)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,7 +230,8 @@ type harness struct {
 	t         *testing.T
 	store     *db.Store
 	srv       *httptest.Server
-	handler   http.Handler
+	mux       http.Handler // the API's router, for listing its routes
+	handler   http.Handler // the API, every exchange checked against the OpenAPI document
 	workflows *fakeWorkflows
 	audit     *memAudit
 	inbox     *inbox.Store
@@ -292,10 +293,24 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.handler = handler
-	h.srv = httptest.NewServer(handler)
+	h.mux = handler
+	h.handler = conform(t, handler)
+	h.srv = httptest.NewServer(h.handler)
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// conform checks every exchange with handler against the OpenAPI document (conformance_test.go),
+// failing t on each disagreement.
+func conform(t *testing.T, handler http.Handler) http.Handler {
+	t.Helper()
+	c, err := loadConformance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.wrap(handler, func(method, path string, status int, err error) {
+		t.Errorf("%s %s answered %d against the OpenAPI document:\n%v", method, path, status, err)
+	})
 }
 
 type response struct {
