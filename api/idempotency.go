@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -121,4 +122,20 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 // the same transfer and so the same workflow.
 func idempotentID(userID uuid.UUID, key string) uuid.UUID {
 	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("bank/idempotency/"+userID.String()+"/"+key))
+}
+
+// recordedUnder reports whether an earlier request under the caller's key recorded its transfer or
+// cash approval. Its retry must get the first answer, whatever changed since, never a refusal the
+// first request passed: a check of the account's state (frozen since) applies to new requests only.
+func (s *server) recordedUnder(ctx context.Context, userID uuid.UUID, key string) (bool, error) {
+	id := idempotentID(userID, key)
+	_, err := s.store.GetTransfer(ctx, id)
+	if err = db.NotFound(err); !errors.Is(err, db.ErrNotFound) {
+		return err == nil, err
+	}
+	_, err = s.store.GetCashApproval(ctx, id)
+	if err = db.NotFound(err); !errors.Is(err, db.ErrNotFound) {
+		return err == nil, err
+	}
+	return false, nil
 }
