@@ -271,6 +271,11 @@ func check(w *workload, st *finalState, r *report) {
 			checkMoneyOp(o, st, r)
 		case o.Kind == opFreeze:
 			checkFreezeOp(o, st, r)
+		case o.Kind == opUnfreeze && o.Outcome == outcomeOK:
+			// A 200 said the freeze ended.
+			if id, err := uuid.Parse(o.UnfreezeTarget); err == nil && st.freezes[id].Status != domain.FreezeEnded {
+				r.add("INV-10", "unfreeze %d answered 200, but freeze %s is %q", o.ID, id, st.freezes[id].Status)
+			}
 		}
 	}
 
