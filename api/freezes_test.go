@@ -328,3 +328,53 @@ func TestFreezes_StaffReadTheHistoryAndTheCurrentFreeze(t *testing.T) {
 		t.Fatalf("staff reads audited: %d events after %d; want 2 more, naming the account", len(events), reads)
 	}
 }
+
+// A transfer or withdrawal accepted before its account was frozen is the same one when retried
+// after the freeze: the retry gets the first answer, not a refusal the first request passed, whether
+// that answer was stored (replayed) or lost with the process that was giving it (the key's stale
+// claim taken over). Only a new request is refused. Found by the fault-injection test (chaos/): a
+// client told "account_frozen" about a transfer that went on to move its money.
+func TestFreeze_RetryOfAnAcceptedRequestGetsItsAnswer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin, alice, bob := h.user(domain.RoleAdmin), h.user(domain.RoleClient), h.user(domain.RoleClient)
+	from, to := h.account(alice, "USD", 5_000), h.account(bob, "USD", 0)
+	transfer := `{"from_account_id":"` + from.ID.String() + `","to_account_id":"` + to.ID.String() + `","amount":100,"currency":"USD"}`
+	send := func(key string) response {
+		return h.do("POST", "/v1/transfers", alice.token, transfer, "Idempotency-Key", key)
+	}
+	stored, lost := send("before-freeze-stored"), send("before-freeze-lost")
+	withdrawal := h.cash(admin, from, "withdrawals", 200, "withdrawal-before-freeze")
+	for _, r := range []response{stored, lost, withdrawal} {
+		if r.status != http.StatusAccepted {
+			t.Fatalf("before the freeze: %d %s", r.status, r.body)
+		}
+	}
+	// The process answering the second died before it stored its answer: the key is claimed, long ago.
+	if _, err := h.store.Pool().Exec(t.Context(), `UPDATE idempotency_keys SET status_code = NULL, response_body = NULL,
+		location = NULL, locked_at = now() - interval '1 hour' WHERE key = 'before-freeze-lost'`); err != nil {
+		t.Fatal(err)
+	}
+	h.frozen(admin, from, `{"reason":"suspected_fraud"}`)
+	before := h.counts()
+
+	if r := send("before-freeze-stored"); r.status != http.StatusAccepted || r.header.Get("Idempotent-Replayed") != "true" || string(r.body) != string(stored.body) {
+		t.Fatalf("retry of a stored answer: %d %s (replayed %q); want the first 202 again", r.status, r.body, r.header.Get("Idempotent-Replayed"))
+	}
+	var first, again struct{ ID string }
+	lost.json(t, &first)
+	if r := send("before-freeze-lost"); r.status != http.StatusAccepted {
+		t.Fatalf("retry of a lost answer: %d %s; want 202 naming the transfer", r.status, r.body)
+	} else if r.json(t, &again); again.ID != first.ID {
+		t.Fatalf("retry of a lost answer names transfer %s; the first was %s", again.ID, first.ID)
+	}
+	if r := h.cash(admin, from, "withdrawals", 200, "withdrawal-before-freeze"); r.status != http.StatusAccepted || string(r.body) != string(withdrawal.body) {
+		t.Fatalf("retry of a withdrawal: %d %s; want the first 202 again", r.status, r.body)
+	}
+	if after := h.counts(); after["transfers"] != before["transfers"] {
+		t.Fatalf("the retries recorded %d new transfers", after["transfers"]-before["transfers"])
+	}
+
+	requireCode(t, send("after-freeze"), http.StatusConflict, domain.CodeAccountFrozen)
+	requireCode(t, h.cash(admin, from, "withdrawals", 200, "withdrawal-after-freeze"), http.StatusConflict, domain.CodeAccountFrozen)
+}

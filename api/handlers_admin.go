@@ -68,7 +68,12 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 		return newError(domain.CodeForbidden, "Staff cannot deposit into or withdraw from their own accounts; another admin must do it.")
 	}
 	if kind == domain.KindWithdrawal && customer.Status == domain.AccountFrozen {
-		return newError(domain.CodeAccountFrozen, "The account is frozen: no money can leave it, in cash or otherwise.")
+		// A retry of a withdrawal recorded before the freeze gets that withdrawal instead.
+		if recorded, err := s.recordedUnder(ctx, p.UserID, key); err != nil {
+			return internalError(fmt.Errorf("look up idempotency key: %w", err))
+		} else if !recorded {
+			return newError(domain.CodeAccountFrozen, "The account is frozen: no money can leave it, in cash or otherwise.")
+		}
 	}
 	if customer.Currency != req.Currency {
 		return fieldErrors(FieldError{Field: "currency", Message: "must be the account's currency, " + customer.Currency})

@@ -148,8 +148,13 @@ func (s *server) createTransfer(w http.ResponseWriter, r *http.Request) error {
 		return internalError(fmt.Errorf("get source account: %w", err))
 	}
 	if from.Status == domain.AccountFrozen {
-		// Refused at once rather than failed by the workflow: no money leaves a frozen account.
-		return &apiError{code: domain.CodeAccountFrozen, detail: "This account is frozen: no money can leave it. Contact the bank to learn more.", fields: []FieldError{{Field: "from_account_id", Message: "is frozen"}}}
+		// Refused at once rather than failed by the workflow: no money leaves a frozen account. A
+		// retry of a transfer recorded before the freeze gets that transfer instead.
+		if recorded, err := s.recordedUnder(ctx, p.UserID, key); err != nil {
+			return internalError(fmt.Errorf("look up idempotency key: %w", err))
+		} else if !recorded {
+			return &apiError{code: domain.CodeAccountFrozen, detail: "This account is frozen: no money can leave it. Contact the bank to learn more.", fields: []FieldError{{Field: "from_account_id", Message: "is frozen"}}}
+		}
 	}
 	var to db.Account
 	field := "to_account_id"

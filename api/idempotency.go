@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,10 @@ var idempotencyKeyRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{8,128}$`)
 // staleClaim is how long a claimed key may go unanswered (its request's process died) before a
 // retry may take it over.
 const staleClaim = 30 * time.Second
+
+// keyWriteTimeout bounds the write of a request's answer or release to its key, which goes on
+// when the request's client has gone.
+const keyWriteTimeout = 5 * time.Second
 
 // idempotencyKey reads and checks the Idempotency-Key header.
 func idempotencyKey(r *http.Request) (string, error) {
@@ -88,8 +93,12 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	}
 
 	resp, err := do()
+	// What the request did is recorded under its key even when its client has gone meanwhile: the
+	// client's retry must find the answer, or the key free, not a claim left to go stale.
+	keep, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyWriteTimeout)
+	defer cancel()
 	if err != nil {
-		if rerr := s.store.ReleaseIdempotencyKey(ctx, db.ReleaseIdempotencyKeyParams{UserID: userID, Key: key}); rerr != nil {
+		if rerr := s.store.ReleaseIdempotencyKey(keep, db.ReleaseIdempotencyKeyParams{UserID: userID, Key: key}); rerr != nil {
 			s.logger.ErrorContext(ctx, "release idempotency key", "error", rerr)
 		}
 		return err
@@ -104,7 +113,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 		location = &resp.location
 		w.Header().Set("Location", resp.location)
 	}
-	if err := s.store.CompleteIdempotencyKey(ctx, db.CompleteIdempotencyKeyParams{
+	if err := s.store.CompleteIdempotencyKey(keep, db.CompleteIdempotencyKeyParams{
 		UserID: userID, Key: key, StatusCode: ptr(int32(resp.status)), ResponseBody: body, Location: location,
 	}); err != nil {
 		// The effect is in place and keyed by the request itself; a retry finds it again.
@@ -121,4 +130,20 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 // the same transfer and so the same workflow.
 func idempotentID(userID uuid.UUID, key string) uuid.UUID {
 	return uuid.NewSHA1(uuid.NameSpaceOID, []byte("bank/idempotency/"+userID.String()+"/"+key))
+}
+
+// recordedUnder reports whether an earlier request under the caller's key recorded its transfer or
+// cash approval. Its retry must get the first answer, whatever changed since, never a refusal the
+// first request passed: a check of the account's state (frozen since) applies to new requests only.
+func (s *server) recordedUnder(ctx context.Context, userID uuid.UUID, key string) (bool, error) {
+	id := idempotentID(userID, key)
+	_, err := s.store.GetTransfer(ctx, id)
+	if err = db.NotFound(err); !errors.Is(err, db.ErrNotFound) {
+		return err == nil, err
+	}
+	_, err = s.store.GetCashApproval(ctx, id)
+	if err = db.NotFound(err); !errors.Is(err, db.ErrNotFound) {
+		return err == nil, err
+	}
+	return false, nil
 }

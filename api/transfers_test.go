@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/db"
@@ -367,5 +369,56 @@ func TestCashMovement_StaffCannotMoveMoneyOnTheirOwnAccounts(t *testing.T) {
 	}
 	if got, _ := h.store.GetAccount(t.Context(), own.ID); got.Balance != 1_000 {
 		t.Fatalf("balance %d; want 1000", got.Balance)
+	}
+}
+
+// A client that gives up on a request (its timeout, a dropped connection) leaves no key behind:
+// the request ends on the server all the same, and its key records its answer, or is released
+// when it failed, so the client's retry gets that answer or runs again at once, not 409 until the
+// key's claim grows stale.
+func TestTransfer_KeyOutlivesAClientThatLeft(t *testing.T) {
+	t.Parallel()
+	for _, fails := range []bool{false, true} {
+		h := newHarness(t)
+		alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
+		src, dst := h.account(alice, "USD", 10_000), h.account(bob, "USD", 0)
+		body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
+		const key = "client-left-0001"
+		h.workflows.block = make(chan struct{})
+		if fails {
+			h.workflows.err = errors.New("temporal unavailable")
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		req, _ := http.NewRequestWithContext(ctx, "POST", h.srv.URL+"/v1/transfers", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+alice.token)
+		req.Header.Set("Idempotency-Key", key)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("the request answered %d before its client left", resp.StatusCode)
+		}
+		cancel()
+		close(h.workflows.block) // the request ends, its client gone
+
+		// The key records the answer, or is gone, within moments.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var answered *int32
+			err := h.store.Pool().QueryRow(t.Context(), "SELECT status_code FROM idempotency_keys WHERE key = $1", key).Scan(&answered)
+			if (fails && errors.Is(err, pgx.ErrNoRows)) || (!fails && err == nil && answered != nil) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("failed %v: the key is still claimed, unanswered, after its request ended (%v)", fails, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		h.workflows.mu.Lock()
+		h.workflows.err = nil
+		h.workflows.mu.Unlock()
+		r := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", key)
+		if replayed := r.header.Get("Idempotent-Replayed") == "true"; r.status != http.StatusAccepted || replayed == fails {
+			t.Fatalf("failed %v: the retry answered %d (replayed %v) %s; want 202, replayed only if the first was accepted", fails, r.status, replayed, r.body)
+		}
 	}
 }

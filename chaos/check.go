@@ -212,15 +212,19 @@ type report struct {
 	Duration time.Duration
 	Took     time.Duration
 
-	Tried, OK, Refused, InDoubt, Resolved int
-	Lost                                  int // answers the clients dropped on purpose
-	ByKind                                map[opKind]int
-	Ended                                 map[domain.TransferStatus]int
-	Faults, Missed                        map[faultKind]int
-	FiveXX                                []string
-	Answers                               map[string]int
-	Snapshots, SnapshotsFailed            int
-	FreezesChecked                        int
+	Tried, OK, Refused int
+	// Doubted are the operations a client was in doubt about at some point (no answer, an answer
+	// lost, a 5xx, its key still in flight); of those, RetryResolved got a definitive answer to a
+	// retry, Resolved were settled by the database at rest, and InDoubt never had an answer.
+	Doubted, RetryResolved, Resolved, InDoubt int
+	Lost                                      int // answers the clients dropped on purpose
+	ByKind                                    map[opKind]int
+	Ended                                     map[domain.TransferStatus]int
+	Faults, Missed                            map[faultKind]int
+	FiveXX                                    []string
+	Answers                                   map[string]int
+	Snapshots, SnapshotsFailed                int
+	FreezesChecked                            int
 	// KilledAfterPost are the transfers whose worker died right after their posting committed;
 	// LateAttempts the step attempts that outlived their timeout (step-timeout).
 	KilledAfterPost []uuid.UUID
@@ -261,9 +265,17 @@ func check(w *workload, st *finalState, r *report) {
 		case outcomeInDoubt:
 			r.InDoubt++
 		}
+		doubted := false
 		for _, a := range o.Attempts {
 			if a.Lost {
 				r.Lost++
+			}
+			doubted = doubted || a.Lost || a.Err != "" || a.Status >= 500 || a.Code == string(domain.CodeIdempotencyInFlight)
+		}
+		if doubted {
+			r.Doubted++
+			if o.Outcome != outcomeInDoubt {
+				r.RetryResolved++
 			}
 		}
 		switch {
@@ -271,6 +283,11 @@ func check(w *workload, st *finalState, r *report) {
 			checkMoneyOp(o, st, r)
 		case o.Kind == opFreeze:
 			checkFreezeOp(o, st, r)
+		case o.Kind == opUnfreeze && o.Outcome == outcomeOK:
+			// A 200 said the freeze ended.
+			if id, err := uuid.Parse(o.UnfreezeTarget); err == nil && st.freezes[id].Status != domain.FreezeEnded {
+				r.add("INV-10", "unfreeze %d answered 200, but freeze %s is %q", o.ID, id, st.freezes[id].Status)
+			}
 		}
 	}
 

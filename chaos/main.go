@@ -248,8 +248,9 @@ func printVerdict(out io.Writer, r *report) {
 	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	p("")
 	p("verdict, seed %d, %s of faults, %s in all", r.Seed, r.Duration, r.Took.Round(time.Second))
-	p("  operations: %d tried, %d accepted, %d refused, %d in doubt (%d resolved at rest); %d answers dropped on purpose",
-		r.Tried, r.OK, r.Refused, r.InDoubt, r.Resolved, r.Lost)
+	p("  operations: %d tried, %d accepted, %d refused, %d without an answer", r.Tried, r.OK, r.Refused, r.InDoubt)
+	p("  in doubt at some point: %d (no answer, a 5xx, the key in flight, or one of the %d answers dropped on purpose): %d resolved by a retry with the same key, %d by the database at rest, %d never",
+		r.Doubted, r.Lost, r.RetryResolved, r.Resolved, r.InDoubt-r.Resolved)
 	p("  by kind: %s", joinCounts(r.ByKind))
 	p("  transfers at rest: %s", joinCounts(r.Ended))
 	p("  faults injected: %s", joinCounts(r.Faults))
