@@ -61,7 +61,7 @@ func TestApp_FilesAndClientRoutes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *api.Config) { c.App = appFS() })
 
-	for _, p := range []string{"/", "/index.html", "/accounts/abc", "/set-password", "/staff/users", "/accounts/", "/.env", "/a/../b"} {
+	for _, p := range []string{"/", "/index.html", "/docs", "/accounts/abc", "/set-password", "/staff/users", "/accounts/", "/.env", "/a/../b"} {
 		r := h.do("GET", p, "", "")
 		if r.status != http.StatusOK || string(r.body) != appIndex {
 			t.Fatalf("GET %s: %d %q; want index.html", p, r.status, r.body)

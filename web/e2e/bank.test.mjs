@@ -1,7 +1,7 @@
 // The bank in a real browser: customers sign up, receive a deposit, send money and watch it arrive
 // and their account frozen without a reload; staff run the console; support sees it read-only; both
 // languages render; every main page passes an accessibility scan and is photographed at desktop and
-// phone width.
+// phone width; the API reference at /docs renders the contract.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { close, eventually, launch, newPage, problemsSeen, scan, shoot, unique } from './harness.mjs';
@@ -254,6 +254,25 @@ describe('customers and staff', () => {
     // The other tab's refresh cookie is spent too: a reload finds no session.
     await second.reload();
     await second.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  });
+
+  test('the API reference shows the transfers operation and the problem codes, in both languages', async () => {
+    const page = await newPage('docs', { locale: 'en-US' });
+    await page.goto('/docs');
+    await page.getByRole('heading', { level: 1, name: 'API reference' }).waitFor();
+    const transfer = page.locator('article', { has: page.getByRole('heading', { level: 3, name: 'POST /v1/transfers' }) });
+    await transfer.getByRole('row', { name: /^Idempotency-Key required header/ }).waitFor();
+    await transfer.getByText(/^Who may call it/).waitFor();
+    await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Problem codes' }).click();
+    await page.getByRole('row', { name: /^insufficient_funds\b/ }).waitFor();
+    assert.match(await page.getByRole('row', { name: /^not_found\b/ }).innerText(), /404/);
+    assert.deepEqual(await scan(page), []);
+    await shoot(page, 'docs', { fullPage: false });
+    await page.getByRole('button', { name: 'Español' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Referencia de la API' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Códigos de problema' }).waitFor();
+    assert.deepEqual(await scan(page), []);
+    await page.close();
   });
 
   test('no page broke its content security policy or threw', () => {

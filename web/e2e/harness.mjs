@@ -63,13 +63,15 @@ export async function scan(page) {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
 }
 
-// shoot saves the page at desktop and phone width as <name>-desktop.png and <name>-phone.png.
-export async function shoot(page, name) {
+// shoot saves the page at desktop and phone width as <name>-desktop.png and <name>-phone.png: the
+// whole page, or only the screen's worth at its top with fullPage false (for a page too long to
+// photograph whole).
+export async function shoot(page, name, { fullPage = true } = {}) {
   const size = page.viewportSize();
   await page.setViewportSize(desktop);
-  await page.screenshot({ path: path.join(shotsDir, `${name}-desktop.png`), fullPage: true });
+  await page.screenshot({ path: path.join(shotsDir, `${name}-desktop.png`), fullPage });
   await page.setViewportSize(phone);
-  await page.screenshot({ path: path.join(shotsDir, `${name}-phone.png`), fullPage: true });
+  await page.screenshot({ path: path.join(shotsDir, `${name}-phone.png`), fullPage });
   // Readable at a phone's width: nothing but a table's own scroller is wider than the screen.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (size) await page.setViewportSize(size);

@@ -16,6 +16,8 @@ const TransferPage = lazy(() => import('./pages/customer/TransferPage'));
 const Notifications = lazy(() => import('./pages/customer/Notifications'));
 const Profile = lazy(() => import('./pages/customer/Profile'));
 const Staff = lazy(() => import('./pages/staff/StaffRoutes'));
+// The API reference reads and renders the OpenAPI document: its parser loads only with it.
+const ApiDocs = lazy(() => import('./pages/docs/ApiDocs'));
 
 // RequireSession shows its page to a signed-in user of one of roles; anyone else signs in first.
 function RequireSession({ roles, children }: { roles?: Role[]; children: ReactNode }) {
@@ -39,6 +41,7 @@ export function App() {
     <Suspense fallback={<Loading />}>
       <Routes>
         <Route path="/" element={<Home />} />
+        <Route path="/docs" element={<ApiDocs />} />
         <Route element={<PublicLayout />}>
           <Route path="/sign-in" element={<SignIn />} />
           <Route path="/sign-up" element={<SignUp />} />
