@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, useMemo, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import { api } from '../api/client';
 import { unwrap } from '../api/problem';
 import type { components } from '../api/schema';
@@ -35,9 +35,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (session.state === 'unknown') void session.resume();
   }, []);
+  // Nothing of one user's stays cached for the next one on this browser: the cache is cleared when
+  // a session ends, not when a visitor who never signed in loads a public page.
+  const was = useRef(state);
   useEffect(() => {
-    // Nothing of one user's stays cached for the next one on this browser.
-    if (state === 'signed-out') queries.clear();
+    if (was.current === 'signed-in' && state === 'signed-out') queries.clear();
+    was.current = state;
   }, [state, queries]);
   const me = useQuery({
     queryKey: ['me'],
