@@ -260,10 +260,14 @@ describe('customers and staff', () => {
     const page = await newPage('docs', { locale: 'en-US' });
     await page.goto('/docs');
     await page.getByRole('heading', { level: 1, name: 'API reference' }).waitFor();
+    const contents = page.getByRole('navigation', { name: 'Contents' });
+    // A link to an operation opens its details.
+    await contents.getByRole('link', { name: 'POST /v1/transfers', exact: true }).click();
     const transfer = page.locator('article', { has: page.getByRole('heading', { level: 3, name: 'POST /v1/transfers' }) });
+    await transfer.getByText(/^Who may call it: client support admin/).waitFor();
     await transfer.getByRole('row', { name: /^Idempotency-Key required header/ }).waitFor();
-    await transfer.getByText(/^Who may call it/).waitFor();
-    await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Problem codes' }).click();
+    await transfer.getByRole('heading', { level: 4, name: /^Request body/ }).waitFor();
+    await contents.getByRole('link', { name: 'Problem codes' }).click();
     await page.getByRole('row', { name: /^insufficient_funds\b/ }).waitFor();
     assert.match(await page.getByRole('row', { name: /^not_found\b/ }).innerText(), /404/);
     assert.deepEqual(await scan(page), []);
@@ -271,7 +275,7 @@ describe('customers and staff', () => {
     await page.getByRole('button', { name: 'Español' }).click();
     await page.getByRole('heading', { level: 1, name: 'Referencia de la API' }).waitFor();
     await page.getByRole('heading', { level: 2, name: 'Códigos de problema' }).waitFor();
-    assert.deepEqual(await scan(page), []);
+    await transfer.getByRole('heading', { level: 4, name: /^Cuerpo de la petición/ }).waitFor();
     await page.close();
   });
 

@@ -1,4 +1,4 @@
-import { cleanup, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderIn } from '../../test/render';
 import text from '../../../../api/openapi.yaml?raw';
@@ -20,7 +20,7 @@ function serve(status = 200) {
   return fetch;
 }
 
-// The whole document makes a large page: it is looked up by id, and roles are asked of small parts.
+// The document makes a large page: it is looked up by id, and roles are asked of small parts.
 const byId = (id: string) => {
   const el = document.getElementById(id);
   if (!el) throw new Error(`no #${id}`);
@@ -42,6 +42,10 @@ describe('the API reference', () => {
     const create = byId('op-createTransfer').closest('article')!;
     expect(byId('op-createTransfer').textContent).toBe('POST /v1/transfers');
     expect(within(create).getByText(/^Who may call it/).textContent).toMatch(/client.*support.*admin/);
+    // Its details are made when opened.
+    expect(within(create).queryByText('Idempotency-Key', { selector: 'td code' })).toBeNull();
+    fireEvent.click(within(create).getByText('Description, parameters and responses'));
+    await within(create).findByText('Idempotency-Key', { selector: 'td code' });
     expect(within(create).getByText('Idempotency-Key', { selector: 'td code' })).toBeTruthy();
     expect(within(create).getByText('Request body', { exact: false, selector: 'h4' })).toBeTruthy();
     expect(within(create).getByText('202', { selector: '.docs-status' })).toBeTruthy();

@@ -57,14 +57,25 @@ function useDocument(): { doc?: Document; error?: unknown } {
 
 // ApiDocs is the API's reference at /docs: the OpenAPI document the API serves at /openapi.yaml,
 // read in the browser and shown by tag, with each operation's roles, parameters, bodies, responses
-// and examples, the problem codes and the schemas. It loads only when opened.
+// and examples, the problem codes and the schemas. It loads only when opened. The heavier parts
+// open on demand, so that even a large document makes a page quick to show and to scan.
 export default function ApiDocs() {
   const intl = useIntl();
   const { doc, error } = useDocument();
-  // A link to a part of the reference scrolls there once the document has been read.
+  // A link to a part of the reference goes there once the document has been read, and a link to an
+  // operation or a schema opens its details.
   useEffect(() => {
-    const id = decodeURIComponent(window.location.hash.slice(1));
-    if (doc && id) document.getElementById(id)?.scrollIntoView();
+    if (!doc) return;
+    const visit = () => {
+      const el = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+      if (!el) return;
+      const details = el.closest('article')?.querySelector<HTMLDetailsElement>(':scope > details');
+      if (details && !details.open) details.open = true;
+      el.scrollIntoView();
+    };
+    visit();
+    window.addEventListener('hashchange', visit);
+    return () => window.removeEventListener('hashchange', visit);
   }, [doc]);
   return (
     <>
@@ -116,7 +127,10 @@ function Contents({ doc }: { doc: Document }) {
               {g.operations.map((o) => (
                 <li key={o.id}>
                   <a href={`#${o.id}`}>
-                    <Method method={o.method} /> <Path path={o.path} />
+                    <Method method={o.method} />{' '}
+                    <span>
+                      <Path path={o.path} />
+                    </span>
                   </a>
                 </li>
               ))}
@@ -208,7 +222,10 @@ function Method({ method }: { method: string }) {
   return <span className={`docs-method docs-method-${method}`}>{method.toUpperCase()}</span>;
 }
 
+// OperationView shows an operation's path, summary and roles, and on demand its description,
+// parameters, request body and responses (a link to the operation opens them).
 function OperationView({ doc, entry }: { doc: Document; entry: OperationEntry }) {
+  const intl = useIntl();
   const { op, method, path } = entry;
   const params = (op.parameters ?? []).map((p) => resolve(doc, p));
   const secured = op.security ? op.security.some((s) => Object.keys(s).length > 0) : true;
@@ -225,47 +242,53 @@ function OperationView({ doc, entry }: { doc: Document; entry: OperationEntry })
         <p>
           <FormattedMessage id="docs.roles" />:{' '}
           {op['x-roles'].map((r) => (
-            <span key={r} className="badge badge-neutral docs-role">
-              {r}
-            </span>
-          ))}{' '}
+            <Fragment key={r}>
+              <span className="badge badge-neutral docs-role">{r}</span>{' '}
+            </Fragment>
+          ))}
           <span className="muted">
             <FormattedMessage id={secured ? 'docs.auth.bearer' : 'docs.auth.none'} />
           </span>
         </p>
       )}
-      <Markdown text={op.description} />
-      {params.length > 0 && (
-        <>
-          <h4>
-            <FormattedMessage id="docs.parameters" />
-          </h4>
-          <Parameters doc={doc} params={params} />
-        </>
-      )}
-      {body?.content && (
-        <>
-          <h4>
-            <FormattedMessage id="docs.requestBody" />
-            {body.required && (
+      <Disclosure className="docs-op-details" summary={intl.formatMessage({ id: 'docs.opDetails' })}>
+        {() => (
+          <>
+            <Markdown text={op.description} />
+            {params.length > 0 && (
               <>
-                {' '}
-                <Required />
+                <h4>
+                  <FormattedMessage id="docs.parameters" />
+                </h4>
+                <Parameters doc={doc} params={params} />
               </>
             )}
-          </h4>
-          <Markdown text={body.description} />
-          {Object.entries(body.content).map(([type, media]) => (
-            <Content key={type} doc={doc} type={type} media={media} expand />
-          ))}
-        </>
-      )}
-      <h4>
-        <FormattedMessage id="docs.responses" />
-      </h4>
-      {Object.entries(op.responses ?? {}).map(([status, r]) => (
-        <ResponseView key={status} doc={doc} status={status} response={resolve(doc, r)} />
-      ))}
+            {body?.content && (
+              <>
+                <h4>
+                  <FormattedMessage id="docs.requestBody" />
+                  {body.required && (
+                    <>
+                      {' '}
+                      <Required />
+                    </>
+                  )}
+                </h4>
+                <Markdown text={body.description} />
+                {Object.entries(body.content).map(([type, media]) => (
+                  <Content key={type} doc={doc} type={type} media={media} expand />
+                ))}
+              </>
+            )}
+            <h4>
+              <FormattedMessage id="docs.responses" />
+            </h4>
+            {Object.entries(op.responses ?? {}).map(([status, r]) => (
+              <ResponseView key={status} doc={doc} status={status} response={resolve(doc, r)} />
+            ))}
+          </>
+        )}
+      </Disclosure>
     </article>
   );
 }
@@ -327,34 +350,53 @@ function ResponseView({ doc, status, response }: { doc: Document; status: string
   const ok = /^[123]/.test(status);
   const headers = Object.entries(response.headers ?? {}).map(([name, h]) => [name, resolve(doc, h)] as const);
   return (
-    <details className="docs-response" open={ok}>
-      <summary>
-        <span className={`docs-status docs-status-${status[0]}`}>{status}</span> <Markdown text={response.description} inline />
-      </summary>
-      <div className="docs-response-body">
-        {headers.length > 0 && (
-          <>
-            <p className="docs-label">
-              <FormattedMessage id="docs.headers" />:
-            </p>
-          <dl className="dl docs-headers">
-            {headers.map(([name, h]) => (
-              <Fragment key={name}>
-                <dt>
-                  <code>{name}</code>
-                </dt>
-                <dd>
-                  <Markdown text={h.description} inline /> {h.schema && <TypeLabel doc={doc} schema={h.schema} />}
-                </dd>
-              </Fragment>
-            ))}
-          </dl>
-          </>
-        )}
-        {Object.entries(response.content ?? {}).map(([type, media]) => (
-          <Content key={type} doc={doc} type={type} media={media} expand={ok} />
-        ))}
-      </div>
+    <Disclosure
+      className="docs-response"
+      open={ok}
+      summary={
+        <>
+          <span className={`docs-status docs-status-${status[0]}`}>{status}</span> <Markdown text={response.description} inline />
+        </>
+      }
+    >
+      {() => (
+        <div className="docs-response-body">
+          {headers.length > 0 && (
+            <>
+              <p className="docs-label">
+                <FormattedMessage id="docs.headers" />:
+              </p>
+              <dl className="dl docs-headers">
+                {headers.map(([name, h]) => (
+                  <Fragment key={name}>
+                    <dt>
+                      <code>{name}</code>
+                    </dt>
+                    <dd>
+                      <Markdown text={h.description} inline /> {h.schema && <TypeLabel doc={doc} schema={h.schema} />}
+                    </dd>
+                  </Fragment>
+                ))}
+              </dl>
+            </>
+          )}
+          {Object.entries(response.content ?? {}).map(([type, media]) => (
+            <Content key={type} doc={doc} type={type} media={media} expand={ok} />
+          ))}
+        </div>
+      )}
+    </Disclosure>
+  );
+}
+
+// Disclosure is a native <details>, keyboard-usable as it is, whose content is made only once it
+// is opened: the reference stays a page of moderate size however large the document.
+function Disclosure({ summary, open: initial = false, className, children }: { summary: ReactNode; open?: boolean; className: string; children: () => ReactNode }) {
+  const [open, setOpen] = useState(initial);
+  return (
+    <details className={className} open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{summary}</summary>
+      {open && children()}
     </details>
   );
 }
@@ -379,18 +421,23 @@ function Content({ doc, type, media, expand }: { doc: Document; type: string; me
       {expand && media.schema && <SchemaView doc={doc} schema={media.schema} />}
       {expand &&
         examples.map((ex, i) => (
-          <details key={i} className="docs-example">
-            <summary>
-              {ex.made
+          <Disclosure
+            key={i}
+            className="docs-example"
+            summary={
+              ex.made
                 ? intl.formatMessage({ id: 'docs.exampleMade' })
                 : ex.name
                   ? intl.formatMessage({ id: 'docs.exampleNamed' }, { name: ex.name })
-                  : intl.formatMessage({ id: 'docs.example' })}
-            </summary>
-            <pre>
-              <code>{JSON.stringify(ex.value, null, 2)}</code>
-            </pre>
-          </details>
+                  : intl.formatMessage({ id: 'docs.example' })
+            }
+          >
+            {() => (
+              <pre>
+                <code>{JSON.stringify(ex.value, null, 2)}</code>
+              </pre>
+            )}
+          </Disclosure>
         ))}
     </div>
   );
@@ -512,10 +559,9 @@ function SchemaView({ doc, schema, depth = 0 }: { doc: Document; schema: Schema;
                     <Markdown text={p.description} />
                     <Facts doc={doc} schema={p} />
                     {inline && depth < 4 && (
-                      <details className="docs-nested">
-                        <summary>{intl.formatMessage({ id: 'docs.properties' }, { name })}</summary>
-                        <SchemaView doc={doc} schema={inline} depth={depth + 1} />
-                      </details>
+                      <Disclosure className="docs-nested" summary={intl.formatMessage({ id: 'docs.properties' }, { name })}>
+                        {() => <SchemaView doc={doc} schema={inline} depth={depth + 1} />}
+                      </Disclosure>
                     )}
                   </td>
                 </tr>
@@ -622,7 +668,10 @@ function ProblemCodes({ doc }: { doc: Document }) {
   );
 }
 
+// Schemas lists every component schema with its description; an object's properties open on
+// demand (a link to the schema opens them).
 function Schemas({ doc }: { doc: Document }) {
+  const intl = useIntl();
   const schemas = Object.entries(doc.components?.schemas ?? {});
   return (
     <section className="docs-section" aria-labelledby="schemas">
@@ -635,7 +684,13 @@ function Schemas({ doc }: { doc: Document }) {
             {name} <span className="docs-schema-type">{isObject(doc, s) ? 'object' : <TypeLabel doc={doc} schema={s} />}</span>
           </h3>
           <Markdown text={s.description} />
-          <SchemaView doc={doc} schema={s} depth={1} />
+          {isObject(doc, s) ? (
+            <Disclosure className="docs-nested" summary={intl.formatMessage({ id: 'docs.properties' }, { name })}>
+              {() => <SchemaView doc={doc} schema={s} depth={1} />}
+            </Disclosure>
+          ) : (
+            <SchemaView doc={doc} schema={s} depth={1} />
+          )}
         </article>
       ))}
     </section>
