@@ -15,6 +15,8 @@ export default defineConfig({
     sourcemap: false,
   },
   server: {
+    // The unit tests read the contract (../api/openapi.yaml) as the app's types are made from it.
+    fs: { allow: ['.', '../api'] },
     proxy: {
       '/v1/ws': { target: api, ws: true, changeOrigin: false },
       '/v1': { target: api, changeOrigin: false },
