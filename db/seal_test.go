@@ -216,3 +216,38 @@ func TestSeal_ApplicationCannotSwitchTheSealsOff(t *testing.T) {
 		}
 	}
 }
+
+func TestSeal_SecondPostingOfATransferIsRefused(t *testing.T) {
+	s := newSealed(t)
+	ctx := context.Background()
+	// The deposit that funded the account is a transfer with its one ledger transaction.
+	var transferID uuid.UUID
+	if err := s.app.Pool().QueryRow(ctx, `SELECT lt.transfer_id FROM ledger_transactions lt
+		JOIN postings p ON p.transaction_id = lt.id WHERE p.account_id = $1`, s.account.ID).Scan(&transferID); err != nil {
+		t.Fatal(err)
+	}
+	err := s.inTx(t, func(ctx context.Context, tx pgx.Tx) error {
+		// Balanced and following history, under an operation id of its own: only the transfer repeats.
+		id := uuid.New()
+		if _, err := tx.Exec(ctx, "INSERT INTO ledger_transactions (id, operation_id, transfer_id) VALUES ($1, $2, $3)",
+			id, "again/"+transferID.String(), transferID); err != nil {
+			return err
+		}
+		for _, leg := range []struct {
+			a      db.Account
+			amount int64
+		}{{s.cash, 100}, {s.account, -100}} {
+			if _, err := tx.Exec(ctx, "UPDATE accounts SET balance = balance + $1 WHERE id = $2", leg.amount, leg.a.ID); err != nil {
+				return err
+			}
+			if err := insertPosting(ctx, tx, id, leg.a, leg.amount, "USD", balance(t, s.app, leg.a).Balance+leg.amount); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	requireCode(t, err, uniqueViolation, "ledger_transactions_one_per_transfer")
+	if got := balance(t, s.app, s.account); got.Balance != 100 {
+		t.Fatalf("balance %d after the refused posting; want 100", got.Balance)
+	}
+}
