@@ -22,6 +22,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// accountNumber draws the number of an account to open.
 	accountNumber func() (string, error)
+	// observer, when set, is told what the ledger's and freezes' transactions changed (Observed).
+	observer Observer
 }
 
 // NewStore returns a Store over pool. It draws account numbers from crypto/rand.

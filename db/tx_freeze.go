@@ -148,6 +148,7 @@ func lockFreeze(ctx context.Context, q *Queries, id uuid.UUID) (Freeze, Account,
 // frozen already; the freeze is then left pending, for its workflow to fail it.
 func (s *Store) ApplyFreezeTx(ctx context.Context, id uuid.UUID) (Freeze, error) {
 	var out Freeze
+	var changed domain.FreezeStatus
 	err := s.InTx(ctx, func(q *Queries) error {
 		f, account, err := lockFreeze(ctx, q, id)
 		if err != nil {
@@ -171,8 +172,12 @@ func (s *Store) ApplyFreezeTx(ctx context.Context, id uuid.UUID) (Freeze, error)
 		}); err != nil {
 			return fmt.Errorf("activate freeze: %w", NotFound(err))
 		}
+		changed = out.Status
 		return nil
 	})
+	if err == nil {
+		s.tellFreeze(changed)
+	}
 	return out, err
 }
 
@@ -202,6 +207,9 @@ func (s *Store) EndFreezeTx(ctx context.Context, accountID, by uuid.UUID, note s
 		}
 		return unfreezeAccount(ctx, q, accountID)
 	})
+	if err == nil {
+		s.tellFreeze(out.Status)
+	}
 	return out, err
 }
 
@@ -217,6 +225,7 @@ func unfreezeAccount(ctx context.Context, q *Queries, accountID uuid.UUID) error
 // when its end has not come, or ended by an admin before).
 func (s *Store) EndDueFreezeTx(ctx context.Context, id uuid.UUID) (Freeze, error) {
 	var out Freeze
+	var changed domain.FreezeStatus
 	err := s.InTx(ctx, func(q *Queries) error {
 		f, _, err := lockFreeze(ctx, q, id)
 		if err != nil {
@@ -232,9 +241,12 @@ func (s *Store) EndDueFreezeTx(ctx context.Context, id uuid.UUID) (Freeze, error
 		} else if err != nil {
 			return fmt.Errorf("end freeze: %w", err)
 		}
-		out = ended
+		out, changed = ended, ended.Status
 		return unfreezeAccount(ctx, q, f.AccountID)
 	})
+	if err == nil {
+		s.tellFreeze(changed)
+	}
 	return out, err
 }
 
@@ -243,6 +255,7 @@ func (s *Store) EndDueFreezeTx(ctx context.Context, id uuid.UUID) (Freeze, error
 // A freeze that has ended is returned as it is.
 func (s *Store) FailFreezeTx(ctx context.Context, id uuid.UUID, code domain.Code) (Freeze, error) {
 	var out Freeze
+	var changed domain.FreezeStatus
 	err := s.InTx(ctx, func(q *Queries) error {
 		f, _, err := lockFreeze(ctx, q, id)
 		if err != nil {
@@ -257,11 +270,15 @@ func (s *Store) FailFreezeTx(ctx context.Context, id uuid.UUID, code domain.Code
 		}); err != nil {
 			return fmt.Errorf("fail freeze: %w", NotFound(err))
 		}
+		changed = out.Status
 		if f.Status == domain.FreezeActive {
 			return unfreezeAccount(ctx, q, f.AccountID)
 		}
 		return nil
 	})
+	if err == nil {
+		s.tellFreeze(changed)
+	}
 	return out, err
 }
 
@@ -272,7 +289,7 @@ func (s *Store) FailFreezeTx(ctx context.Context, id uuid.UUID, code domain.Code
 // it ended the transfer; one that has ended, or that the account's freeze no longer catches (it was
 // unfrozen meanwhile), is left as it is.
 func (s *Store) StopTransferTx(ctx context.Context, transferID, accountID uuid.UUID) (bool, error) {
-	stopped := false
+	var ended *endedTransfer
 	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		t, err := q.GetTransfer(ctx, transferID)
 		if err != nil {
@@ -319,10 +336,14 @@ func (s *Store) StopTransferTx(ctx context.Context, transferID, accountID uuid.U
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("get hold: %w", err)
 		}
-		stopped = true
-		return endUnposted(ctx, q, w, transferID, status, "", domain.CodeAccountFrozen)
+		ended, err = endUnposted(ctx, q, w, t, status, "", domain.CodeAccountFrozen)
+		return err
 	})
-	return stopped, err
+	if err != nil {
+		return false, err
+	}
+	s.tellEnded(ended)
+	return ended != nil, nil
 }
 
 // checkMovable refuses to move money out of account a (out) or into it unless the account allows it:

@@ -105,6 +105,7 @@ func (s *Store) PlaceHoldTx(ctx context.Context, t Transfer, expiresAt time.Time
 // source, credits the destination, captures the hold and completes the transfer. operationID keys
 // the ledger transaction, so running it again posts nothing more.
 func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID string) error {
+	var ended *endedTransfer
 	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		txID, err := w.InsertLedgerTransaction(ctx, ledgersql.InsertLedgerTransactionParams{
 			ID:          uuid.New(),
@@ -172,8 +173,12 @@ func (s *Store) PostTransferTx(ctx context.Context, t Transfer, operationID stri
 		if n == 0 {
 			return ErrTransferEnded
 		}
+		ended = &endedTransfer{t: t, status: domain.TransferCompleted}
 		return q.NotifyTransferFinished(ctx, t.ID.String())
 	})
+	if err == nil {
+		s.tellEnded(ended)
+	}
 	if IsCheckViolation(err, "accounts_customer_balance_non_negative", "accounts_customer_available_non_negative") {
 		// The hold guarantees the money; reaching this means the ledger was changed behind its back.
 		return domain.ErrInsufficientFunds
@@ -233,6 +238,7 @@ func voidHold(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID 
 // committed but whose report was lost), and leaves a transfer that already ended as it is.
 func (s *Store) FailTransferTx(ctx context.Context, transferID uuid.UUID, step domain.TransferStep, code domain.Code) (domain.TransferStatus, error) {
 	var status domain.TransferStatus
+	var ended *endedTransfer
 	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		// Under the transfer's lock, a hold being placed (PlaceHoldTx) is either seen below or refused.
 		t, err := q.GetTransferForUpdate(ctx, transferID)
@@ -255,28 +261,37 @@ func (s *Store) FailTransferTx(ctx context.Context, transferID uuid.UUID, step d
 		case !errors.Is(err, ErrNotFound):
 			return fmt.Errorf("get hold: %w", err)
 		}
-		return endUnposted(ctx, q, w, transferID, status, step, code)
+		ended, err = endUnposted(ctx, q, w, t, status, step, code)
+		return err
 	})
+	if err == nil {
+		s.tellEnded(ended)
+	}
 	return status, err
 }
 
 // endUnposted ends a pending transfer that moved no money, with the step that failed (if one did),
-// inside the caller's transaction.
-func endUnposted(ctx context.Context, q *Queries, w *ledgersql.Queries, transferID uuid.UUID, status domain.TransferStatus, failed domain.TransferStep, code domain.Code) error {
+// inside the caller's transaction. It returns the end for the observer, or nil when the transfer
+// had ended already.
+func endUnposted(ctx context.Context, q *Queries, w *ledgersql.Queries, t Transfer, status domain.TransferStatus, failed domain.TransferStep, code domain.Code) (*endedTransfer, error) {
 	reason := code.Message()
 	if failed != "" {
 		if err := q.AddTransferStep(ctx, AddTransferStepParams{
-			TransferID: transferID, Name: failed, Status: domain.StepFailed, Detail: reason,
+			TransferID: t.ID, Name: failed, Status: domain.StepFailed, Detail: reason,
 		}); err != nil {
-			return fmt.Errorf("add step: %w", err)
+			return nil, fmt.Errorf("add step: %w", err)
 		}
 	}
-	if _, err := w.EndTransfer(ctx, ledgersql.EndTransferParams{
-		ID: transferID, Status: status, FailureCode: &code, FailureReason: &reason, Pending: domain.TransferPending,
-	}); err != nil {
-		return fmt.Errorf("end transfer: %w", err)
+	n, err := w.EndTransfer(ctx, ledgersql.EndTransferParams{
+		ID: t.ID, Status: status, FailureCode: &code, FailureReason: &reason, Pending: domain.TransferPending,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("end transfer: %w", err)
 	}
-	return q.NotifyTransferFinished(ctx, transferID.String())
+	if n == 0 {
+		return nil, nil
+	}
+	return &endedTransfer{t: t, status: status}, q.NotifyTransferFinished(ctx, t.ID.String())
 }
 
 // ExpireHoldTx voids the transfer's hold if it is active and past its expiry and, in the same
@@ -285,6 +300,7 @@ func endUnposted(ctx context.Context, q *Queries, w *ledgersql.Queries, transfer
 // whether it voided a hold.
 func (s *Store) ExpireHoldTx(ctx context.Context, transferID uuid.UUID, now time.Time) (bool, error) {
 	expired := false
+	var ended *endedTransfer
 	err := s.inLedgerTx(ctx, func(q *Queries, w *ledgersql.Queries) error {
 		h, err := q.GetHoldByTransfer(ctx, transferID)
 		if err != nil {
@@ -306,7 +322,11 @@ func (s *Store) ExpireHoldTx(ctx context.Context, transferID uuid.UUID, now time
 		if t.Status.Ended() {
 			return nil
 		}
-		return endUnposted(ctx, q, w, transferID, domain.TransferCompensated, "", domain.CodeHoldExpired)
+		ended, err = endUnposted(ctx, q, w, t, domain.TransferCompensated, "", domain.CodeHoldExpired)
+		return err
 	})
+	if err == nil {
+		s.tellEnded(ended)
+	}
 	return expired, err
 }
