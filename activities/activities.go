@@ -15,6 +15,7 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/mail"
 	"github.com/bankforge/bank/mailtext"
 )
@@ -59,6 +60,9 @@ type Activities struct {
 	// AfterPost, when set, runs once a transfer's posting has committed, before PostTransfer
 	// reports it: a failpoint for fault-injection tests (CHAOS_KILL_AFTER_POST). Nil in production.
 	AfterPost func(transferID uuid.UUID)
+	// Emails counts each email the mail server accepted and each given up; nil counts nothing.
+	// (The ledger's outcomes are counted by the store, as they commit: db.Observer.)
+	Emails *metrics.Mail
 }
 
 // temporalError turns an error into what a workflow receives: a refusal (domain.Refusal) becomes a

@@ -117,6 +117,7 @@ func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, err
 				return res, err
 			}
 			res.Sent++
+			a.Emails.Sent(e.Kind)
 			continue
 		}
 		if errors.Is(err, mail.ErrUnavailable) {
@@ -129,6 +130,7 @@ func (a *Activities) SendPendingEmails(ctx context.Context) (DeliveryResult, err
 		}
 		if failed {
 			res.Failed++
+			a.Emails.Failed(e.Kind)
 		} else {
 			res.Retrying++
 		}

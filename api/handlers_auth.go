@@ -168,6 +168,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	failed := func(userID, reason string) error {
+		s.metrics.LoginFailed(reason)
 		s.recordAudit(ctx, audit.Event{
 			ID: uuid.NewString(), Type: audit.EventLoginFailed, UserID: userID, Email: email,
 			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Details: map[string]any{"reason": reason},
@@ -245,6 +246,7 @@ func (s *server) claimAttempt(ctx context.Context, userID uuid.UUID, now time.Ti
 	}
 	if failed == int32(s.cfg.LockThreshold) {
 		// This attempt reaches the threshold: it locks the login.
+		s.metrics.LoginLocked()
 		s.recordAudit(ctx, audit.Event{ID: uuid.NewString(), Type: audit.EventLoginLocked, UserID: userID.String(),
 			Details: map[string]any{"failed_logins": failed}})
 		s.notify(ctx, loginLockedNotification(userID, now))

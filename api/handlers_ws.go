@@ -201,6 +201,7 @@ func (s *server) openSocket(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	defer conn.CloseNow()
+	defer s.metrics.SocketOpened()()
 	conn.SetReadLimit(socketReadLimit)
 	sock := &socket{s: s, conn: conn, requestID: requestID(r.Context())}
 	sock.serve(p, start, after)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -24,6 +25,7 @@ import (
 	"github.com/bankforge/bank/dev/testenv"
 	"github.com/bankforge/bank/domain"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/internal/password"
 )
 
@@ -237,6 +239,8 @@ type harness struct {
 	inbox     *inbox.Store
 	hasher    *password.Hasher
 	cfg       api.Config
+	// metrics is the registry the API counts into, of this harness alone.
+	metrics *prometheus.Registry
 }
 
 // testHashParams make hashing cheap, still argon2id.
@@ -274,6 +278,7 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 		audit:     &memAudit{},
 		inbox:     newInbox(t),
 		hasher:    password.NewHasher(p),
+		metrics:   prometheus.NewRegistry(),
 		cfg: api.Config{
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",
@@ -287,8 +292,9 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 	// The sockets close when the test ends.
 	handler, err := api.New(listenCtx, h.cfg, api.Deps{
 		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished, UserEvents: userEvents,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Ready:  map[string]func(context.Context) error{"postgres": h.store.Ping},
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Ready:   map[string]func(context.Context) error{"postgres": h.store.Ping},
+		Metrics: metrics.NewAPI(h.metrics),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -73,6 +73,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 				w.Header().Set("Location", *prior.Location)
 			}
 			w.Header().Set("Idempotent-Replayed", "true")
+			s.metrics.Replayed(routePattern(r))
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(int(*prior.StatusCode))

@@ -97,6 +97,24 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
+// countRequests counts each request by its route's pattern, method and status, and times it.
+func (s *server) countRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		done := s.metrics.RequestStarted()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			done()
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			s.metrics.Request(routePattern(r), r.Method, status, time.Since(start))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
 type clientAddrKey struct{}
 
 // withClientAddr resolves the client's address once per request: the TCP peer, unless the peer is

@@ -36,7 +36,7 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every route counts toward its client's limit; the auth routes have a tighter one besides, and
 	// signed-in users' writes are counted per user wherever they come from.
-	r.Use(withNoSniff, withClientAddr(s.cfg.TrustedProxies), withRequestID, logRequests(s.logger), s.rateLimit(s.clientLimit))
+	r.Use(withNoSniff, withClientAddr(s.cfg.TrustedProxies), withRequestID, s.countRequests, logRequests(s.logger), s.rateLimit(s.clientLimit))
 	// The web app is no route of the API: every GET or HEAD of a path outside the API that no
 	// route matched is the app's (its files, or index.html for its own client-side routes).
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +124,28 @@ func (s *server) routes() http.Handler {
 		r.Post("/v1/admin/accounts/{id}/unfreeze", s.handle(s.unfreezeAccount))
 	})
 	return r
+}
+
+// routePattern names the route r matched by its pattern ("/v1/accounts/{id}"), never by its path,
+// so that what counts requests by route has a fixed set of values: "(web app)" for a GET or HEAD
+// outside the API, "(no route)" for the rest. It is read once the request has been routed; one
+// refused before (by the client's rate limit) is looked up.
+func routePattern(r *http.Request) string {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil {
+		return "(no route)"
+	}
+	pattern := rctx.RoutePattern()
+	if pattern == "" && rctx.Routes != nil {
+		pattern = rctx.Routes.Find(chi.NewRouteContext(), r.Method, r.URL.Path)
+	}
+	switch {
+	case pattern != "":
+		return pattern
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && !isAPIPath(r.URL.Path):
+		return "(web app)"
+	}
+	return "(no route)"
 }
 
 // Routes lists the API's routes as "METHOD /pattern", for checking them against the OpenAPI document.

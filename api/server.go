@@ -16,6 +16,7 @@ import (
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/inbox"
+	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/internal/password"
 )
 
@@ -142,6 +143,9 @@ type Deps struct {
 	// Ready lists the checks /readyz runs, by name.
 	Ready map[string]func(context.Context) error
 	Now   func() time.Time
+	// Metrics counts the requests and what users do (failed logins, sockets, replays); nil
+	// counts nothing.
+	Metrics *metrics.API
 }
 
 type server struct {
@@ -166,7 +170,8 @@ type server struct {
 	app         *webApp // nil without an app
 	csrfKey     []byte  // signs the browser sessions' CSRF tokens
 	// life ends when the process shuts down: the sockets then close.
-	life context.Context
+	life    context.Context
+	metrics *metrics.API // nil counts nothing
 }
 
 // Defaults of the live event sockets.
@@ -269,6 +274,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		userEvents:  deps.UserEvents,
 		csrfKey:     csrfKey,
 		life:        ctx,
+		metrics:     deps.Metrics,
 	}
 	if cfg.App != nil {
 		s.app = newWebApp(cfg.App)

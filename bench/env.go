@@ -142,6 +142,9 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		// Temporal keeps its state in a file, as under `make dev`.
 		MongoPort: ports[1],
 		APIPort:   ports[2],
+		// Free ports of their own, apart from a `make dev` on the same machine.
+		APIMetricsAddr:    "127.0.0.1:0",
+		WorkerMetricsAddr: "127.0.0.1:0",
 		// The API and the worker get the same environment: no login throttling and no transfer or
 		// cash limits, so that only capacity limits what gets through.
 		Env: []string{

@@ -197,6 +197,8 @@ func startSystem(ctx context.Context, t tools, dir string, seed uint64, logf fun
 		"ADMIN_DAILY_CASH_LIMITS=USD=9000000000000000000,EUR=9000000000000000000",
 		"TRANSFER_DAILY_MAX_AMOUNT=0",
 		"MAINTENANCE_INTERVAL=2s", "EMAILS_INTERVAL=5s",
+		// Four processes on one machine: each serves its metrics on a free port of its own.
+		"METRICS_ADDR=127.0.0.1:0",
 		"WEB_DIR="+filepath.Join(dir, "no-web-app"),
 	)
 	direct := dbURL(appUser, pgAddr, "bank")

@@ -25,6 +25,7 @@ import (
 	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/workflows"
 )
 
@@ -35,7 +36,9 @@ type config struct {
 	MaintenanceInterval time.Duration
 	EmailsInterval      time.Duration
 	HealthAddr          string
-	LogLevel            slog.Level
+	// MetricsAddr serves /metrics; empty: no metrics listener.
+	MetricsAddr string
+	LogLevel    slog.Level
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -47,6 +50,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		MaintenanceInterval: e.Duration("MAINTENANCE_INTERVAL", workflows.MaintenanceInterval, time.Second, time.Hour),
 		EmailsInterval:      e.Duration("EMAILS_INTERVAL", workflows.EmailsInterval, time.Second, time.Hour),
 		HealthAddr:          e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
+		MetricsAddr:         e.ListenAddr("METRICS_ADDR", "127.0.0.1:9092"),
 		LogLevel:            e.LogLevel("LOG_LEVEL"),
 	}
 	return c, e.Err()
@@ -71,14 +75,33 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting worker", append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue), cfg.Worker.LogAttrs()...)...)
+	logger.Info("starting worker", append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue, "metrics_addr", cfg.MetricsAddr), cfg.Worker.LogAttrs()...)...)
 
-	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
+	// This process's metrics, in a registry of its own: the Temporal SDK's worker metrics, the
+	// ledger's outcomes, the emails and the pool.
+	reg := metrics.NewRegistry()
+	temporalMetrics, err := metrics.NewTemporal(reg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = temporalMetrics.Close(context.WithoutCancel(ctx)) }()
+	if cfg.MetricsAddr != "" {
+		ms, err := metrics.Listen(cfg.MetricsAddr, reg, logger)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = ms.Close(ctx) }()
+		logger.Info("metrics listening", "addr", ms.Addr())
+	}
+
+	b, closeBackends, err := backends.Connect(ctx, cfg.Backends,
+		backends.Telemetry{Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg)}, logger)
 	if err != nil {
 		return err
 	}
 	defer closeBackends()
 	store, auditStore, tc := b.Store, b.Audit, b.Temporal
+	reg.MustRegister(metrics.NewPool(store.Pool().Stat))
 	if err := b.Inbox.EnsureIndexes(ctx); err != nil {
 		logger.Warn("inbox indexes not created", "error", err)
 	}
@@ -86,7 +109,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 
-	w, err := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
+	w, err := bankworker.New(tc, cfg.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, metrics.NewMail(reg), logger)
 	if err != nil {
 		return err
 	}

@@ -75,9 +75,36 @@ func TestCompose_WorkerService(t *testing.T) {
 	if svc.Environment["MAIL_MODE"] != "smtp" {
 		t.Error("the compose worker does not send real email")
 	}
+	// Prometheus scrapes the worker's metrics on the compose network, where the worker serves them.
+	cfg, _ := loadConfig((&composefile.Recorder{Env: svc.Environment}).Lookup)
+	scrape, err := composefile.LoadScrapeConfig(filepath.Join("..", "deploy", "prometheus", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.ScrapeProblems(scrape, "bank-worker", "worker", cfg.MetricsAddr) {
+		t.Error(p)
+	}
 	for _, dep := range []string{"postgres", "mongo", "temporal", "mailpit"} {
 		if svc.DependsOn[dep]["condition"] != "service_healthy" {
 			t.Errorf("worker does not wait for %s to be healthy", dep)
 		}
+	}
+}
+
+// The worker serves its metrics on 127.0.0.1:9092 unless METRICS_ADDR says otherwise (the API's
+// default is 9091: both run on one machine under make dev); empty or off turns them off.
+func TestLoadConfig_MetricsAddr(t *testing.T) {
+	for env, want := range map[string]string{"unset": "127.0.0.1:9092", "": "", "off": "", ":9092": ":9092"} {
+		vars := map[string]string{"METRICS_ADDR": env}
+		if env == "unset" {
+			vars = nil
+		}
+		cfg, err := loadConfig((&composefile.Recorder{Env: vars}).Lookup)
+		if err != nil || cfg.MetricsAddr != want {
+			t.Errorf("METRICS_ADDR=%q: %q, %v; want %q", env, cfg.MetricsAddr, err, want)
+		}
+	}
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"METRICS_ADDR": "127.0.0.1"}}).Lookup); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Fatalf("METRICS_ADDR without a port: %v; want an error naming it", err)
 	}
 }

@@ -27,13 +27,16 @@ import (
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/internal/password"
 	"github.com/bankforge/bank/internal/webapp"
 	"github.com/bankforge/bank/workflows"
 )
 
 type config struct {
-	HTTPAddr      string
+	HTTPAddr string
+	// MetricsAddr serves /metrics apart from the API; empty: no metrics listener.
+	MetricsAddr   string
 	Backends      backends.Config
 	AdminEmail    string
 	AdminPassword string
@@ -51,6 +54,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	e := envconfig.New(lookup)
 	c := config{
 		HTTPAddr:        e.String("HTTP_ADDR", ":8080"),
+		MetricsAddr:     e.ListenAddr("METRICS_ADDR", "127.0.0.1:9091"),
 		Backends:        backends.Read(e),
 		AdminEmail:      e.String("BANK_ADMIN_EMAIL", ""),
 		AdminPassword:   e.String("BANK_ADMIN_PASSWORD", ""),
@@ -115,15 +119,33 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr,
+	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr, "metrics_addr", cfg.MetricsAddr,
 		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))...)
 
-	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
+	// This process's metrics, in a registry of its own, served apart from the API.
+	reg := metrics.NewRegistry()
+	temporalMetrics, err := metrics.NewTemporal(reg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = temporalMetrics.Close(context.WithoutCancel(ctx)) }()
+	if cfg.MetricsAddr != "" {
+		ms, err := metrics.Listen(cfg.MetricsAddr, reg, logger)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = ms.Close(ctx) }()
+		logger.Info("metrics listening", "addr", ms.Addr())
+	}
+
+	b, closeBackends, err := backends.Connect(ctx, cfg.Backends,
+		backends.Telemetry{Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg)}, logger)
 	if err != nil {
 		return err
 	}
 	defer closeBackends()
 	store, auditStore, tc := b.Store, b.Audit, b.Temporal
+	reg.MustRegister(metrics.NewPool(store.Pool().Stat))
 
 	params := password.DefaultParams
 	params.MaxConcurrent = cfg.HashConcurrency
@@ -140,7 +162,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	if cfg.API.EagerStart {
 		// Eager start hands a transfer's first workflow task to a worker in the starting process.
-		w, err := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, logger)
+		w, err := bankworker.New(tc, cfg.API.TaskQueue, cfg.Worker, store, auditStore, b.Inbox, metrics.NewMail(reg), logger)
 		if err != nil {
 			return err
 		}
@@ -182,6 +204,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Inbox:            b.Inbox,
 		Hasher:           hasher,
 		Logger:           logger,
+		Metrics:          metrics.NewAPI(reg),
 		Ready: map[string]func(context.Context) error{
 			"postgres": store.Ping,
 			"mongodb":  func(ctx context.Context) error { return b.Mongo.Ping(ctx, nil) },

@@ -47,14 +47,23 @@ func TestCompose_APIService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var cfg config
 	checkService(t, f, "api", func(env map[string]string) *composefile.Recorder {
 		r := &composefile.Recorder{Env: env}
 		r.Env["JWT_SECRET"] = randomLookingSecret // compose takes it from the operator's environment
-		if _, err := loadConfig(r.Lookup); err != nil {
+		if cfg, err = loadConfig(r.Lookup); err != nil {
 			t.Fatalf("the api refuses the compose configuration: %v", err)
 		}
 		return r
 	})
+	// Prometheus scrapes the api's metrics on the compose network, where the api serves them.
+	scrape, err := composefile.LoadScrapeConfig(filepath.Join("..", "..", "deploy", "prometheus", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range f.ScrapeProblems(scrape, "bank-api", "api", cfg.MetricsAddr) {
+		t.Error(p)
+	}
 }
 
 func checkService(t *testing.T, f composefile.File, name string, load func(map[string]string) *composefile.Recorder) {
@@ -63,7 +72,7 @@ func checkService(t *testing.T, f composefile.File, name string, load func(map[s
 	if !ok {
 		t.Fatalf("no %s service", name)
 	}
-	for _, need := range []string{"postgres", "mongo", "temporal", "temporal-ui", "mailpit", "api", "worker"} {
+	for _, need := range []string{"postgres", "mongo", "temporal", "temporal-ui", "mailpit", "api", "worker", "prometheus", "grafana"} {
 		s, ok := f.Services[need]
 		if !ok {
 			t.Errorf("no %s service", need)
@@ -159,5 +168,23 @@ func TestLoadConfig_SocketSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
 		}
+	}
+}
+
+// The metrics listener serves on 127.0.0.1:9091 unless METRICS_ADDR says otherwise; empty or off
+// turns it off, and an address that is no host:port stops the API at start.
+func TestLoadConfig_MetricsAddr(t *testing.T) {
+	for value, want := range map[string]string{"": "", "off": "", ":9191": ":9191", "0.0.0.0:9091": "0.0.0.0:9091"} {
+		cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "METRICS_ADDR": value}}).Lookup)
+		if err != nil || cfg.MetricsAddr != want {
+			t.Errorf("METRICS_ADDR=%q: %q, %v; want %q", value, cfg.MetricsAddr, err, want)
+		}
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup)
+	if err != nil || cfg.MetricsAddr != "127.0.0.1:9091" {
+		t.Fatalf("default: %q, %v; want 127.0.0.1:9091", cfg.MetricsAddr, err)
+	}
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "METRICS_ADDR": "9091"}}).Lookup); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Fatalf("METRICS_ADDR=9091: %v; want an error naming it", err)
 	}
 }

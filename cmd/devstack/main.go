@@ -117,8 +117,11 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		// Mailpit: SMTP on 1025 and its REST API on 8025, as in docker-compose.yml.
 		MailpitSMTPPort: 1025,
 		MailpitHTTPPort: 8025,
-		Env:             env,
-		Output:          os.Stdout,
+		// Each process's metrics, at the binaries' defaults.
+		APIMetricsAddr:    "127.0.0.1:9091",
+		WorkerMetricsAddr: "127.0.0.1:9092",
+		Env:               env,
+		Output:            os.Stdout,
 	})
 	if err != nil {
 		return err
@@ -148,7 +151,9 @@ The bank is running. Ctrl-C stops everything; state is kept in %s.
   MongoDB          %s
   PostgreSQL       %s
   Emails           http://localhost:8026   (every email the bank sent; Mailpit's SMTP %s, API %s/api/v1/messages)
-`, *dir, strings.Replace(s.APIURL, "127.0.0.1", "localhost", 1), s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL)
+  Metrics          %s   (the API's; the worker's: %s)
+`, *dir, strings.Replace(s.APIURL, "127.0.0.1", "localhost", 1), s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL,
+		s.APIMetricsURL, s.WorkerMetricsURL)
 	if adminEmail != "" && os.Getenv("BANK_ADMIN_EMAIL") == "" {
 		fmt.Printf("  Admin            %s (password in %s)\n", adminEmail, filepath.Join(*dir, "admin-credentials"))
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	MailpitMax int
 	// MailpitFlags are more of Mailpit's command-line flags.
 	MailpitFlags []string
+	// APIMetricsAddr and WorkerMetricsAddr, when set, are where the API and the worker serve
+	// /metrics (METRICS_ADDR; "off" serves none); unset, each takes its own default.
+	APIMetricsAddr    string
+	WorkerMetricsAddr string
 	// Env is added to the environment of the API and the worker.
 	Env []string
 	// Output receives the API's and worker's logs, each line prefixed with its process.
@@ -64,6 +68,10 @@ type Stack struct {
 	// SMTPAddr and MailpitURL are Mailpit's SMTP server and REST API, when it runs.
 	SMTPAddr   string
 	MailpitURL string
+	// APIMetricsURL and WorkerMetricsURL are the API's and the worker's /metrics, when the options
+	// named their addresses.
+	APIMetricsURL    string
+	WorkerMetricsURL string
 
 	// bin and apiEnv start more API processes (StartAPI).
 	bin    string
@@ -186,17 +194,40 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if out == nil {
 		out = io.Discard
 	}
-	if err := s.start("worker", filepath.Join(o.Bin, "worker"), nil, env, prefixed(out, "worker")); err != nil {
+	// Each process serves its metrics at its own address; the later METRICS_ADDR wins.
+	workerEnv, apiEnv := env, env
+	if o.WorkerMetricsAddr != "" {
+		workerEnv = append(slices.Clone(env), "METRICS_ADDR="+o.WorkerMetricsAddr)
+		s.WorkerMetricsURL = metricsURL(o.WorkerMetricsAddr)
+	}
+	if o.APIMetricsAddr != "" {
+		apiEnv = append(slices.Clone(env), "METRICS_ADDR="+o.APIMetricsAddr)
+		s.APIMetricsURL = metricsURL(o.APIMetricsAddr)
+	}
+	if err := s.start("worker", filepath.Join(o.Bin, "worker"), nil, workerEnv, prefixed(out, "worker")); err != nil {
 		return nil, err
 	}
-	if err := s.start("api", filepath.Join(o.Bin, "api"), nil, env, prefixed(out, "api")); err != nil {
+	if err := s.start("api", filepath.Join(o.Bin, "api"), nil, apiEnv, prefixed(out, "api")); err != nil {
 		return nil, err
 	}
 	if err := waitHTTP(ctx, s.APIURL+"/readyz", 90*time.Second, s.exited); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s.bin, s.apiEnv, s.apiOut = o.Bin, env, out
+	s.bin, s.apiEnv, s.apiOut = o.Bin, apiEnv, out
 	return s, nil
+}
+
+// metricsURL is the /metrics URL of a process listening at addr, or "" when addr is off or takes
+// a port of its own choosing.
+func metricsURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/metrics"
 }
 
 // StartAPI starts one more API process on port, configured as the first: several API processes
@@ -208,8 +239,8 @@ func (s *Stack) StartAPI(ctx context.Context, port int) (string, error) {
 	}
 	name := "api-" + strconv.Itoa(port)
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	// The later HTTP_ADDR wins over the first API's.
-	env := append(slices.Clone(s.apiEnv), "HTTP_ADDR=127.0.0.1:"+strconv.Itoa(port))
+	// The later HTTP_ADDR wins over the first API's; its metrics take a free port of their own.
+	env := append(slices.Clone(s.apiEnv), "HTTP_ADDR=127.0.0.1:"+strconv.Itoa(port), "METRICS_ADDR=127.0.0.1:0")
 	if err := s.start(name, filepath.Join(s.bin, "api"), nil, env, prefixed(s.apiOut, name)); err != nil {
 		return "", err
 	}

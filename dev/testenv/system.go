@@ -33,6 +33,9 @@ type System struct {
 	MailpitURL string
 	// Logs is the file the api's and worker's output goes to.
 	Logs string
+	// APIMetricsURL and WorkerMetricsURL are the api's and the worker's /metrics.
+	APIMetricsURL    string
+	WorkerMetricsURL string
 }
 
 // RefusedAddress is an address the test system's SMTP server refuses for good (550 5.1.0), as a
@@ -99,7 +102,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		return fail(err)
 	}
 
-	ports := make([]int, 6)
+	ports := make([]int, 8)
 	for i := range ports {
 		if ports[i], err = stack.FreePort(); err != nil {
 			return fail(err)
@@ -114,6 +117,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		Dir: filepath.Join(work, "state"), Bin: bin, DatabaseURL: databaseURL,
 		TemporalPort: ports[0], MongoPort: ports[1], APIPort: ports[2], TemporalInMemory: true,
 		MailpitSMTPPort: ports[4], MailpitHTTPPort: ports[5], MailpitMax: -1,
+		APIMetricsAddr: fmt.Sprintf("127.0.0.1:%d", ports[6]), WorkerMetricsAddr: fmt.Sprintf("127.0.0.1:%d", ports[7]),
 		// The SMTP server refuses for good (550) every address with a '+' in it: RefusedAddress.
 		MailpitFlags: []string{"--smtp-allowed-recipients", `^[^+]+@[^@]+$`},
 		Env: append([]string{
@@ -140,7 +144,8 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 	}
 	cleanups = append(cleanups, tc.Close)
 	return &System{API: bankclient.New(s.APIURL), Store: store, Temporal: tc, Stack: s,
-		AdminEmail: adminEmail, AdminPass: adminPass, MailpitURL: s.MailpitURL, Logs: logs.Name()}, cleanup, nil
+		AdminEmail: adminEmail, AdminPass: adminPass, MailpitURL: s.MailpitURL, Logs: logs.Name(),
+		APIMetricsURL: s.APIMetricsURL, WorkerMetricsURL: s.WorkerMetricsURL}, cleanup, nil
 }
 
 // Tail returns the last n lines of a file.

@@ -58,9 +58,17 @@ type Backends struct {
 	Temporal client.Client
 }
 
+// Telemetry is where the connections report; its zero value reports nothing.
+type Telemetry struct {
+	// Temporal receives the Temporal SDK's metrics, the client's and those of workers built on it.
+	Temporal client.MetricsHandler
+	// Ledger is told what the ledger's and the freezes' transactions changed, once each committed.
+	Ledger db.Observer
+}
+
 // Connect opens the connections, checking that the database is migrated, and returns them with a
 // function that closes them.
-func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, func(), error) {
+func Connect(ctx context.Context, c Config, t Telemetry, logger *slog.Logger) (*Backends, func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -85,9 +93,10 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 	closers = append(closers, func() { _ = mongoClient.Disconnect(context.WithoutCancel(ctx)) })
 
 	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:  c.TemporalAddress,
-		Namespace: c.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(logger),
+		HostPort:       c.TemporalAddress,
+		Namespace:      c.TemporalNamespace,
+		Logger:         tlog.NewStructuredLogger(logger),
+		MetricsHandler: t.Temporal,
 	})
 	if err != nil {
 		closeAll()
@@ -101,8 +110,12 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 		closeAll()
 		return nil, nil, err
 	}
+	store := db.NewStore(pool)
+	if t.Ledger != nil {
+		store = store.Observed(t.Ledger)
+	}
 	return &Backends{
-		Store:    db.NewStore(pool),
+		Store:    store,
 		Audit:    auditStore,
 		Inbox:    inbox.NewStore(mongoClient.Database(c.MongoDatabase)),
 		Mongo:    mongoClient,

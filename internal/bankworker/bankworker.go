@@ -17,6 +17,7 @@ import (
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/mail"
 	"github.com/bankforge/bank/mailtext"
 	"github.com/bankforge/bank/workflows"
@@ -118,8 +119,9 @@ func (s Settings) LogAttrs() []any {
 	return attrs
 }
 
-// New returns a worker on taskQueue with every workflow and activity of the bank registered.
-func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, notifications *inbox.Store, logger *slog.Logger) (worker.Worker, error) {
+// New returns a worker on taskQueue with every workflow and activity of the bank registered. Its
+// activities count the emails they send and give up in emails (nil counts nothing).
+func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditLog *audit.Store, notifications *inbox.Store, emails *metrics.Mail, logger *slog.Logger) (worker.Worker, error) {
 	letters, err := mailtext.New(s.BankName)
 	if err != nil {
 		return nil, err
@@ -154,6 +156,7 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 		EmailRetry: s.EmailRetry,
 		Limits:     s.Limits,
 		HoldTTL:    s.HoldTTL,
+		Emails:     emails,
 	}
 	if s.Faults.KillAfterPost != "" {
 		logger.Warn("fault injection: a posting kills this process while " + s.Faults.KillAfterPost + " exists")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -107,6 +108,25 @@ func (r *Reader) Prefixes(name string) []netip.Prefix {
 		out = append(out, p.Masked())
 	}
 	return out
+}
+
+// ListenAddr returns the variable as a host:port to listen on (port 0 takes a free one), or def
+// when it is unset. Set empty or to "off", it returns "": the listener is off.
+func (r *Reader) ListenAddr(name, def string) string {
+	raw, set := r.lookup(name)
+	v := strings.TrimSpace(raw)
+	switch {
+	case !set:
+		return def
+	case v == "" || strings.EqualFold(v, "off"):
+		return ""
+	}
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		r.errs = append(r.errs, fmt.Errorf("%s must be host:port such as 127.0.0.1:9091 (or off), not %q", name, v))
+		return def
+	}
+	return v
 }
 
 // Int returns the variable as an integer within [lo, hi], or def.

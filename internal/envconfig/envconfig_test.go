@@ -34,3 +34,27 @@ func TestAmountsByCurrency(t *testing.T) {
 		}
 	}
 }
+
+// A listen address is host:port, its default when unset, and off when set empty or to off.
+func TestListenAddr(t *testing.T) {
+	for env, want := range map[string]string{
+		"unset": "127.0.0.1:9091", "": "", "off": "", " OFF ": "", ":9091": ":9091",
+		"0.0.0.0:9092": "0.0.0.0:9092", "127.0.0.1:0": "127.0.0.1:0", "[::1]:9091": "[::1]:9091",
+	} {
+		vars := map[string]string{"M": env}
+		if env == "unset" {
+			vars = nil
+		}
+		r := New(lookup(vars))
+		if got := r.ListenAddr("M", "127.0.0.1:9091"); got != want || r.Err() != nil {
+			t.Errorf("M=%q: %q, %v; want %q", env, got, r.Err(), want)
+		}
+	}
+	for _, bad := range []string{"9091", "localhost", "127.0.0.1:http", "127.0.0.1:70000", "127.0.0.1:-1", "on"} {
+		r := New(lookup(map[string]string{"M": bad}))
+		r.ListenAddr("M", "127.0.0.1:9091")
+		if err := r.Err(); err == nil || !strings.HasPrefix(err.Error(), "M ") {
+			t.Errorf("M=%q: %v; want an error naming M", bad, err)
+		}
+	}
+}
