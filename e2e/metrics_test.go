@@ -237,6 +237,10 @@ func TestMetrics_EachProcessReportsItsFamiliesAndTheDashboardsMetrics(t *testing
 	if checked == 0 {
 		t.Fatal("the dashboard queries no metric")
 	}
+	// Negative control: a name no process reports is caught, a histogram's series are not.
+	if reported(scraped, "bank_transfer_total") || reported(scraped, "bank_transfers_total_bucket") || !reported(scraped, "bank_http_request_duration_seconds_bucket") {
+		t.Fatal("the check does not tell reported metrics from others")
+	}
 	t.Logf("api families: %s", strings.Join(slices.Sorted(maps.Keys(api)), " "))
 	t.Logf("worker families: %s", strings.Join(slices.Sorted(maps.Keys(worker)), " "))
 }

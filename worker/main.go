@@ -80,7 +80,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	// This process's metrics, in a registry of its own: the Temporal SDK's worker metrics, the
 	// ledger's outcomes, the emails and the pool.
 	reg := metrics.NewRegistry()
-	temporalMetrics, err := metrics.NewTemporal(reg)
+	temporalMetrics, err := metrics.NewTemporal(reg, logger)
 	if err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 
 	// This process's metrics, in a registry of its own, served apart from the API.
 	reg := metrics.NewRegistry()
-	temporalMetrics, err := metrics.NewTemporal(reg)
+	temporalMetrics, err := metrics.NewTemporal(reg, logger)
 	if err != nil {
 		return err
 	}

@@ -35,10 +35,9 @@ func NewRegistry() *prometheus.Registry {
 // is logged and left out; the others are still served.
 func Handler(reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:          slogPrinter{logger},
-		ErrorHandling:     promhttp.ContinueOnError,
-		Registry:          reg, // promhttp_metric_handler_errors_total
-		EnableOpenMetrics: true,
+		ErrorLog:      slogPrinter{logger},
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      reg, // promhttp_metric_handler_errors_total
 	})
 }
 

@@ -248,7 +248,7 @@ bank_db_pool_connections{state="idle"} 0
 // in _total, timers are histograms in seconds over the latency buckets, and tags become labels.
 func TestTemporal_SDKMetricsInTheRegistry(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	tm, err := metrics.NewTemporal(reg)
+	tm, err := metrics.NewTemporal(reg, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/otlptranslator"
@@ -28,8 +29,8 @@ type Temporal struct {
 }
 
 // NewTemporal returns the SDK's metrics handler over reg (through OpenTelemetry's Prometheus
-// exporter).
-func NewTemporal(reg prometheus.Registerer) (*Temporal, error) {
+// exporter). An instrument the meter refuses is logged and left out.
+func NewTemporal(reg prometheus.Registerer, logger *slog.Logger) (*Temporal, error) {
 	exporter, err := otelprom.New(
 		otelprom.WithRegisterer(reg),
 		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
@@ -51,7 +52,7 @@ func NewTemporal(reg prometheus.Registerer) (*Temporal, error) {
 		// The SDK's counters only go up: exported as Prometheus counters, not gauges.
 		UseMonotonicCounters: true,
 		// An instrument the meter refuses is left out rather than stopping the process.
-		OnError: func(error) {},
+		OnError: func(err error) { logger.Warn("temporal metric left out", "error", err) },
 	})
 	return &Temporal{Handler: handler, provider: provider}, nil
 }
