@@ -34,7 +34,7 @@ func NewAPI(reg prometheus.Registerer) *API {
 		}, []string{"route", "method"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bank_http_requests_in_flight",
-			Help: "HTTP requests being answered now.",
+			Help: "HTTP requests being answered now, open live event sockets included (each is one request).",
 		}),
 		loginFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bank_login_failures_total",
