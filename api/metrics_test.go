@@ -119,22 +119,22 @@ func TestMetrics_LoginsReplaysAndSockets(t *testing.T) {
 		t.Fatalf("replays %v; want the two repeats", replays)
 	}
 
-	sockets := func() float64 {
-		got, _ := h.series("bank_websocket_connections")
-		return got[""]
+	// The server counts a socket once its upgrade is done, a moment after the client reads the 101.
+	socketsReach := func(want float64, when string) {
+		t.Helper()
+		var got float64
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			s, _ := h.series("bank_websocket_connections")
+			if got = s[""]; got == want {
+				return
+			}
+		}
+		t.Fatalf("%v sockets open %s; want %v", got, when, want)
 	}
 	c := mustDialBearer(t, h.srv.URL, alice.token)
-	if n := sockets(); n != 1 {
-		t.Fatalf("%v sockets open; want 1", n)
-	}
+	socketsReach(1, "with alice's")
 	_ = c.CloseNow()
-	deadline := time.Now().Add(5 * time.Second)
-	for sockets() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%v sockets open after the client left; want 0", sockets())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	socketsReach(0, "after the client left")
 	if upgrades, _ := h.series("bank_http_requests_total"); upgrades["method=GET,route=/v1/ws,status=101"] != 1 {
 		t.Fatalf("requests %v; want the socket's upgrade counted once", upgrades)
 	}
