@@ -66,15 +66,15 @@ func TestTransferSteps_CountEachEndOnce(t *testing.T) {
 	}
 
 	for status, want := range map[domain.TransferStatus]float64{domain.TransferCompleted: 1, domain.TransferFailed: 1} {
-		labels := map[string]string{"kind": "transfer", "status": string(status), "currency": "USD"}
+		labels := map[string]string{"kind": string(domain.KindTransfer), "status": string(status), "currency": "USD"}
 		if got := counter(t, reg, "bank_transfers_total", labels); got != want {
 			t.Errorf("bank_transfers_total%v = %v; want %v", labels, got, want)
 		}
 	}
-	if got := counter(t, reg, "bank_transfers_total", map[string]string{"kind": "deposit", "status": "completed", "currency": "USD"}); got != 0 {
+	if got := counter(t, reg, "bank_transfers_total", map[string]string{"kind": string(domain.KindDeposit), "status": string(domain.TransferCompleted), "currency": "USD"}); got != 0 {
 		t.Errorf("the unobserved deposit counted %v", got)
 	}
-	if got := counter(t, reg, "bank_transfer_amount_minor_units_total", map[string]string{"kind": "transfer", "currency": "USD"}); got != 300 {
+	if got := counter(t, reg, "bank_transfer_amount_minor_units_total", map[string]string{"kind": string(domain.KindTransfer), "currency": "USD"}); got != 300 {
 		t.Errorf("amount moved %v; want 300", got)
 	}
 }
