@@ -26,7 +26,7 @@ type Store struct {
 
 // NewStore returns a Store over pool. It draws account numbers from crypto/rand.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: New(pool), pool: pool, accountNumber: func() (string, error) {
+	return &Store{Queries: New(readRetry{pool}), pool: pool, accountNumber: func() (string, error) {
 		return domain.NewAccountNumber(rand.Reader)
 	}}
 }
