@@ -20,6 +20,11 @@ type Service struct {
 	Healthcheck *struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
+	// Networks, in the long form only: a fixed address on a network.
+	Networks map[string]struct {
+		IPv4Address string `yaml:"ipv4_address"`
+	} `yaml:"networks"`
+	Volumes []string `yaml:"volumes"`
 }
 
 // File is a compose file.
