@@ -73,7 +73,7 @@ func main() {
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	logger.Info("starting worker", append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue), cfg.Worker.LogAttrs()...)...)
 
-	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
+	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.StartupWait)
 	if err != nil {
 		return err
 	}

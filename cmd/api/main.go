@@ -118,7 +118,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr,
 		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))...)
 
-	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
+	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.StartupWait)
 	if err != nil {
 		return err
 	}

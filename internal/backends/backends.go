@@ -74,6 +74,9 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 	closers = append(closers, pool.Close)
 	if err := db.CheckMigrated(ctx, pool); err != nil {
 		closeAll()
+		if !db.IsUnavailable(err) {
+			err = permanentError{err}
+		}
 		return nil, nil, err
 	}
 
