@@ -4,8 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/internal/telemetry"
@@ -57,21 +62,61 @@ func TestStart_OffMakesNoProvider(t *testing.T) {
 	}
 }
 
-// With an endpoint, spans go to an exporter that connects lazily: starting needs no collector.
-func TestStart_OnMakesAProvider(t *testing.T) {
-	for _, protocol := range []string{telemetry.ProtocolGRPC, telemetry.ProtocolHTTP} {
-		tp, stop, err := telemetry.Start(context.Background(), telemetry.Config{Endpoint: "http://127.0.0.1:1", Protocol: protocol, ServiceName: "bank-worker"},
-			slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil || tp == nil {
-			t.Fatalf("%s: provider %v, %v", protocol, tp, err)
+// With an endpoint, spans are exported over OTLP, under the configured service name.
+func TestStart_ExportsOverOTLP(t *testing.T) {
+	got := make(chan *coltracepb.ExportTraceServiceRequest, 1)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req coltracepb.ExportTraceServiceRequest
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(body, &req) != nil {
+			http.Error(w, "not a trace export", http.StatusBadRequest)
+			return
 		}
-		_, span := tp.Tracer("test").Start(context.Background(), "s")
-		if !span.SpanContext().IsValid() || !span.IsRecording() {
-			t.Errorf("%s: span not recorded", protocol)
-		}
-		span.End()
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel() // nothing listens: do not wait for the export
-		_ = stop(ctx)
+		got <- &req
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		raw, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+		_, _ = w.Write(raw)
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL) // the exporter reads its address itself
+	cfg, err := read(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL, "OTEL_SERVICE_NAME": "bank-worker-7"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	tp, stop, err := telemetry.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil || tp == nil {
+		t.Fatalf("provider %v, %v", tp, err)
+	}
+	_, span := tp.Tracer("test").Start(context.Background(), "RunActivity:PostTransfer")
+	span.End()
+	if err := stop(context.Background()); err != nil { // flushes
+		t.Fatal(err)
+	}
+	req := <-got
+	rs := req.GetResourceSpans()
+	if len(rs) != 1 || len(rs[0].GetScopeSpans()) != 1 || len(rs[0].GetScopeSpans()[0].GetSpans()) != 1 {
+		t.Fatalf("export %v; want one span", req)
+	}
+	if name := rs[0].GetScopeSpans()[0].GetSpans()[0].GetName(); name != "RunActivity:PostTransfer" {
+		t.Errorf("span %q exported", name)
+	}
+	var service string
+	for _, kv := range rs[0].GetResource().GetAttributes() {
+		if kv.GetKey() == "service.name" {
+			service = kv.GetValue().GetStringValue()
+		}
+	}
+	if service != "bank-worker-7" {
+		t.Errorf("service.name %q; want bank-worker-7", service)
+	}
+
+	// gRPC connects lazily: it starts without a collector.
+	cfg.Protocol = telemetry.ProtocolGRPC
+	tp, stop, err = telemetry.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil || tp == nil {
+		t.Fatalf("grpc: provider %v, %v", tp, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = stop(ctx)
 }
