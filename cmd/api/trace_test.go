@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -18,6 +17,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/bankclient"
@@ -29,6 +31,7 @@ import (
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/logctx"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/workflows"
 )
 
 // One transfer, asked for with a W3C traceparent and an X-Request-Id, through the API this command
@@ -36,7 +39,7 @@ import (
 // caller's trace, chained from the request to the workflow's start, its run, each activity and
 // their queries; the request's and the activities' log lines carry the request id and the trace.
 // The workflow runs on a worker wired as the worker binary wires it, or on the API's own worker
-// when it starts transfers eagerly.
+// when it starts transfers eagerly. Untraced, the log lines still carry the request id.
 func TestTransfer_OneTraceAndCorrelatedLogs(t *testing.T) {
 	dbURL := testenv.NewDatabase(t)
 	mongoURI := testenv.Mongo(t)
@@ -46,9 +49,18 @@ func TestTransfer_OneTraceAndCorrelatedLogs(t *testing.T) {
 	bob, _ := customer(t, store)
 	from := openAccount(t, store, alice, 100_00)
 	to := openAccount(t, store, bob, 0)
+	tc, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
 
-	for _, eager := range []bool{false, true} {
-		t.Run(fmt.Sprintf("eager=%t", eager), func(t *testing.T) {
+	for _, mode := range []struct {
+		name          string
+		eager, traced bool
+	}{{"worker", false, true}, {"eager", true, true}, {"untraced", false, false}} {
+		eager := mode.eager
+		t.Run(mode.name, func(t *testing.T) {
 			port, err := stack.FreePort()
 			if err != nil {
 				t.Fatal(err)
@@ -62,7 +74,10 @@ func TestTransfer_OneTraceAndCorrelatedLogs(t *testing.T) {
 				t.Fatal(err)
 			}
 			spans := tracetest.NewInMemoryExporter()
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+			var tp trace.TracerProvider // nil: tracing off, as main has it without an OTLP endpoint
+			if mode.traced {
+				tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+			}
 			logs := &syncBuffer{}
 			logger := slog.New(logctx.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			if !eager {
@@ -76,7 +91,7 @@ func TestTransfer_OneTraceAndCorrelatedLogs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkTransferTrace(t, c.As(tok.AccessToken), from, to, spans, logs)
+			checkTransferTrace(t, c.As(tok.AccessToken), tc, from, to, mode.traced, spans, logs)
 		})
 	}
 }
@@ -116,9 +131,9 @@ func startWorker(t *testing.T, cfg config, logger *slog.Logger, tp trace.TracerP
 	t.Cleanup(w.Stop)
 }
 
-// checkTransferTrace moves money from one account to the other as c, and checks the spans and
-// log lines of the transfer.
-func checkTransferTrace(t *testing.T, c *bankclient.Client, from, to db.Account, spans *tracetest.InMemoryExporter, logs *syncBuffer) {
+// checkTransferTrace moves money from one account to the other as c, and checks the spans (when
+// traced) and the log lines of the transfer.
+func checkTransferTrace(t *testing.T, c *bankclient.Client, tc client.Client, from, to db.Account, traced bool, spans *tracetest.InMemoryExporter, logs *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -143,6 +158,33 @@ func checkTransferTrace(t *testing.T, c *bankclient.Client, from, to db.Account,
 		t.Fatal(err)
 	} else if tr.Status != domain.TransferCompleted {
 		t.Fatalf("transfer %s; want completed", tr.Status)
+	}
+	// The workflow's start carries the request id in its header, and the trace only when traced.
+	started, err := tc.GetWorkflowHistory(ctx, workflows.TransferWorkflowID(tr.ID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := started.GetWorkflowExecutionStartedEventAttributes().GetHeader().GetFields()
+	if _, ok := header["bank-request-id"]; !ok {
+		t.Errorf("the workflow's header %v has no request id", header)
+	}
+	if _, ok := header["_tracer-data"]; ok != traced {
+		t.Errorf("the workflow's header %v: trace %t; want %t", header, ok, traced)
+	}
+
+	isRequestLine := func(l map[string]any) bool {
+		return l["msg"] == "request" && l["method"] == "POST" && l["path"] == "/v1/transfers"
+	}
+	isActivityLine := func(l map[string]any) bool {
+		return l["msg"] == "transfer outcome recorded" && l["transfer_id"] == tr.ID
+	}
+	if !traced {
+		for _, line := range []map[string]any{waitLine(t, logs, isRequestLine), waitLine(t, logs, isActivityLine)} {
+			if line[logctx.RequestIDKey] != requestID || line[logctx.TraceIDKey] != nil || line[logctx.SpanIDKey] != nil {
+				t.Errorf("untraced line %v; want request_id %s and no trace", line, requestID)
+			}
+		}
+		return
 	}
 
 	activities := []string{"ValidateTransfer", "PlaceHold", "PostTransfer", "RecordTransferOutcome"}
@@ -198,17 +240,12 @@ func checkTransferTrace(t *testing.T, c *bankclient.Client, from, to db.Account,
 	})
 
 	t.Run("log lines carry the request id and the trace", func(t *testing.T) {
-		lines := logs.lines(t)
 		request := one(t, byName, "POST /v1/transfers")
-		line := findLine(t, lines, func(l map[string]any) bool {
-			return l["msg"] == "request" && l["method"] == "POST" && l["path"] == "/v1/transfers"
-		})
+		line := waitLine(t, logs, isRequestLine)
 		wantFields(t, line, requestID, callerTrace, request.SpanContext.SpanID().String())
 
 		outcome := one(t, byName, "RunActivity:RecordTransferOutcome")
-		line = findLine(t, lines, func(l map[string]any) bool {
-			return l["msg"] == "transfer outcome recorded" && l["transfer_id"] == tr.ID
-		})
+		line = waitLine(t, logs, isActivityLine)
 		wantFields(t, line, requestID, callerTrace, outcome.SpanContext.SpanID().String())
 		if line["ActivityType"] != "RecordTransferOutcome" {
 			t.Errorf("activity line %v; want Temporal's ActivityType tag too", line)
@@ -247,15 +284,22 @@ func (b *syncBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
-func findLine(t *testing.T, lines []map[string]any, match func(map[string]any) bool) map[string]any {
+// waitLine returns the first log line that matches, waiting for it to be written.
+func waitLine(t *testing.T, logs *syncBuffer, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	for _, l := range lines {
-		if match(l) {
-			return l
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		lines := logs.lines(t)
+		for _, l := range lines {
+			if match(l) {
+				return l
+			}
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no such log line among %d", len(lines))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no such log line among %d", len(lines))
-	return nil
 }
 
 func wantFields(t *testing.T, line map[string]any, requestID, traceID, spanID string) {
