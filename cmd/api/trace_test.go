@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -92,6 +93,9 @@ func TestTransfer_OneTraceAndCorrelatedLogs(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkTransferTrace(t, c.As(tok.AccessToken), tc, from, to, mode.traced, spans, logs)
+			if mode.traced {
+				checkSocketTraced(t, base, tok.AccessToken, spans)
+			}
 		})
 	}
 }
@@ -251,6 +255,35 @@ func checkTransferTrace(t *testing.T, c *bankclient.Client, tc client.Client, fr
 			t.Errorf("activity line %v; want Temporal's ActivityType tag too", line)
 		}
 	})
+}
+
+// checkSocketTraced opens and closes a live event socket through the traced API: the upgrade
+// reaches the connection through the tracing's response writer, and the socket's span, named by
+// its route, ends when it closes.
+func checkSocketTraced(t *testing.T, base, token string, spans *tracetest.InMemoryExporter) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/v1/ws",
+		&websocket.DialOptions{Subprotocols: []string{"bearer", token}})
+	if err != nil {
+		t.Fatalf("socket through the traced API: %v", err)
+	}
+	if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		for _, s := range spans.GetSpans() {
+			if s.Name == "GET /v1/ws" {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("no span GET /v1/ws ended")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // syncBuffer is a log destination written by many goroutines.
