@@ -25,6 +25,8 @@ import (
 	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/logctx"
+	"github.com/bankforge/bank/internal/telemetry"
 	"github.com/bankforge/bank/workflows"
 )
 
@@ -36,6 +38,7 @@ type config struct {
 	EmailsInterval      time.Duration
 	HealthAddr          string
 	LogLevel            slog.Level
+	Telemetry           telemetry.Config
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -48,6 +51,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		EmailsInterval:      e.Duration("EMAILS_INTERVAL", workflows.EmailsInterval, time.Second, time.Hour),
 		HealthAddr:          e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
 		LogLevel:            e.LogLevel("LOG_LEVEL"),
+		Telemetry:           telemetry.Read(e, "bank-worker"),
 	}
 	return c, e.Err()
 }
@@ -57,7 +61,7 @@ func main() {
 		os.Exit(healthcheck())
 	}
 	cfg, err := loadConfig(nil)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	if err != nil {
 		logger.Error("invalid configuration", "error", err)
 		os.Exit(2)
@@ -71,9 +75,22 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting worker", append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue), cfg.Worker.LogAttrs()...)...)
+	logger.Info("starting worker", append(append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue), cfg.Worker.LogAttrs()...),
+		cfg.Telemetry.LogAttrs()...)...)
+	tp, stopTracing, err := telemetry.Start(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The spans of the last activities, flushed once the worker has stopped.
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			logger.Warn("flushing traces failed", "error", err)
+		}
+	}()
 
-	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.StartupWait)
+	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, tp, backends.StartupWait)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/api"
@@ -27,7 +28,9 @@ import (
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/logctx"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/telemetry"
 	"github.com/bankforge/bank/internal/webapp"
 	"github.com/bankforge/bank/workflows"
 )
@@ -45,6 +48,8 @@ type config struct {
 	Worker bankworker.Settings
 	// WebDir holds the web app's build when it is not embedded (a build without the webembed tag).
 	WebDir string
+	// Telemetry says whether and where traces are exported.
+	Telemetry telemetry.Config
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -87,8 +92,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			CashApprovalTTL:        e.Duration("CASH_APPROVAL_TTL", api.DefaultCashApprovalTTL, time.Minute, 30*24*time.Hour),
 			AdminDailyCashLimits:   e.AmountsByCurrency("ADMIN_DAILY_CASH_LIMITS", api.DefaultAdminDailyCashLimits(), 1, math.MaxInt64),
 		},
-		Worker: bankworker.ReadSettings(e),
-		WebDir: e.String("WEB_DIR", "web/dist"),
+		Worker:    bankworker.ReadSettings(e),
+		WebDir:    e.String("WEB_DIR", "web/dist"),
+		Telemetry: telemetry.Read(e, "bank-api"),
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return c, errors.Join(e.Err(), errors.New("BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD go together"))
@@ -101,7 +107,7 @@ func main() {
 		os.Exit(healthcheck())
 	}
 	cfg, err := loadConfig(nil)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	if err != nil {
 		logger.Error("invalid configuration", "error", err)
 		os.Exit(2)
@@ -115,10 +121,27 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr,
-		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))...)
+	logger.Info("starting api", append(append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr,
+		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret))), cfg.Telemetry.LogAttrs()...)...)
+	tp, stopTracing, err := telemetry.Start(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The spans of the last requests, flushed once the server and the worker have stopped.
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			logger.Warn("flushing traces failed", "error", err)
+		}
+	}()
+	return serve(ctx, cfg, logger, tp)
+}
 
-	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.StartupWait)
+// serve runs the API until ctx ends; tp, when set, traces its requests, the workflows they start
+// and their queries.
+func serve(ctx context.Context, cfg config, logger *slog.Logger, tp trace.TracerProvider) error {
+	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, tp, backends.StartupWait)
 	if err != nil {
 		return err
 	}
@@ -182,6 +205,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Inbox:            b.Inbox,
 		Hasher:           hasher,
 		Logger:           logger,
+		TracerProvider:   tp,
 		Ready: map[string]func(context.Context) error{
 			"postgres": store.Ping,
 			"mongodb":  func(ctx context.Context) error { return b.Mongo.Ping(ctx, nil) },

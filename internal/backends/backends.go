@@ -11,13 +11,18 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/logctx"
+	"github.com/bankforge/bank/internal/telemetry"
 )
 
 // Config says where the servers are.
@@ -59,15 +64,29 @@ type Backends struct {
 }
 
 // Connect opens the connections, checking that the database is migrated, and returns them with a
-// function that closes them.
-func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, func(), error) {
+// function that closes them. With a tracer provider tp, the database's queries and the Temporal
+// client's workflow starts, and the workflows and activities of the workers made from it, are
+// traced; nil traces nothing. Either way the client carries a request's id into the workflows it
+// starts and their activities, and their loggers write it (logctx).
+func Connect(ctx context.Context, c Config, logger *slog.Logger, tp trace.TracerProvider) (*Backends, func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
-	pool, err := db.Connect(ctx, c.DatabaseURL, int32(c.DBMaxConns))
+	var dbOpts []db.ConnectOption
+	var interceptors []interceptor.ClientInterceptor
+	if tp != nil {
+		dbOpts = append(dbOpts, db.WithTracing(tp))
+		tracing, err := telemetry.TemporalTracing(tp)
+		if err != nil {
+			return nil, nil, fmt.Errorf("temporal tracing: %w", err)
+		}
+		interceptors = append(interceptors, tracing)
+	}
+	interceptors = append(interceptors, logctx.Interceptor())
+	pool, err := db.Connect(ctx, c.DatabaseURL, int32(c.DBMaxConns), dbOpts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,6 +110,9 @@ func Connect(ctx context.Context, c Config, logger *slog.Logger) (*Backends, fun
 		HostPort:  c.TemporalAddress,
 		Namespace: c.TemporalNamespace,
 		Logger:    tlog.NewStructuredLogger(logger),
+
+		Interceptors:       interceptors,
+		ContextPropagators: []workflow.ContextPropagator{logctx.Propagator()},
 	})
 	if err != nil {
 		closeAll()

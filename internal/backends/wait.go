@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // StartupWait is how long a process starting waits for its servers: long enough for a server
@@ -19,7 +20,7 @@ const StartupWait = time.Minute
 // wait: a process started with its servers, or while one restarts, waits for them instead of
 // exiting and leaving its supervisor to restart it in a loop. A configuration that cannot work (a
 // malformed database URL, a database not migrated) ends it at once.
-func ConnectWhenUp(ctx context.Context, c Config, logger *slog.Logger, wait time.Duration) (*Backends, func(), error) {
+func ConnectWhenUp(ctx context.Context, c Config, logger *slog.Logger, tp trace.TracerProvider, wait time.Duration) (*Backends, func(), error) {
 	if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
 		return nil, nil, fmt.Errorf("parse database url: %w", err)
 	}
@@ -29,7 +30,7 @@ func ConnectWhenUp(ctx context.Context, c Config, logger *slog.Logger, wait time
 	)
 	err := untilUp(ctx, logger, wait, func(ctx context.Context) error {
 		var err error
-		b, closeFn, err = Connect(ctx, c, logger)
+		b, closeFn, err = Connect(ctx, c, logger, tp)
 		return err
 	})
 	return b, closeFn, err

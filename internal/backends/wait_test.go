@@ -54,7 +54,7 @@ func TestUntilUp_GivesUpAfterItsWait(t *testing.T) {
 
 func TestConnectWhenUp_RefusesAMalformedDatabaseURLAtOnce(t *testing.T) {
 	start := time.Now()
-	_, _, err := ConnectWhenUp(context.Background(), Config{DatabaseURL: "postgres://%zz"}, discard, time.Minute)
+	_, _, err := ConnectWhenUp(context.Background(), Config{DatabaseURL: "postgres://%zz"}, discard, nil, time.Minute)
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("ConnectWhenUp: %v after %s; want a refusal at once", err, time.Since(start))
 	}
