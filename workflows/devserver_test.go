@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,18 +25,39 @@ import (
 	"github.com/bankforge/bank/workflows"
 )
 
-// devServer is the bank's workflows on a real Temporal dev server (testenv.Temporal, with the
-// bank's search attributes registered), run by a worker whose activities are stand-ins:
-// what Temporal stores, indexes and answers is real, what the activities would do in PostgreSQL is
-// what each test makes its stand-ins answer.
+// devServer is a real Temporal dev server (testenv.Temporal, with the bank's search attributes
+// registered) on which the bank's workflows run, each test's on its own task
+// queue, with stand-in activities: what Temporal stores, indexes and answers is real, what the
+// activities would do in PostgreSQL is what each test makes its stand-ins answer.
 type devServer struct {
 	tc    client.Client
 	queue string
 }
 
-func newDevServer(t *testing.T, acts *standIns) *devServer {
+// TestDevServer runs its subtests on one dev server.
+func TestDevServer(t *testing.T) {
+	t.Parallel()
+	tc, err := client.Dial(client.Options{HostPort: testenv.Temporal(t), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	t.Cleanup(tc.Close)
+	for name, test := range map[string]func(*testing.T, client.Client){
+		"TransferCompensated":      testTransferCompensated,
+		"TransferStateMidFlight":   testTransferStateMidFlight,
+		"FreezeStateWhileItStands": testFreezeStateWhileItStands,
+		"RegistrationFailed":       testRegistrationFailed,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, tc)
+		})
+	}
+}
+
+// newWorker starts a worker of the bank's workflows with acts for activities, on a task queue of
+// its own.
+func newWorker(t *testing.T, tc client.Client, acts *standIns) *devServer {
 	t.Helper()
-	s := &devServer{tc: dialDevServer(t), queue: "bank-test-" + uuid.NewString()[:8]}
+	s := &devServer{tc: tc, queue: "bank-test-" + uuid.NewString()[:8]}
 	w := worker.New(s.tc, s.queue, worker.Options{})
 	w.RegisterWorkflow(workflows.Register)
 	w.RegisterWorkflow(workflows.Transfer)
@@ -48,25 +70,38 @@ func newDevServer(t *testing.T, acts *standIns) *devServer {
 	return s
 }
 
-// dialDevServer starts a dev server for t and returns a client of it.
-func dialDevServer(t *testing.T) client.Client {
+// start starts a workflow with opts on the worker's task queue.
+func (s *devServer) start(t *testing.T, opts client.StartWorkflowOptions, wf any, in any) client.WorkflowRun {
 	t.Helper()
-	tc, err := client.Dial(client.Options{HostPort: testenv.Temporal(t), Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	opts.TaskQueue = s.queue
+	run, err := s.tc.ExecuteWorkflow(context.Background(), opts, wf, in)
 	require.NoError(t, err)
-	t.Cleanup(tc.Close)
-	return tc
+	return run
 }
 
-// run starts a workflow with opts on the test's task queue and waits for its result.
+// query asks the workflow id's state query, and decodes the answer into state.
+func (s *devServer) query(t *testing.T, id string, state any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v, err := s.tc.QueryWorkflow(ctx, id, "", workflows.StateQuery)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(state))
+}
+
+// run starts a workflow with opts on the worker's task queue and waits for its result.
 func (s *devServer) run(t *testing.T, opts client.StartWorkflowOptions, wf any, in any, result any) error {
+	t.Helper()
+	return s.wait(t, s.start(t, opts, wf, in), result)
+}
+
+// wait waits for the workflow's result, and records its history when asked to.
+func (s *devServer) wait(t *testing.T, run client.WorkflowRun, result any) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	opts.TaskQueue = s.queue
-	run, err := s.tc.ExecuteWorkflow(ctx, opts, wf, in)
-	require.NoError(t, err)
-	err = run.Get(ctx, result)
-	record(t, s.tc, opts.ID)
+	err := run.Get(ctx, result)
+	record(t, s.tc, run.GetID())
 	return err
 }
 
@@ -161,27 +196,31 @@ func (s *standIns) LiftFreeze(_ context.Context, in activities.LiftFreezeInput) 
 }
 
 // A transfer refused at its posting, after its hold: compensated, which the workflow completes with.
-func TestDevServer_TransferCompensated(t *testing.T) {
-	t.Parallel()
+func testTransferCompensated(t *testing.T, tc client.Client) {
 	acts := &standIns{post: func(activities.TransferRef) error {
 		return temporal.NewNonRetryableApplicationError(domain.CodeAccountFrozen.Message(), string(domain.CodeAccountFrozen), nil)
 	}}
-	s := newDevServer(t, acts)
+	s := newWorker(t, tc, acts)
 	in := sampleTransfer()
 	var res workflows.TransferResult
 	require.NoError(t, s.run(t, workflows.TransferStartOptions(in, s.queue), workflows.Transfer, in, &res))
 	require.Equal(t, domain.TransferCompensated, res.Status)
 	require.Equal(t, domain.CodeAccountFrozen, res.FailureCode)
+
+	// Closed, it answers its query with how it ended (a worker replays its history to answer).
+	var st workflows.TransferState
+	s.query(t, workflows.TransferWorkflowID(in.TransferID), &st)
+	require.Equal(t, workflows.TransferState{TransferID: in.TransferID, Kind: domain.KindTransfer, Status: domain.TransferCompensated,
+		Step: domain.StepVoidHold, FailureCode: domain.CodeAccountFrozen, Recorded: true}, st)
 }
 
 // A registration whose account cannot be opened fails for good: abandoned, and failed for an
 // operator.
-func TestDevServer_RegistrationFailed(t *testing.T) {
-	t.Parallel()
+func testRegistrationFailed(t *testing.T, tc client.Client) {
 	acts := &standIns{openAccount: func(activities.OpenAccountInput) (activities.OpenAccountResult, error) {
 		return activities.OpenAccountResult{}, temporal.NewNonRetryableApplicationError("no such currency", string(domain.CodeInternal), nil)
 	}}
-	s := newDevServer(t, acts)
+	s := newWorker(t, tc, acts)
 	opID := uuid.NewString()
 	err := s.run(t, workflows.RegisterStartOptions(opID, s.queue), workflows.Register,
 		workflows.RegisterInput{RegistrationID: opID, Currency: "EUR"}, nil)
@@ -198,4 +237,53 @@ func sampleTransfer() workflows.TransferInput {
 		FromAccountNumber: "400000001234", ToAccountNumber: "400000005678",
 		UserIDs: []string{uuid.NewString(), uuid.NewString()}, Amount: 1250, Currency: "EUR",
 	}
+}
+
+// A transfer whose posting keeps failing (PostgreSQL down) answers its state query between the
+// attempts: once its backoff outgrows a workflow task's timeout, the workflow waits on a timer, and
+// the query is answered at once. (While an attempt runs, the answer waits for it to end.)
+func testTransferStateMidFlight(t *testing.T, tc client.Client) {
+	acts := &standIns{post: func(activities.TransferRef) error { return errors.New("connection refused") }}
+	s := newWorker(t, tc, acts)
+	in := sampleTransfer()
+	run := s.start(t, workflows.TransferStartOptions(in, s.queue), workflows.Transfer, in)
+	var st workflows.TransferState
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		v, err := tc.QueryWorkflow(ctx, run.GetID(), "", workflows.StateQuery)
+		return err == nil && v.Get(&st) == nil
+	}, time.Minute, 100*time.Millisecond, "the retrying transfer answers its query")
+	require.Equal(t, workflows.TransferState{TransferID: in.TransferID, Kind: domain.KindTransfer,
+		Status: domain.TransferPending, Step: domain.StepPost}, st)
+	// The next attempt, the database back, would come some 13 s later: not worth the wait here.
+	require.NoError(t, tc.TerminateWorkflow(context.Background(), run.GetID(), "", "test over"))
+}
+
+// A freeze in force answers its state query with its status and end while it waits; an admin's
+// unfreeze ends it.
+func testFreezeStateWhileItStands(t *testing.T, tc client.Client) {
+	s := newWorker(t, tc, &standIns{})
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	in := workflows.FreezeInput{
+		FreezeID: uuid.NewString(), AccountID: uuid.NewString(), AccountNumber: "400000001234", Seq: 1,
+		UserIDs: []string{uuid.NewString(), uuid.NewString()}, Reason: domain.FreezeLegalOrder, Scope: domain.FreezeDebit,
+		Until: &until,
+	}
+	run := s.start(t, workflows.FreezeStartOptions(in, s.queue), workflows.Freeze, in)
+	var st workflows.FreezeState
+	require.Eventually(t, func() bool {
+		s.query(t, run.GetID(), &st)
+		return st.Status == domain.FreezeActive
+	}, 30*time.Second, 100*time.Millisecond, "the freeze comes into force")
+	require.Equal(t, in.FreezeID, st.FreezeID)
+	require.Equal(t, domain.FreezeLegalOrder, st.Reason)
+	require.Equal(t, domain.FreezeDebit, st.Scope)
+	require.NotNil(t, st.Until)
+	require.True(t, until.Equal(*st.Until), "the query answers the freeze's end: %v", st.Until)
+	require.NotNil(t, st.FrozenAt)
+
+	require.NoError(t, tc.SignalWorkflow(context.Background(), run.GetID(), "", workflows.FreezeEndedSignal, workflows.FreezeEnded{EndedBy: uuid.NewString()}))
+	require.NoError(t, s.wait(t, run, &st))
+	require.Equal(t, domain.FreezeEnded, st.Status)
 }

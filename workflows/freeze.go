@@ -28,7 +28,7 @@ type FreezeEnded struct {
 }
 
 // FreezeStateQuery is the query a freeze's workflow answers with its FreezeState.
-const FreezeStateQuery = "state"
+const FreezeStateQuery = StateQuery
 
 // FreezeInput starts a freeze. The freeze row written by the API, with the staff's note, is the
 // source of truth; the other fields are for operators reading the history and searching.
@@ -113,7 +113,8 @@ func Freeze(ctx workflow.Context, in FreezeInput) (FreezeState, error) {
 	f := &freeze{in: in, ref: activities.FreezeRef{FreezeID: in.FreezeID}, state: FreezeState{
 		FreezeID: in.FreezeID, AccountID: in.AccountID, Status: domain.FreezePending, Reason: in.Reason, Scope: in.Scope, Until: in.Until,
 	}}
-	if err := workflow.SetQueryHandler(ctx, FreezeStateQuery, func() (FreezeState, error) { return f.state, nil }); err != nil {
+	if err := setStateQuery(ctx, "The freeze's status, reason and scope, when it came into force and when it ends (until: null until an admin unfreezes the account).",
+		func() FreezeState { return f.state }); err != nil {
 		return FreezeState{}, err
 	}
 	must := workflow.WithLocalActivityOptions(ctx, mustFinishStep)

@@ -56,6 +56,18 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	}
 }
 
+// StateQuery is the query the bank's long-running workflows answer with their state as they know it
+// now: a transfer's TransferState, a freeze's FreezeState, a cash approval's CashApprovalState. The
+// Temporal web UI's Queries tab runs it, as does `temporal workflow query --name state`.
+const StateQuery = "state"
+
+// setStateQuery makes the workflow answer StateQuery with what state returns at the moment it is
+// asked.
+func setStateQuery[T any](ctx workflow.Context, description string, state func() T) error {
+	return workflow.SetQueryHandlerWithOptions(ctx, StateQuery, func() (T, error) { return state(), nil },
+		workflow.QueryHandlerOptions{Description: description})
+}
+
 // RegisterWorkflowID is the workflow id of the registration operation opID.
 func RegisterWorkflowID(opID string) string { return "register-" + opID }
 
