@@ -114,12 +114,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	for _, sch := range []struct {
 		id       string
 		workflow any
+		summary  string
 		every    time.Duration
 	}{
-		{workflows.MaintenanceScheduleID, workflows.Maintenance, cfg.MaintenanceInterval},
-		{workflows.EmailsScheduleID, workflows.DeliverEmails, cfg.EmailsInterval},
+		{workflows.MaintenanceScheduleID, workflows.Maintenance, workflows.MaintenanceSummary, cfg.MaintenanceInterval},
+		{workflows.EmailsScheduleID, workflows.DeliverEmails, workflows.EmailsSummary, cfg.EmailsInterval},
 	} {
-		if err := ensureSchedule(ctx, tc, sch.id, sch.workflow, cfg.TaskQueue, sch.every, logger); err != nil {
+		if err := ensureSchedule(ctx, tc, sch.id, sch.workflow, sch.summary, cfg.TaskQueue, sch.every, logger); err != nil {
 			return err
 		}
 	}
@@ -154,21 +155,24 @@ func healthcheck() int {
 	return backends.Probe("http://" + addr + "/healthz")
 }
 
-// ensureSchedule creates the schedule id that starts workflow every interval, or sets the interval
-// of the one that exists. Every worker replica calls it; a schedule is one per namespace, and a run
-// still going when the next is due makes that one skip, so the work runs once per cluster.
-func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow any, taskQueue string, every time.Duration, logger *slog.Logger) error {
+// ensureSchedule creates the schedule id that starts workflow every interval, its runs summarised
+// by summary in the web UI, or sets the interval and the action of the one that exists. Every worker
+// replica calls it; a schedule is one per namespace, and a run still going when the next is due
+// makes that one skip, so the work runs once per cluster.
+func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow any, summary, taskQueue string, every time.Duration, logger *slog.Logger) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	action := &client.ScheduleWorkflowAction{
+		ID:                       id,
+		Workflow:                 workflow,
+		TaskQueue:                taskQueue,
+		WorkflowExecutionTimeout: 15 * time.Minute,
+		StaticSummary:            summary,
+	}
 	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:      id,
 		Spec:    spec,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Action: &client.ScheduleWorkflowAction{
-			ID:                       id,
-			Workflow:                 workflow,
-			TaskQueue:                taskQueue,
-			WorkflowExecutionTimeout: 15 * time.Minute,
-		},
+		Action:  action,
 	})
 	if err == nil {
 		logger.Info("created schedule", "schedule_id", id, "every", every.String())
@@ -180,6 +184,7 @@ func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow a
 	err = tc.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			in.Description.Schedule.Spec = &spec
+			in.Description.Schedule.Action = action
 			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
 		},
 	})

@@ -40,6 +40,8 @@ type CashApprovalInput struct {
 	UserIDs  []string
 	Amount   int64
 	Currency string
+	// Exponent is the currency's number of decimals, for the workflow's summary.
+	Exponent int
 	// ExpiresAt is when the approval expires undecided, by the database's clock.
 	ExpiresAt time.Time
 	// RequestID is the API request that asked for the movement, for the audit event.
@@ -93,6 +95,8 @@ func CashApprovalStartOptions(in CashApprovalInput, taskQueue string) client.Sta
 			UserIDsKey.ValueSet(distinct(in.UserIDs)),
 			ApprovalStatusKey.ValueSet(string(domain.ApprovalPending)),
 		),
+		StaticSummary: CashApprovalSummary(in),
+		StaticDetails: cashApprovalDetails,
 	}
 }
 
@@ -198,7 +202,7 @@ func (c *cashApproval) approved(ctx workflow.Context) (CashApprovalResult, error
 	in := TransferInput{
 		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID, ToAccountID: t.ToAccountID,
 		FromAccountNumber: t.FromAccountNumber, ToAccountNumber: t.ToAccountNumber,
-		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency,
+		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency, Exponent: t.Exponent,
 	}
 	c.state.TransferID = t.TransferID
 	if err := startTransferChild(ctx, in); err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {

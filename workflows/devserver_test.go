@@ -207,6 +207,16 @@ func testTransferCompensated(t *testing.T, tc client.Client) {
 	require.Equal(t, domain.TransferCompensated, res.Status)
 	require.Equal(t, domain.CodeAccountFrozen, res.FailureCode)
 
+	// Its summary, as the web UI's list shows it, and its details.
+	desc, err := tc.DescribeWorkflow(context.Background(), workflows.TransferWorkflowID(in.TransferID), "")
+	require.NoError(t, err)
+	summary, err := desc.GetStaticSummary()
+	require.NoError(t, err)
+	require.Equal(t, "Transfer 12.50 EUR from …1234 to …5678", summary)
+	details, err := desc.GetStaticDetails()
+	require.NoError(t, err)
+	require.Contains(t, details, "state query")
+
 	// Closed, it answers its query with how it ended (a worker replays its history to answer).
 	var st workflows.TransferState
 	s.query(t, workflows.TransferWorkflowID(in.TransferID), &st)
@@ -221,9 +231,8 @@ func testRegistrationFailed(t *testing.T, tc client.Client) {
 		return activities.OpenAccountResult{}, temporal.NewNonRetryableApplicationError("no such currency", string(domain.CodeInternal), nil)
 	}}
 	s := newWorker(t, tc, acts)
-	opID := uuid.NewString()
-	err := s.run(t, workflows.RegisterStartOptions(opID, s.queue), workflows.Register,
-		workflows.RegisterInput{RegistrationID: opID, Currency: "EUR"}, nil)
+	in := workflows.RegisterInput{RegistrationID: uuid.NewString(), Currency: "EUR"}
+	err := s.run(t, workflows.RegisterStartOptions(in, s.queue), workflows.Register, in, nil)
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	require.Equal(t, string(domain.CodeInternal), appErr.Type())
@@ -235,7 +244,7 @@ func sampleTransfer() workflows.TransferInput {
 		TransferID: uuid.NewString(), Kind: domain.KindTransfer,
 		FromAccountID: uuid.NewString(), ToAccountID: uuid.NewString(),
 		FromAccountNumber: "400000001234", ToAccountNumber: "400000005678",
-		UserIDs: []string{uuid.NewString(), uuid.NewString()}, Amount: 1250, Currency: "EUR",
+		UserIDs: []string{uuid.NewString(), uuid.NewString()}, Amount: 1250, Currency: "EUR", Exponent: 2,
 	}
 }
 

@@ -95,6 +95,8 @@ func FreezeStartOptions(in FreezeInput, taskQueue string) client.StartWorkflowOp
 		TaskQueue:             taskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+		StaticSummary:         FreezeSummary(in),
+		StaticDetails:         freezeDetails,
 	}
 }
 

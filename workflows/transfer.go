@@ -25,6 +25,8 @@ type TransferInput struct {
 	UserIDs  []string
 	Amount   int64
 	Currency string
+	// Exponent is the currency's number of decimals, for the workflow's summary.
+	Exponent int
 }
 
 // TransferResult is how a transfer ended: completed, or failed or compensated with the code of the
@@ -163,6 +165,8 @@ func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkfl
 		// A transfer runs once: starting it again after its workflow closed is refused, not rerun.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: transferSearchAttributes(in),
+		StaticSummary:         TransferSummary(in),
+		StaticDetails:         transferDetails,
 	}
 }
 
@@ -177,6 +181,8 @@ func startTransferChild(ctx workflow.Context, in TransferInput) error {
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: transferSearchAttributes(in),
+		StaticSummary:         TransferSummary(in),
+		StaticDetails:         transferDetails,
 	})
 	return workflow.ExecuteChildWorkflow(cctx, Transfer, in).GetChildWorkflowExecution().Get(ctx, nil)
 }

@@ -71,14 +71,16 @@ func setStateQuery[T any](ctx workflow.Context, description string, state func()
 // RegisterWorkflowID is the workflow id of the registration operation opID.
 func RegisterWorkflowID(opID string) string { return "register-" + opID }
 
-// RegisterStartOptions are the options the API starts a registration with.
-func RegisterStartOptions(opID, taskQueue string) client.StartWorkflowOptions {
+// RegisterStartOptions are the options the API starts a registration with: its workflow id is the
+// registration's operation's, register-<registration id>.
+func RegisterStartOptions(in RegisterInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                       RegisterWorkflowID(opID),
+		ID:                       RegisterWorkflowID(in.RegistrationID),
 		TaskQueue:                taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionTimeout: 24 * time.Hour,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(KindKey.ValueSet(KindRegistration)),
+		StaticSummary:            RegisterSummary(in),
 	}
 }
 
