@@ -91,7 +91,6 @@ func CashApprovalStartOptions(in CashApprovalInput, taskQueue string) client.Sta
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			KindKey.ValueSet(KindCashApproval),
 			AccountIDsKey.ValueSet([]string{in.AccountID}),
-			AccountNumbersKey.ValueSet([]string{in.AccountNumber}),
 			UserIDsKey.ValueSet(distinct(in.UserIDs)),
 			ApprovalStatusKey.ValueSet(string(domain.ApprovalPending)),
 		),
@@ -219,7 +218,12 @@ func (c *cashApproval) approved(ctx workflow.Context) (CashApprovalResult, error
 // that keeps failing is logged; the decision stands.
 func (c *cashApproval) end(ctx workflow.Context, status domain.CashApprovalStatus, res CashApprovalResult) CashApprovalResult {
 	c.state.Status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, ApprovalStatusKey.ValueSet(string(status))); err != nil {
+	tags := []temporal.SearchAttributeUpdate{ApprovalStatusKey.ValueSet(string(status))}
+	if res.FailureCode != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(res.FailureCode)))
+	}
+	// One upsert whatever it carries: replay matches an upsert by its place, not its content.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
 		workflow.GetLogger(ctx).Error("tagging cash approval status failed", "error", err)
 	}
 	_ = c.requested.Get(ctx, nil)

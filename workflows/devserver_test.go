@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -130,6 +132,7 @@ func record(t *testing.T, tc client.Client, id string) {
 // to report). Their methods bear the real activities' names and signatures.
 type standIns struct {
 	post        func(activities.TransferRef) error
+	createUser  func(activities.RegistrationRef) (activities.CreateUserResult, error)
 	openAccount func(activities.OpenAccountInput) (activities.OpenAccountResult, error)
 	applyFreeze func(activities.FreezeRef) (activities.FreezeState, error)
 }
@@ -154,7 +157,10 @@ func (s *standIns) FailTransfer(context.Context, activities.FailTransferInput) (
 	return activities.FailTransferResult{Status: domain.TransferCompensated}, nil
 }
 
-func (s *standIns) CreateUser(context.Context, activities.RegistrationRef) (activities.CreateUserResult, error) {
+func (s *standIns) CreateUser(_ context.Context, ref activities.RegistrationRef) (activities.CreateUserResult, error) {
+	if s.createUser != nil {
+		return s.createUser(ref)
+	}
 	return activities.CreateUserResult{UserID: uuid.NewString()}, nil
 }
 
@@ -195,20 +201,37 @@ func (s *standIns) LiftFreeze(_ context.Context, in activities.LiftFreezeInput) 
 	return activities.FreezeState{Status: domain.FreezeFailed, FailureCode: in.Code}, nil
 }
 
-// A transfer refused at its posting, after its hold: compensated, which the workflow completes with.
+// A transfer refused at its posting, after its hold, is compensated, and the README's operator
+// search for an account's compensated transfers of the day finds it, and not the account's
+// transfer that completed. Its summary is what the web UI's list shows; closed, it still answers
+// its state query.
 func testTransferCompensated(t *testing.T, tc client.Client) {
-	acts := &standIns{post: func(activities.TransferRef) error {
+	today := time.Now().UTC().Format(time.DateOnly)
+	in, completed := sampleTransfer(), sampleTransfer()
+	completed.FromAccountID = in.FromAccountID
+	acts := &standIns{post: func(ref activities.TransferRef) error {
+		if ref.TransferID != in.TransferID {
+			return nil
+		}
 		return temporal.NewNonRetryableApplicationError(domain.CodeAccountFrozen.Message(), string(domain.CodeAccountFrozen), nil)
 	}}
 	s := newWorker(t, tc, acts)
-	in := sampleTransfer()
 	var res workflows.TransferResult
 	require.NoError(t, s.run(t, workflows.TransferStartOptions(in, s.queue), workflows.Transfer, in, &res))
 	require.Equal(t, domain.TransferCompensated, res.Status)
 	require.Equal(t, domain.CodeAccountFrozen, res.FailureCode)
+	require.NoError(t, s.run(t, workflows.TransferStartOptions(completed, s.queue), workflows.Transfer, completed, &res))
+	require.Equal(t, domain.TransferCompleted, res.Status)
+
+	id, other := workflows.TransferWorkflowID(in.TransferID), workflows.TransferWorkflowID(completed.TransferID)
+	waitClosed(t, tc, id, other)
+	requireFinds(t, tc, readmeSearch(t, "the compensated transfers of an account today",
+		"<account id>", in.FromAccountID, "<today>", today), id)
+	requireFinds(t, tc, readmeSearch(t, "the transfers refused for a reason today",
+		"<code>", string(domain.CodeAccountFrozen), "<today>", today), id)
 
 	// Its summary, as the web UI's list shows it, and its details.
-	desc, err := tc.DescribeWorkflow(context.Background(), workflows.TransferWorkflowID(in.TransferID), "")
+	desc, err := tc.DescribeWorkflow(context.Background(), id, "")
 	require.NoError(t, err)
 	summary, err := desc.GetStaticSummary()
 	require.NoError(t, err)
@@ -219,23 +242,49 @@ func testTransferCompensated(t *testing.T, tc client.Client) {
 
 	// Closed, it answers its query with how it ended (a worker replays its history to answer).
 	var st workflows.TransferState
-	s.query(t, workflows.TransferWorkflowID(in.TransferID), &st)
+	s.query(t, id, &st)
 	require.Equal(t, workflows.TransferState{TransferID: in.TransferID, Kind: domain.KindTransfer, Status: domain.TransferCompensated,
 		Step: domain.StepVoidHold, FailureCode: domain.CodeAccountFrozen, Recorded: true}, st)
 }
 
 // A registration whose account cannot be opened fails for good: abandoned, and failed for an
-// operator.
+// operator. The README's search for the week's failed registrations finds it, and neither the one
+// that completed nor the one whose email was taken.
 func testRegistrationFailed(t *testing.T, tc client.Client) {
-	acts := &standIns{openAccount: func(activities.OpenAccountInput) (activities.OpenAccountResult, error) {
-		return activities.OpenAccountResult{}, temporal.NewNonRetryableApplicationError("no such currency", string(domain.CodeInternal), nil)
-	}}
+	now := time.Now().UTC()
+	monday := now.AddDate(0, 0, -(int(now.Weekday())+6)%7).Format(time.DateOnly)
+	taken := workflows.RegisterInput{RegistrationID: uuid.NewString(), Currency: "EUR"}
+	acts := &standIns{
+		// The account of a JPY registration cannot be opened.
+		openAccount: func(in activities.OpenAccountInput) (activities.OpenAccountResult, error) {
+			if in.Currency == "JPY" {
+				return activities.OpenAccountResult{}, temporal.NewNonRetryableApplicationError("no such currency", string(domain.CodeInternal), nil)
+			}
+			return activities.OpenAccountResult{AccountID: uuid.NewString(), Number: "400000000006"}, nil
+		},
+		createUser: func(ref activities.RegistrationRef) (activities.CreateUserResult, error) {
+			if ref.RegistrationID == taken.RegistrationID {
+				return activities.CreateUserResult{}, temporal.NewNonRetryableApplicationError("a user has the registration's email", activities.ErrTypeEmailTaken, nil)
+			}
+			return activities.CreateUserResult{UserID: uuid.NewString()}, nil
+		},
+	}
 	s := newWorker(t, tc, acts)
-	in := workflows.RegisterInput{RegistrationID: uuid.NewString(), Currency: "EUR"}
-	err := s.run(t, workflows.RegisterStartOptions(in, s.queue), workflows.Register, in, nil)
+	failed := workflows.RegisterInput{RegistrationID: uuid.NewString(), Currency: "JPY"}
+	err := s.run(t, workflows.RegisterStartOptions(failed, s.queue), workflows.Register, failed, nil)
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	require.Equal(t, string(domain.CodeInternal), appErr.Type())
+	completed := workflows.RegisterInput{RegistrationID: uuid.NewString(), Currency: "USD"}
+	var res workflows.RegisterResult
+	require.NoError(t, s.run(t, workflows.RegisterStartOptions(completed, s.queue), workflows.Register, completed, &res))
+	require.Equal(t, workflows.Registered(), res)
+	require.NoError(t, s.run(t, workflows.RegisterStartOptions(taken, s.queue), workflows.Register, taken, &res))
+	require.Equal(t, workflows.Registered(), res, "a taken email completes as any registration")
+
+	id := workflows.RegisterWorkflowID(failed.RegistrationID)
+	waitClosed(t, tc, id, workflows.RegisterWorkflowID(completed.RegistrationID), workflows.RegisterWorkflowID(taken.RegistrationID))
+	requireFinds(t, tc, readmeSearch(t, "the failed registrations of this week", "<monday>", monday), id)
 }
 
 // sampleTransfer is a transfer of 12.50 EUR between two accounts with made-up ids and numbers.
@@ -292,7 +341,67 @@ func testFreezeStateWhileItStands(t *testing.T, tc client.Client) {
 	require.True(t, until.Equal(*st.Until), "the query answers the freeze's end: %v", st.Until)
 	require.NotNil(t, st.FrozenAt)
 
+	// The README's search for the open freezes finds it while it stands, and no longer once ended.
+	open := readmeSearch(t, "the open freezes")
+	require.Eventually(t, func() bool { return slices.Equal(list(t, tc, open), []string{run.GetID()}) },
+		30*time.Second, 100*time.Millisecond, "%s finds the freeze in force", open)
+
 	require.NoError(t, tc.SignalWorkflow(context.Background(), run.GetID(), "", workflows.FreezeEndedSignal, workflows.FreezeEnded{EndedBy: uuid.NewString()}))
 	require.NoError(t, s.wait(t, run, &st))
 	require.Equal(t, domain.FreezeEnded, st.Status)
+	waitClosed(t, tc, run.GetID())
+	requireFinds(t, tc, open)
+}
+
+// readmeSearch is the README's operator search for what: the query in its row of the table under
+// "### Operator searches", with each placeholder of replace (pairs: "<account id>", id) filled in.
+func readmeSearch(t *testing.T, what string, replace ...string) string {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n### Operator searches\n")
+	require.True(t, ok, "the README has no operator searches")
+	if end := strings.Index(section, "\n#"); end >= 0 {
+		section = section[:end]
+	}
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) == 4 && strings.TrimSpace(cells[1]) == what {
+			query := strings.Trim(strings.TrimSpace(cells[2]), "`")
+			query = strings.NewReplacer(replace...).Replace(query)
+			require.NotContains(t, query, "<", "a placeholder of %q is left", query)
+			return query
+		}
+	}
+	t.Fatalf("the README's operator searches have no row %q", what)
+	return ""
+}
+
+// list returns the ids of the workflows query finds, sorted.
+func list(t *testing.T, tc client.Client, query string) []string {
+	t.Helper()
+	resp, err := tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+	require.NoError(t, err, query)
+	var ids []string
+	for _, e := range resp.GetExecutions() {
+		ids = append(ids, e.GetExecution().GetWorkflowId())
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// waitClosed waits until the visibility store has the workflows ids closed, with the search
+// attributes they ended with.
+func waitClosed(t *testing.T, tc client.Client, ids ...string) {
+	t.Helper()
+	query := `ExecutionStatus != "Running" AND WorkflowId IN ("` + strings.Join(ids, `", "`) + `")`
+	require.Eventually(t, func() bool { return len(list(t, tc, query)) == len(ids) },
+		30*time.Second, 100*time.Millisecond, "%v closed in the visibility store", ids)
+}
+
+// requireFinds checks that query finds exactly the workflows want.
+func requireFinds(t *testing.T, tc client.Client, query string, want ...string) {
+	t.Helper()
+	slices.Sort(want)
+	require.Equal(t, want, list(t, tc, query), query)
 }

@@ -81,7 +81,6 @@ func FreezeStartOptions(in FreezeInput, taskQueue string) client.StartWorkflowOp
 	attrs := []temporal.SearchAttributeUpdate{
 		KindKey.ValueSet(KindFreeze),
 		AccountIDsKey.ValueSet([]string{in.AccountID}),
-		AccountNumbersKey.ValueSet([]string{in.AccountNumber}),
 		UserIDsKey.ValueSet(distinct(in.UserIDs)),
 		FreezeReasonKey.ValueSet(string(in.Reason)),
 		FreezeScopeKey.ValueSet(string(in.Scope)),
@@ -143,8 +142,8 @@ func Freeze(ctx workflow.Context, in FreezeInput) (FreezeState, error) {
 	}
 	f.update(st)
 	if st.Status == domain.FreezeFailed { // lifted by an earlier run
-		f.tag(ctx)
 		f.state.FailureCode = st.FailureCode
+		f.tag(ctx)
 		return f.state, nil
 	}
 	f.tag(ctx)
@@ -254,18 +253,23 @@ func (f *freeze) fail(ctx workflow.Context, step string, code domain.Code, cause
 		return FreezeState{}, refusal(code, cause)
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	f.state.FailureCode = code
 	f.tag(dctx)
 	f.record(dctx)
 	if !isRefusal(cause) {
 		return FreezeState{}, refusal(code, cause)
 	}
-	f.state.FailureCode = code
 	return f.state, nil
 }
 
-// tag sets the workflow's BankFreezeStatus to the freeze's status.
+// tag sets the workflow's BankFreezeStatus to the freeze's status, and BankFailureCode to why it
+// failed. One upsert whatever it carries: replay matches an upsert by its place, not its content.
 func (f *freeze) tag(ctx workflow.Context) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, FreezeStatusKey.ValueSet(string(f.state.Status))); err != nil {
+	tags := []temporal.SearchAttributeUpdate{FreezeStatusKey.ValueSet(string(f.state.Status))}
+	if f.state.FailureCode != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(f.state.FailureCode)))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
 		workflow.GetLogger(ctx).Error("tagging freeze status failed", "error", err)
 	}
 }

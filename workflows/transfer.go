@@ -142,7 +142,12 @@ func (t *transfer) fail(ctx workflow.Context, step domain.TransferStep, cause er
 func (t *transfer) end(ctx workflow.Context, status domain.TransferStatus) TransferResult {
 	var a *activities.Activities
 	t.state.Status = status
-	if err := workflow.UpsertTypedSearchAttributes(ctx, TransferStatusKey.ValueSet(string(status))); err != nil {
+	tags := []temporal.SearchAttributeUpdate{TransferStatusKey.ValueSet(string(status))}
+	if status != domain.TransferCompleted && t.state.FailureCode != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(t.state.FailureCode)))
+	}
+	// One upsert whatever it carries: replay matches an upsert by its place, not its content.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
 		workflow.GetLogger(ctx).Error("tagging transfer status failed", "error", err)
 	}
 	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
@@ -207,7 +212,6 @@ func transferSearchAttributes(in TransferInput) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		TransferIDKey.ValueSet(in.TransferID),
 		AccountIDsKey.ValueSet([]string{in.FromAccountID, in.ToAccountID}),
-		AccountNumbersKey.ValueSet([]string{in.FromAccountNumber, in.ToAccountNumber}),
 		UserIDsKey.ValueSet(in.UserIDs),
 		KindKey.ValueSet(string(in.Kind)),
 		TransferStatusKey.ValueSet(string(domain.TransferPending)),

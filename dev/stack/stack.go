@@ -22,6 +22,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/workflows"
@@ -166,6 +167,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 
 	if err := waitTemporal(ctx, s.TemporalAddress, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+	if err := addSearchAttributes(ctx, s.TemporalAddress); err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
 
@@ -425,6 +429,36 @@ func DevServerFlags() []string {
 		flags = append(flags, "--search-attribute", name+"="+searchAttributeType(attrs[name]))
 	}
 	return flags
+}
+
+// addSearchAttributes adds to the default namespace the workflows' search attributes it lacks. A dev
+// server registers those of its flags only as it creates its database: one that keeps its state
+// (make dev's .dev/temporal.db) learns of the attributes a newer release uses here, before the
+// worker and the API start any workflow.
+func addSearchAttributes(ctx context.Context, addr string) error {
+	c, err := client.DialContext(ctx, client.Options{HostPort: addr, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: "default", SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
 }
 
 // searchAttributeType is the name the Temporal CLI gives a search attribute's type.
