@@ -74,6 +74,8 @@ type ApprovedCashTransfer struct {
 	UserIDs  []string
 	Amount   int64
 	Currency string
+	// Exponent is the currency's number of decimals.
+	Exponent int
 }
 
 // RecordApprovedCashTransfer records the transfer of an approved cash movement, pending, once: a
@@ -107,6 +109,7 @@ func (a *Activities) RecordApprovedCashTransfer(ctx context.Context, in RecordAp
 	return ApprovedCashTransfer{
 		TransferID: p.ID.String(), Kind: p.Kind, FromAccountID: p.FromAccountID.String(), ToAccountID: p.ToAccountID.String(),
 		FromAccountNumber: p.FromNumber, ToAccountNumber: p.ToNumber, UserIDs: users, Amount: p.Amount, Currency: p.Currency,
+		Exponent: int(p.Exponent),
 	}, nil
 }
 

@@ -82,7 +82,7 @@ func TestCashApprovalSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	want := activities.ApprovedCashTransfer{
 		TransferID: transferID, Kind: domain.KindWithdrawal, FromAccountID: alice.account.ID.String(), ToAccountID: cash.ID.String(),
 		FromAccountNumber: alice.account.Number, ToAccountNumber: cash.Number,
-		UserIDs: []string{requester.ID.String(), alice.user.ID.String()}, Amount: 5_000, Currency: "USD",
+		UserIDs: []string{requester.ID.String(), alice.user.ID.String()}, Amount: 5_000, Currency: "USD", Exponent: 2,
 	}
 	if !reflect.DeepEqual(got[0], want) || !reflect.DeepEqual(got[1], want) {
 		t.Fatalf("recorded %+v; want %+v twice", got, want)

@@ -62,6 +62,8 @@ type StalledTransfer struct {
 	UserIDs  []string
 	Amount   int64
 	Currency string
+	// Exponent is the currency's number of decimals.
+	Exponent int
 }
 
 // ListStalledTransfers lists up to 100 transfers that have been pending for more than a minute,
@@ -86,7 +88,7 @@ func (a *Activities) ListStalledTransfers(ctx context.Context) ([]StalledTransfe
 		out = append(out, StalledTransfer{
 			TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
 			ToAccountID: t.ToAccountID.String(), FromAccountNumber: t.FromNumber, ToAccountNumber: t.ToNumber,
-			UserIDs: users, Amount: t.Amount, Currency: t.Currency,
+			UserIDs: users, Amount: t.Amount, Currency: t.Currency, Exponent: int(t.Exponent),
 		})
 	}
 	return out, nil

@@ -143,6 +143,9 @@ func TestCashMovement_AtTheThresholdWaitsForASecondAdmin(t *testing.T) {
 		h.workflows.started[1].ID != workflows.CashApprovalWorkflowID(in.ApprovalID) {
 		t.Fatalf("approval workflow %s started with %+v", h.workflows.started[1].ID, h.workflows.args[1])
 	}
+	if s := h.workflows.started[1].StaticSummary; !strings.HasPrefix(s, "Approval of a deposit of 100.00 USD into …"+acc.Number[len(acc.Number)-4:]+", expires ") {
+		t.Fatalf("approval's summary %q", s)
+	}
 }
 
 // The approval's operation belongs to the admin who asked: they read it; another admin, a client

@@ -162,7 +162,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if ae.code == domain.CodeInternal || ae.code == domain.CodeUnavailable {
 		s.logger.ErrorContext(r.Context(), "request failed", "code", ae.code, "error", err,
-			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+			"method", r.Method, "path", r.URL.Path)
 		s.recordAudit(r.Context(), audit.Event{
 			ID: uuid.NewString(), Type: audit.EventInternalError, IP: clientIP(r),
 			Details: map[string]any{"code": string(ae.code), "method": r.Method, "path": r.URL.Path, "request_id": requestID(r.Context())},

@@ -122,7 +122,7 @@ func (s *server) cashMovement(w http.ResponseWriter, r *http.Request, kind domai
 			view := transferView{Transfer: *t, FromNumber: from.Number, FromUserID: from.UserID, ToNumber: to.Number, ToUserID: to.UserID}
 			return idempotentResponse{status: http.StatusAccepted, body: toTransferResponse(p.UserID, view, nil), location: "/v1/transfers/" + t.ID.String()}, nil
 		}
-		in := cashApprovalInput(*rec.Approval, customer.Number, customer.UserID)
+		in := cashApprovalInput(*rec.Approval, customer.Number, customer.UserID, s.currencies[rec.Approval.Currency])
 		in.RequestID = requestID(ctx)
 		if err := s.startCashApproval(ctx, in); err != nil {
 			return idempotentResponse{}, err

@@ -89,8 +89,8 @@ func (s *server) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(err)
 	}
-	_, err = s.workflows.ExecuteWorkflow(r.Context(), workflows.RegisterStartOptions(opID, s.cfg.TaskQueue),
-		workflows.Register, workflows.RegisterInput{RegistrationID: opID, Currency: currency})
+	in := workflows.RegisterInput{RegistrationID: opID, Currency: currency}
+	_, err = s.workflows.ExecuteWorkflow(r.Context(), workflows.RegisterStartOptions(in, s.cfg.TaskQueue), workflows.Register, in)
 	if err != nil {
 		// Nothing will run this registration: forget it so the email stays free.
 		if derr := s.store.DeleteRegistration(context.WithoutCancel(r.Context()), opID); derr != nil {

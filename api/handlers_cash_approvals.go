@@ -110,14 +110,14 @@ func toCashApprovalResponse(ap db.GetCashApprovalViewRow) cashApprovalResponse {
 }
 
 // cashApprovalInput is what the approval's workflow starts with.
-func cashApprovalInput(ap db.CashApproval, accountNumber string, owner *uuid.UUID) workflows.CashApprovalInput {
+func cashApprovalInput(ap db.CashApproval, accountNumber string, owner *uuid.UUID, exponent int) workflows.CashApprovalInput {
 	users := []string{ap.RequestedBy.String()}
 	if owner != nil {
 		users = append(users, owner.String())
 	}
 	return workflows.CashApprovalInput{
 		ApprovalID: ap.ID.String(), Kind: ap.Kind, AccountID: ap.AccountID.String(), AccountNumber: accountNumber,
-		UserIDs: users, Amount: ap.Amount, Currency: ap.Currency, ExpiresAt: ap.ExpiresAt.UTC(),
+		UserIDs: users, Amount: ap.Amount, Currency: ap.Currency, Exponent: exponent, ExpiresAt: ap.ExpiresAt.UTC(),
 	}
 }
 
@@ -214,7 +214,7 @@ func (s *server) decideCashApproval(w http.ResponseWriter, r *http.Request, deci
 	if err != nil {
 		return internalError(fmt.Errorf("get cash approval: %w", db.NotFound(err)))
 	}
-	in := cashApprovalInput(decided, ap.AccountNumber, ap.AccountUserID)
+	in := cashApprovalInput(decided, ap.AccountNumber, ap.AccountUserID, s.currencies[decided.Currency])
 	_, err = s.workflows.SignalWithStartWorkflow(ctx, workflows.CashApprovalWorkflowID(in.ApprovalID), workflows.CashApprovalDecisionSignal,
 		workflows.CashApprovalDecision{Status: decision, DecidedBy: me.String(), RequestID: requestID(ctx)},
 		workflows.CashApprovalStartOptions(in, s.cfg.TaskQueue), workflows.CashApproval, in)

@@ -109,7 +109,7 @@ func (s *server) writeStatement(w http.ResponseWriter, r *http.Request, a db.Acc
 		rows, err := s.store.ListStatementEntries(ctx, db.ListStatementEntriesParams{AccountID: a.ID, AfterID: after, EndID: end, Batch: statementBatch})
 		if err != nil {
 			// The status line is sent: end the body short, so the client sees a broken answer.
-			s.logger.ErrorContext(ctx, "statement cut short", "account_id", a.ID, "error", err, "request_id", requestID(ctx))
+			s.logger.ErrorContext(ctx, "statement cut short", "account_id", a.ID, "error", err)
 			panic(http.ErrAbortHandler)
 		}
 		for _, row := range rows {

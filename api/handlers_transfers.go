@@ -241,7 +241,7 @@ func (s *server) recordTransferRequested(ctx context.Context, t db.Transfer) {
 }
 
 func (s *server) startTransferWorkflow(ctx context.Context, t db.Transfer, from, to db.Account) error {
-	in := transferInput(t, from, to)
+	in := transferInput(t, from, to, s.currencies[t.Currency])
 	opts := workflows.TransferStartOptions(in, s.cfg.TaskQueue)
 	opts.EnableEagerStart = s.cfg.EagerStart
 	_, err := s.workflows.ExecuteWorkflow(ctx, opts, workflows.Transfer, in)
@@ -389,7 +389,7 @@ func (s *server) listTransfers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func transferInput(t db.Transfer, from, to db.Account) workflows.TransferInput {
+func transferInput(t db.Transfer, from, to db.Account, exponent int) workflows.TransferInput {
 	owner := func(a db.Account) string {
 		if a.UserID == nil {
 			return ""
@@ -400,6 +400,6 @@ func transferInput(t db.Transfer, from, to db.Account) workflows.TransferInput {
 		TransferID: t.ID.String(), Kind: t.Kind, FromAccountID: t.FromAccountID.String(),
 		ToAccountID: t.ToAccountID.String(), FromAccountNumber: from.Number, ToAccountNumber: to.Number,
 		UserIDs: workflows.TransferUserIDs(t.InitiatedBy.String(), owner(from), owner(to)),
-		Amount:  t.Amount, Currency: t.Currency,
+		Amount:  t.Amount, Currency: t.Currency, Exponent: exponent,
 	}
 }

@@ -197,23 +197,22 @@ func (s *server) openSocket(w http.ResponseWriter, r *http.Request) error {
 	conn, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		// Accept answered the client itself; the handshake was checked above, so this is rare.
-		s.logger.WarnContext(r.Context(), "websocket upgrade failed", "error", err, "request_id", requestID(r.Context()))
+		s.logger.WarnContext(r.Context(), "websocket upgrade failed", "error", err)
 		return nil
 	}
 	defer conn.CloseNow()
 	defer s.metrics.SocketOpened()()
 	conn.SetReadLimit(socketReadLimit)
-	sock := &socket{s: s, conn: conn, requestID: requestID(r.Context())}
-	sock.serve(p, start, after)
+	sock := &socket{s: s, conn: conn}
+	sock.serve(r.Context(), p, start, after)
 	return nil
 }
 
 // socket is one open connection.
 type socket struct {
-	s         *server
-	conn      *websocket.Conn
-	requestID string
-	user      principal
+	s    *server
+	conn *websocket.Conn
+	user principal
 	// cursor is the highest id sent on this socket; every id in (sentFrom, cursor] was sent or
 	// was before the client's position when it connected.
 	cursor, sentFrom int64
@@ -222,11 +221,14 @@ type socket struct {
 // serve runs the socket from start, the user's last event id when it was authenticated (nil: not
 // yet, the first message carries the token): authentication by first message if needed, then
 // delivery until the client leaves, the token expires, the session ends, the client is too slow,
-// or the server shuts down. It returns once every goroutine it started has ended.
-func (k *socket) serve(p principal, start, after *int64) {
+// or the server shuts down. It returns once every goroutine it started has ended. The socket's
+// context keeps the request's values (its id and span, for the log lines and queries of the socket),
+// but ends when the process shuts down, not with the request's.
+func (k *socket) serve(reqCtx context.Context, p principal, start, after *int64) {
 	s := k.s
-	ctx, cancel := context.WithCancel(s.life)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(reqCtx))
 	defer cancel()
+	defer context.AfterFunc(s.life, cancel)()
 
 	// The reader has its own context: canceling a read closes the connection, and a shutdown
 	// closes it with its code first.
@@ -284,7 +286,7 @@ func (k *socket) serve(p principal, start, after *int64) {
 	if start == nil {
 		last, err := s.store.LastUserEventID(ctx, p.UserID)
 		if err != nil {
-			s.logger.ErrorContext(ctx, "socket could not start", "error", err, "user_id", p.UserID.String(), "request_id", k.requestID)
+			s.logger.ErrorContext(ctx, "socket could not start", "error", err, "user_id", p.UserID.String())
 			k.close(websocket.StatusTryAgainLater, "the service is unavailable; reconnect later")
 			return
 		}
@@ -318,13 +320,13 @@ func (k *socket) serve(p principal, start, after *int64) {
 		}
 		if bf.on {
 			if err := k.sendBackfill(ctx, &bf); err != nil {
-				k.drop(err)
+				k.drop(ctx, err)
 				return
 			}
 		}
 		more, err := k.sendNew(ctx)
 		if err != nil {
-			k.drop(err)
+			k.drop(ctx, err)
 			return
 		}
 		if more || bf.on {
@@ -356,7 +358,7 @@ func (k *socket) serve(p principal, start, after *int64) {
 			err := k.conn.Ping(pctx)
 			pcancel()
 			if err != nil {
-				k.drop(errSlowOrGone{fmt.Errorf("ping: %w", err)})
+				k.drop(ctx, errSlowOrGone{fmt.Errorf("ping: %w", err)})
 				return
 			}
 			// A missed notification (the listener reconnecting) costs at most a heartbeat.
@@ -517,13 +519,13 @@ func (k *socket) close(code websocket.StatusCode, reason string) {
 
 // drop ends a socket whose client is too slow or gone, at once; or, when the events could not be
 // read, with 1013 (try again later).
-func (k *socket) drop(err error) {
+func (k *socket) drop(ctx context.Context, err error) {
 	var slow errSlowOrGone
 	if errors.As(err, &slow) || errors.Is(err, context.Canceled) {
-		k.s.logger.Info("socket dropped", "reason", "slow_or_gone", "user_id", k.user.UserID.String(), "request_id", k.requestID)
+		k.s.logger.InfoContext(ctx, "socket dropped", "reason", "slow_or_gone", "user_id", k.user.UserID.String())
 		k.conn.CloseNow()
 		return
 	}
-	k.s.logger.Warn("socket dropped", "error", err, "user_id", k.user.UserID.String(), "request_id", k.requestID)
+	k.s.logger.WarnContext(ctx, "socket dropped", "error", err, "user_id", k.user.UserID.String())
 	k.close(websocket.StatusTryAgainLater, "the service is unavailable; reconnect later")
 }

@@ -16,19 +16,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/logctx"
 )
-
-type requestIDKey struct{}
 
 var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return logctx.RequestID(ctx) }
 
 // withRequestID tags each request with an id (the caller's X-Request-Id when well-formed), echoed in
-// the response and in every log line.
+// the response and written by the logger into every log line logged with the request's context,
+// and into those of the workflows it starts and their activities (logctx).
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -36,7 +33,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = uuid.NewString()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(logctx.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -82,15 +79,13 @@ func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
-					logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()),
-						"request_id", requestID(r.Context()))
+					logger.ErrorContext(r.Context(), "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 					if rec.status == 0 {
 						writeProblem(rec, newProblem(domain.CodeInternal, "", nil))
 					}
 				}
 				logger.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-					"status", rec.status, "duration_ms", time.Since(start).Milliseconds(),
-					"request_id", requestID(r.Context()), "remote_ip", clientIP(r))
+					"status", rec.status, "duration_ms", time.Since(start).Milliseconds(), "remote_ip", clientIP(r))
 			}()
 			next.ServeHTTP(rec, r)
 		})

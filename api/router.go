@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bankforge/bank/domain"
 )
@@ -30,13 +32,30 @@ func (s *server) handle(fn handlerFunc) http.HandlerFunc {
 	}
 }
 
+// nameSpanByRoute names the request's span (when it is traced) after the route that served it,
+// "GET /v1/transfers/{id}", never after its path, which carries ids; a request no route matched
+// keeps the method alone.
+func nameSpanByRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		span := trace.SpanFromContext(r.Context())
+		if !span.IsRecording() {
+			return
+		}
+		if pattern := chi.RouteContext(r.Context()).RoutePattern(); pattern != "" && pattern != "/*" {
+			span.SetName(r.Method + " " + pattern)
+			span.SetAttributes(semconv.HTTPRoute(pattern))
+		}
+	})
+}
+
 // routes is the API's whole surface. Every route is in exactly one access group; a route outside
 // the public group needs a valid access token, and the admin groups a role besides.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every route counts toward its client's limit; the auth routes have a tighter one besides, and
 	// signed-in users' writes are counted per user wherever they come from.
-	r.Use(withNoSniff, withClientAddr(s.cfg.TrustedProxies), withRequestID, s.countRequests, logRequests(s.logger), s.rateLimit(s.clientLimit))
+	r.Use(nameSpanByRoute, withNoSniff, withClientAddr(s.cfg.TrustedProxies), withRequestID, s.countRequests, logRequests(s.logger), s.rateLimit(s.clientLimit))
 	// The web app is no route of the API: every GET or HEAD of a path outside the API that no
 	// route matched is the app's (its files, or index.html for its own client-side routes).
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +159,7 @@ func routePattern(r *http.Request) string {
 		pattern = rctx.Routes.Find(chi.NewRouteContext(), r.Method, r.URL.Path)
 	}
 	switch {
-	case pattern != "":
+	case pattern != "" && pattern != "/*":
 		return pattern
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && !isAPIPath(r.URL.Path):
 		return "(web app)"

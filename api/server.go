@@ -11,6 +11,10 @@ import (
 	"net/netip"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/audit"
@@ -143,6 +147,10 @@ type Deps struct {
 	// Ready lists the checks /readyz runs, by name.
 	Ready map[string]func(context.Context) error
 	Now   func() time.Time
+	// TracerProvider, when set, makes a server span of every request but the health checks, a
+	// child of the caller's span when the request carries a W3C traceparent header; nil traces
+	// nothing.
+	TracerProvider trace.TracerProvider
 	// Metrics counts the requests and what users do (failed logins, sockets, replays); nil
 	// counts nothing.
 	Metrics *metrics.API
@@ -279,7 +287,15 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	if cfg.App != nil {
 		s.app = newWebApp(cfg.App)
 	}
-	return s.routes(), nil
+	if deps.TracerProvider == nil {
+		return s.routes(), nil
+	}
+	return otelhttp.NewHandler(s.routes(), "",
+		otelhttp.WithTracerProvider(deps.TracerProvider),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithPropagators(propagation.TraceContext{}),
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/readyz" }),
+	), nil
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {

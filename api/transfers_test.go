@@ -46,6 +46,11 @@ func TestTransfer_AcceptedThenReplayedByKey(t *testing.T) {
 	if h.workflows.starts() != 1 || h.workflows.started[0].ID != workflows.TransferWorkflowID(tr.ID) {
 		t.Fatalf("workflow starts %+v", h.workflows.started)
 	}
+	// Its one line in the Temporal UI: the amount with the currency's decimals, the accounts' last
+	// four digits.
+	if want := "Transfer 12.34 USD from …" + src.Number[len(src.Number)-4:] + " to …" + dst.Number[len(dst.Number)-4:]; h.workflows.started[0].StaticSummary != want {
+		t.Fatalf("summary %q; want %q", h.workflows.started[0].StaticSummary, want)
+	}
 
 	again := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", "rent-2026-11-key")
 	if again.status != first.status || string(again.body) != string(first.body) || again.header.Get("Idempotent-Replayed") != "true" {

@@ -96,7 +96,7 @@ func emptyPath(ctx context.Context, tc client.Client, b *bank, customers []custo
 		id := uuid.NewString()
 		from, dest := customers[f].accountID.String(), customers[to].accountID.String()
 		in := workflows.TransferInput{
-			TransferID: id, Kind: domain.KindTransfer, FromAccountID: from, ToAccountID: dest, Amount: pick.amount(), Currency: "USD",
+			TransferID: id, Kind: domain.KindTransfer, FromAccountID: from, ToAccountID: dest, Amount: pick.amount(), Currency: "USD", Exponent: 2,
 		}
 		// The options every transfer starts with, on this task queue and under an id of its own.
 		opts := workflows.TransferStartOptions(in, emptyTaskQueue)

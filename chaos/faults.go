@@ -158,8 +158,18 @@ func (in *injector) supervise(ctx context.Context) {
 			in.restarts.Add(1)
 			go func() {
 				defer in.restarts.Done()
-				if err := p.start(ctx, startTimeout); err != nil {
+				// Until it is back: a process missing for the rest of the run would leave its part
+				// of the workload, and the faults aimed at it, undone.
+				for ctx.Err() == nil {
+					err := p.start(ctx, startTimeout)
+					if err == nil {
+						return
+					}
 					in.logf("restart %s: %v", name, err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(2 * time.Second):
+					}
 				}
 			}()
 		}

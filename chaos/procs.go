@@ -32,11 +32,18 @@ type proc struct {
 	cmd      *exec.Cmd
 	done     chan struct{}
 	expected bool
+	// starting is set while start runs: a life that ends then is start's to retry, not reported on
+	// exited, so that one restart never turns into several at once.
+	starting bool
 }
 
 // start launches the process and waits until it is ready. A process that exits before it is ready
 // (a dependency it needs at start is down) is launched again until timeout.
 func (p *proc) start(ctx context.Context, timeout time.Duration) error {
+	p.mu.Lock()
+	p.starting = true
+	p.mu.Unlock()
+	defer p.started()
 	deadline := time.Now().Add(timeout)
 	for {
 		err := p.launch()
@@ -54,6 +61,26 @@ func (p *proc) start(ctx context.Context, timeout time.Duration) error {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):
 		}
+	}
+}
+
+// started ends a start: a life that ended unexpectedly after it was found ready, and before now,
+// is reported as any other.
+func (p *proc) started() {
+	p.mu.Lock()
+	p.starting = false
+	done, expected := p.done, p.expected
+	p.mu.Unlock()
+	if done == nil || expected || p.exited == nil {
+		return
+	}
+	select {
+	case <-done:
+		select {
+		case p.exited <- p.name:
+		default:
+		}
+	default:
 	}
 }
 
@@ -79,10 +106,10 @@ func (p *proc) launch() error {
 	go func() {
 		_ = cmd.Wait()
 		p.mu.Lock()
-		expected := p.expected
+		expected, starting := p.expected, p.starting
 		p.mu.Unlock()
 		close(done)
-		if !expected && p.exited != nil {
+		if !expected && !starting && p.exited != nil {
 			select {
 			case p.exited <- p.name:
 			default:

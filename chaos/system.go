@@ -161,14 +161,9 @@ func startSystem(ctx context.Context, t tools, dir string, seed uint64, logf fun
 	s.temporalAt = "127.0.0.1:" + strconv.Itoa(temporalPort)
 	s.temporal = &proc{
 		name: "temporal", path: t.temporal, log: filepath.Join(logs, "temporal.log"), exited: s.exited,
-		args: []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(temporalPort),
+		args: append([]string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(temporalPort),
 			"--headless", "--log-level", "warn", "--db-filename", filepath.Join(dir, "temporal.db"),
-			// The development stack's settings (dev/stack).
-			"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-			"--dynamic-config-value", "history.shardIOConcurrency=16",
-			"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-			"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
-		},
+		}, stack.DevServerFlags()...), // the development stack's settings and search attributes
 		ready: temporalReady(s.temporalAt),
 	}
 	mongoAddr := "127.0.0.1:" + strconv.Itoa(mongoPort)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/bankforge/bank/db/internal/ledgersql"
 	"github.com/bankforge/bank/domain"
@@ -28,7 +29,7 @@ type Store struct {
 
 // NewStore returns a Store over pool. It draws account numbers from crypto/rand.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: New(pool), pool: pool, accountNumber: func() (string, error) {
+	return &Store{Queries: New(readRetry{pool}), pool: pool, accountNumber: func() (string, error) {
 		return domain.NewAccountNumber(rand.Reader)
 	}}
 }
@@ -55,14 +56,26 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
+// ConnectOption changes how Connect sets up its pool.
+type ConnectOption func(*pgxpool.Config)
+
+// WithTracing makes every query of the pool a span of tp, a child of the span in the query's
+// context (see queryTracer).
+func WithTracing(tp trace.TracerProvider) ConnectOption {
+	return func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = newQueryTracer(tp) }
+}
+
 // Connect opens a pool for databaseURL and checks that it answers.
-func Connect(ctx context.Context, databaseURL string, maxConns int32) (*pgxpool.Pool, error) {
+func Connect(ctx context.Context, databaseURL string, maxConns int32, opts ...ConnectOption) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -313,10 +313,11 @@ func (q *Queries) ListPendingTransfersOfAccount(ctx context.Context, arg ListPen
 }
 
 const listStalledTransfers = `-- name: ListStalledTransfers :many
-SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency,
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, c.exponent,
        fa.number AS from_number, fa.user_id AS from_user_id,
        ta.number AS to_number, ta.user_id AS to_user_id
 FROM transfers t
+JOIN currencies c ON c.code = t.currency
 JOIN accounts fa ON fa.id = t.from_account_id
 JOIN accounts ta ON ta.id = t.to_account_id
 WHERE t.status = $1 AND t.created_at < $2 AND t.created_at > $3
@@ -338,6 +339,7 @@ type ListStalledTransfersRow struct {
 	ToAccountID   uuid.UUID
 	Amount        int64
 	Currency      string
+	Exponent      int16
 	FromNumber    string
 	FromUserID    *uuid.UUID
 	ToNumber      string
@@ -368,6 +370,7 @@ func (q *Queries) ListStalledTransfers(ctx context.Context, arg ListStalledTrans
 			&i.ToAccountID,
 			&i.Amount,
 			&i.Currency,
+			&i.Exponent,
 			&i.FromNumber,
 			&i.FromUserID,
 			&i.ToNumber,

@@ -65,10 +65,11 @@ WHERE from_account_id = @account_id AND created_at >= @since AND id <> @exclude_
 -- name: ListStalledTransfers :many
 -- Pending transfers older than a moment: normally their workflow is running; if it never started
 -- (the API stopped between recording and starting it), the worker starts it.
-SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency,
+SELECT t.id, t.kind, t.initiated_by, t.from_account_id, t.to_account_id, t.amount, t.currency, c.exponent,
        fa.number AS from_number, fa.user_id AS from_user_id,
        ta.number AS to_number, ta.user_id AS to_user_id
 FROM transfers t
+JOIN currencies c ON c.code = t.currency
 JOIN accounts fa ON fa.id = t.from_account_id
 JOIN accounts ta ON ta.id = t.to_account_id
 WHERE t.status = @pending AND t.created_at < @older_than AND t.created_at > @newer_than

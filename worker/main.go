@@ -25,7 +25,9 @@ import (
 	"github.com/bankforge/bank/internal/backends"
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/logctx"
 	"github.com/bankforge/bank/internal/metrics"
+	"github.com/bankforge/bank/internal/telemetry"
 	"github.com/bankforge/bank/workflows"
 )
 
@@ -39,6 +41,7 @@ type config struct {
 	// MetricsAddr serves /metrics; empty: no metrics listener.
 	MetricsAddr string
 	LogLevel    slog.Level
+	Telemetry   telemetry.Config
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -52,6 +55,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		HealthAddr:          e.String("WORKER_HEALTH_ADDR", "127.0.0.1:8081"),
 		MetricsAddr:         e.ListenAddr("METRICS_ADDR", "127.0.0.1:9092"),
 		LogLevel:            e.LogLevel("LOG_LEVEL"),
+		Telemetry:           telemetry.Read(e, "bank-worker"),
 	}
 	return c, e.Err()
 }
@@ -61,7 +65,7 @@ func main() {
 		os.Exit(healthcheck())
 	}
 	cfg, err := loadConfig(nil)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	if err != nil {
 		logger.Error("invalid configuration", "error", err)
 		os.Exit(2)
@@ -75,7 +79,20 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting worker", append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue, "metrics_addr", cfg.MetricsAddr), cfg.Worker.LogAttrs()...)...)
+	logger.Info("starting worker", append(append(append(cfg.Backends.LogAttrs(), "task_queue", cfg.TaskQueue, "metrics_addr", cfg.MetricsAddr), cfg.Worker.LogAttrs()...),
+		cfg.Telemetry.LogAttrs()...)...)
+	tp, stopTracing, err := telemetry.Start(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The spans of the last activities, flushed once the worker has stopped.
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			logger.Warn("flushing traces failed", "error", err)
+		}
+	}()
 
 	// This process's metrics, in a registry of its own: the Temporal SDK's worker metrics, the
 	// ledger's outcomes, the emails and the pool.
@@ -94,8 +111,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		logger.Info("metrics listening", "addr", ms.Addr())
 	}
 
-	b, closeBackends, err := backends.Connect(ctx, cfg.Backends,
-		backends.Telemetry{Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg)}, logger)
+	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.Telemetry{
+		Tracer: tp, Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg),
+	}, backends.StartupWait)
 	if err != nil {
 		return err
 	}
@@ -120,12 +138,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	for _, sch := range []struct {
 		id       string
 		workflow any
+		summary  string
 		every    time.Duration
 	}{
-		{workflows.MaintenanceScheduleID, workflows.Maintenance, cfg.MaintenanceInterval},
-		{workflows.EmailsScheduleID, workflows.DeliverEmails, cfg.EmailsInterval},
+		{workflows.MaintenanceScheduleID, workflows.Maintenance, workflows.MaintenanceSummary, cfg.MaintenanceInterval},
+		{workflows.EmailsScheduleID, workflows.DeliverEmails, workflows.EmailsSummary, cfg.EmailsInterval},
 	} {
-		if err := ensureSchedule(ctx, tc, sch.id, sch.workflow, cfg.TaskQueue, sch.every, logger); err != nil {
+		if err := ensureSchedule(ctx, tc, sch.id, sch.workflow, sch.summary, cfg.TaskQueue, sch.every, logger); err != nil {
 			return err
 		}
 	}
@@ -160,21 +179,24 @@ func healthcheck() int {
 	return backends.Probe("http://" + addr + "/healthz")
 }
 
-// ensureSchedule creates the schedule id that starts workflow every interval, or sets the interval
-// of the one that exists. Every worker replica calls it; a schedule is one per namespace, and a run
-// still going when the next is due makes that one skip, so the work runs once per cluster.
-func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow any, taskQueue string, every time.Duration, logger *slog.Logger) error {
+// ensureSchedule creates the schedule id that starts workflow every interval, its runs summarised
+// by summary in the web UI, or sets the interval and the action of the one that exists. Every worker
+// replica calls it; a schedule is one per namespace, and a run still going when the next is due
+// makes that one skip, so the work runs once per cluster.
+func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow any, summary, taskQueue string, every time.Duration, logger *slog.Logger) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	action := &client.ScheduleWorkflowAction{
+		ID:                       id,
+		Workflow:                 workflow,
+		TaskQueue:                taskQueue,
+		WorkflowExecutionTimeout: 15 * time.Minute,
+		StaticSummary:            summary,
+	}
 	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:      id,
 		Spec:    spec,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Action: &client.ScheduleWorkflowAction{
-			ID:                       id,
-			Workflow:                 workflow,
-			TaskQueue:                taskQueue,
-			WorkflowExecutionTimeout: 15 * time.Minute,
-		},
+		Action:  action,
 	})
 	if err == nil {
 		logger.Info("created schedule", "schedule_id", id, "every", every.String())
@@ -186,6 +208,7 @@ func ensureSchedule(ctx context.Context, tc client.Client, id string, workflow a
 	err = tc.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			in.Description.Schedule.Spec = &spec
+			in.Description.Schedule.Action = action
 			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
 		},
 	})

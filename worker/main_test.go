@@ -57,38 +57,51 @@ func TestCompose_WorkerService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := f.Services["worker"]
-	r := &composefile.Recorder{Env: svc.Environment}
-	if _, err := loadConfig(r.Lookup); err != nil {
-		t.Fatalf("the worker refuses the compose configuration: %v", err)
+	metricsAddrs := map[string]string{}
+	for _, name := range []string{"worker-1", "worker-2"} {
+		metricsAddrs[name] = checkWorkerService(t, name, f.Services[name])
 	}
-	for key := range svc.Environment {
-		if !r.Read[key] {
-			t.Errorf("worker sets %s, which it never reads", key)
-		}
-	}
-	for key, host := range map[string]string{"DATABASE_URL": "@postgres:", "MONGO_URI": "//mongo:", "TEMPORAL_ADDRESS": "temporal:", "SMTP_ADDR": "mailpit:"} {
-		if !strings.Contains(svc.Environment[key], host) {
-			t.Errorf("worker's %s = %q does not point at its service", key, svc.Environment[key])
-		}
-	}
-	if svc.Environment["MAIL_MODE"] != "smtp" {
-		t.Error("the compose worker does not send real email")
-	}
-	// Prometheus scrapes the worker's metrics on the compose network, where the worker serves them.
-	cfg, _ := loadConfig((&composefile.Recorder{Env: svc.Environment}).Lookup)
+	// Prometheus scrapes each worker's metrics on the compose network, where it serves them.
 	scrape, err := composefile.LoadScrapeConfig(filepath.Join("..", "deploy", "prometheus", "prometheus.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range f.ScrapeProblems(scrape, "bank-worker", "worker", cfg.MetricsAddr) {
+	for _, p := range f.ScrapeProblems(scrape, "bank-worker", metricsAddrs) {
 		t.Error(p)
+	}
+}
+
+// checkWorkerService checks the compose service name of a worker and returns where it serves its
+// metrics.
+func checkWorkerService(t *testing.T, name string, svc composefile.Service) string {
+	t.Helper()
+	if svc.Image != "bank-worker:local" {
+		t.Fatalf("no %s service of the worker's image", name)
+	}
+	r := &composefile.Recorder{Env: svc.Environment}
+	cfg, err := loadConfig(r.Lookup)
+	if err != nil {
+		t.Fatalf("%s refuses the compose configuration: %v", name, err)
+	}
+	for key := range svc.Environment {
+		if !r.Read[key] {
+			t.Errorf("%s sets %s, which it never reads", name, key)
+		}
+	}
+	for key, host := range map[string]string{"DATABASE_URL": "@postgres:", "MONGO_URI": "//mongo:", "TEMPORAL_ADDRESS": "temporal:", "SMTP_ADDR": "mailpit:"} {
+		if !strings.Contains(svc.Environment[key], host) {
+			t.Errorf("%s's %s = %q does not point at its service", name, key, svc.Environment[key])
+		}
+	}
+	if svc.Environment["MAIL_MODE"] != "smtp" {
+		t.Errorf("%s does not send real email", name)
 	}
 	for _, dep := range []string{"postgres", "mongo", "temporal", "mailpit"} {
 		if svc.DependsOn[dep]["condition"] != "service_healthy" {
-			t.Errorf("worker does not wait for %s to be healthy", dep)
+			t.Errorf("%s does not wait for %s to be healthy", name, dep)
 		}
 	}
+	return cfg.MetricsAddr
 }
 
 // The worker serves its metrics on 127.0.0.1:9092 unless METRICS_ADDR says otherwise (the API's

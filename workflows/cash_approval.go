@@ -40,6 +40,8 @@ type CashApprovalInput struct {
 	UserIDs  []string
 	Amount   int64
 	Currency string
+	// Exponent is the currency's number of decimals, for the workflow's summary.
+	Exponent int
 	// ExpiresAt is when the approval expires undecided, by the database's clock.
 	ExpiresAt time.Time
 	// RequestID is the API request that asked for the movement, for the audit event.
@@ -52,6 +54,19 @@ type CashApprovalInput struct {
 type CashApprovalResult struct {
 	TransferID  string      `json:"transfer_id,omitempty"`
 	FailureCode domain.Code `json:"failure_code,omitempty"`
+}
+
+// CashApprovalState is a cash approval as its workflow knows it: the answer to StateQuery.
+type CashApprovalState struct {
+	ApprovalID string                    `json:"approval_id"`
+	Kind       domain.TransferKind       `json:"kind"`
+	Status     domain.CashApprovalStatus `json:"status"`
+	Amount     int64                     `json:"amount"`
+	Currency   string                    `json:"currency"`
+	// ExpiresAt is when the approval expires undecided, by the database's clock.
+	ExpiresAt time.Time `json:"expires_at"`
+	// TransferID is the transfer an approved movement started.
+	TransferID string `json:"transfer_id,omitempty"`
 }
 
 // CashApprovalWorkflowID is the workflow id of the cash approval approvalID (also its operation's id).
@@ -76,10 +91,11 @@ func CashApprovalStartOptions(in CashApprovalInput, taskQueue string) client.Sta
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			KindKey.ValueSet(KindCashApproval),
 			AccountIDsKey.ValueSet([]string{in.AccountID}),
-			AccountNumbersKey.ValueSet([]string{in.AccountNumber}),
 			UserIDsKey.ValueSet(distinct(in.UserIDs)),
 			ApprovalStatusKey.ValueSet(string(domain.ApprovalPending)),
 		),
+		StaticSummary: CashApprovalSummary(in),
+		StaticDetails: cashApprovalDetails,
 	}
 }
 
@@ -96,7 +112,14 @@ func CashApproval(ctx workflow.Context, in CashApprovalInput) (CashApprovalResul
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
 	must := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
-	c := &cashApproval{in: in}
+	c := &cashApproval{in: in, state: CashApprovalState{
+		ApprovalID: in.ApprovalID, Kind: in.Kind, Status: domain.ApprovalPending,
+		Amount: in.Amount, Currency: in.Currency, ExpiresAt: in.ExpiresAt,
+	}}
+	if err := setStateQuery(ctx, "The approval's status, amount, when it expires undecided and, once approved, the transfer it started.",
+		func() CashApprovalState { return c.state }); err != nil {
+		return CashApprovalResult{}, err
+	}
 	// The request's audit event is written beside the wait, so an audit log that is down delays no
 	// decision; the approval's end waits for it.
 	requested, recorded := workflow.NewFuture(ctx)
@@ -117,6 +140,7 @@ func CashApproval(ctx workflow.Context, in CashApprovalInput) (CashApprovalResul
 			logger.Error("ALERT: cash approval could not be settled", "approval_id", in.ApprovalID, "error", err)
 			return CashApprovalResult{}, err
 		}
+		c.state.ExpiresAt = state.ExpiresAt
 		if state.Status.Decided() {
 			break
 		}
@@ -154,6 +178,7 @@ func waitForDecision(ctx workflow.Context, decisions workflow.ReceiveChannel, d 
 
 type cashApproval struct {
 	in        CashApprovalInput
+	state     CashApprovalState
 	requested workflow.Future // the request's audit event is recorded
 	// decisionRequestID is the deciding request's id, once its signal arrived.
 	decisionRequestID string
@@ -176,8 +201,9 @@ func (c *cashApproval) approved(ctx workflow.Context) (CashApprovalResult, error
 	in := TransferInput{
 		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID, ToAccountID: t.ToAccountID,
 		FromAccountNumber: t.FromAccountNumber, ToAccountNumber: t.ToAccountNumber,
-		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency,
+		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency, Exponent: t.Exponent,
 	}
+	c.state.TransferID = t.TransferID
 	if err := startTransferChild(ctx, in); err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		logger.Error("starting the approved cash transfer failed; the maintenance schedule starts it",
 			"approval_id", c.in.ApprovalID, "transfer_id", t.TransferID, "error", err)
@@ -191,7 +217,13 @@ func (c *cashApproval) approved(ctx workflow.Context) (CashApprovalResult, error
 // end tags the workflow with the approval's status and records it in the audit log. A recording
 // that keeps failing is logged; the decision stands.
 func (c *cashApproval) end(ctx workflow.Context, status domain.CashApprovalStatus, res CashApprovalResult) CashApprovalResult {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, ApprovalStatusKey.ValueSet(string(status))); err != nil {
+	c.state.Status = status
+	tags := []temporal.SearchAttributeUpdate{ApprovalStatusKey.ValueSet(string(status))}
+	if res.FailureCode != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(res.FailureCode)))
+	}
+	// One upsert whatever it carries: replay matches an upsert by its place, not its content.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
 		workflow.GetLogger(ctx).Error("tagging cash approval status failed", "error", err)
 	}
 	_ = c.requested.Get(ctx, nil)

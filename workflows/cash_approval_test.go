@@ -27,6 +27,10 @@ type approvalRun struct {
 	err      error
 	ended    time.Time
 	eventErr error // what recording an audit event answers
+	// queryAt lists when to ask the state query; queried holds the answers, and the closed
+	// workflow's last.
+	queryAt []time.Duration
+	queried []workflows.CashApprovalState
 }
 
 // runApproval runs CashApproval with an expiry a day away. settle answers the state the database
@@ -65,6 +69,16 @@ func runApproval(t *testing.T, settle func(now, expiresAt time.Time) domain.Cash
 	for _, f := range tweak {
 		f(run)
 	}
+	query := func() {
+		v, err := env.QueryWorkflow(workflows.StateQuery)
+		require.NoError(t, err)
+		var st workflows.CashApprovalState
+		require.NoError(t, v.Get(&st))
+		run.queried = append(run.queried, st)
+	}
+	for _, at := range run.queryAt {
+		env.RegisterDelayedCallback(query, at)
+	}
 	env.ExecuteWorkflow(workflows.CashApproval, workflows.CashApprovalInput{
 		ApprovalID: approvalID, Kind: domain.KindDeposit, AccountID: "acc", AccountNumber: "100000017",
 		UserIDs: []string{"requester", "customer"}, Amount: 2_000_000, Currency: "USD", ExpiresAt: expiresAt,
@@ -74,6 +88,9 @@ func runApproval(t *testing.T, settle func(now, expiresAt time.Time) domain.Cash
 	run.err = env.GetWorkflowError()
 	if run.err == nil {
 		require.NoError(t, env.GetWorkflowResult(&run.res))
+	}
+	if len(run.queryAt) > 0 {
+		query()
 	}
 	return run
 }
@@ -175,4 +192,23 @@ func TestCashApproval_AuditFailureDoesNotStopTheDecision(t *testing.T) {
 		})
 	require.NoError(t, run.err)
 	require.Len(t, run.started, 1)
+}
+
+// The state query answers while the approval waits (pending, with its amount and expiry) and once it
+// ended (approved, with the transfer it started).
+func TestCashApproval_StateQueryAnswersWhileItWaits(t *testing.T) {
+	t.Parallel()
+	start := newEnv().Now()
+	run := runApproval(t, decided(domain.ApprovalApproved, start), &workflows.CashApprovalDecision{Status: domain.ApprovalApproved, DecidedBy: "approver"},
+		func(run *approvalRun) { run.queryAt = []time.Duration{30 * time.Minute} })
+	require.NoError(t, run.err)
+	require.Len(t, run.queried, 2)
+	waiting := workflows.CashApprovalState{
+		ApprovalID: approvalID, Kind: domain.KindDeposit, Status: domain.ApprovalPending,
+		Amount: 2_000_000, Currency: "USD", ExpiresAt: run.queried[0].ExpiresAt,
+	}
+	require.Equal(t, waiting, run.queried[0])
+	require.WithinDuration(t, start.Add(24*time.Hour), run.queried[0].ExpiresAt, time.Second)
+	waiting.Status, waiting.TransferID = domain.ApprovalApproved, workflows.CashApprovalTransferID(approvalID)
+	require.Equal(t, waiting, run.queried[1])
 }

@@ -28,7 +28,7 @@ type FreezeEnded struct {
 }
 
 // FreezeStateQuery is the query a freeze's workflow answers with its FreezeState.
-const FreezeStateQuery = "state"
+const FreezeStateQuery = StateQuery
 
 // FreezeInput starts a freeze. The freeze row written by the API, with the staff's note, is the
 // source of truth; the other fields are for operators reading the history and searching.
@@ -81,7 +81,6 @@ func FreezeStartOptions(in FreezeInput, taskQueue string) client.StartWorkflowOp
 	attrs := []temporal.SearchAttributeUpdate{
 		KindKey.ValueSet(KindFreeze),
 		AccountIDsKey.ValueSet([]string{in.AccountID}),
-		AccountNumbersKey.ValueSet([]string{in.AccountNumber}),
 		UserIDsKey.ValueSet(distinct(in.UserIDs)),
 		FreezeReasonKey.ValueSet(string(in.Reason)),
 		FreezeScopeKey.ValueSet(string(in.Scope)),
@@ -95,6 +94,8 @@ func FreezeStartOptions(in FreezeInput, taskQueue string) client.StartWorkflowOp
 		TaskQueue:             taskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+		StaticSummary:         FreezeSummary(in),
+		StaticDetails:         freezeDetails,
 	}
 }
 
@@ -113,7 +114,8 @@ func Freeze(ctx workflow.Context, in FreezeInput) (FreezeState, error) {
 	f := &freeze{in: in, ref: activities.FreezeRef{FreezeID: in.FreezeID}, state: FreezeState{
 		FreezeID: in.FreezeID, AccountID: in.AccountID, Status: domain.FreezePending, Reason: in.Reason, Scope: in.Scope, Until: in.Until,
 	}}
-	if err := workflow.SetQueryHandler(ctx, FreezeStateQuery, func() (FreezeState, error) { return f.state, nil }); err != nil {
+	if err := setStateQuery(ctx, "The freeze's status, reason and scope, when it came into force and when it ends (until: null until an admin unfreezes the account).",
+		func() FreezeState { return f.state }); err != nil {
 		return FreezeState{}, err
 	}
 	must := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
@@ -140,8 +142,8 @@ func Freeze(ctx workflow.Context, in FreezeInput) (FreezeState, error) {
 	}
 	f.update(st)
 	if st.Status == domain.FreezeFailed { // lifted by an earlier run
-		f.tag(ctx)
 		f.state.FailureCode = st.FailureCode
+		f.tag(ctx)
 		return f.state, nil
 	}
 	f.tag(ctx)
@@ -251,18 +253,23 @@ func (f *freeze) fail(ctx workflow.Context, step string, code domain.Code, cause
 		return FreezeState{}, refusal(code, cause)
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	f.state.FailureCode = code
 	f.tag(dctx)
 	f.record(dctx)
 	if !isRefusal(cause) {
 		return FreezeState{}, refusal(code, cause)
 	}
-	f.state.FailureCode = code
 	return f.state, nil
 }
 
-// tag sets the workflow's BankFreezeStatus to the freeze's status.
+// tag sets the workflow's BankFreezeStatus to the freeze's status, and BankFailureCode to why it
+// failed. One upsert whatever it carries: replay matches an upsert by its place, not its content.
 func (f *freeze) tag(ctx workflow.Context) {
-	if err := workflow.UpsertTypedSearchAttributes(ctx, FreezeStatusKey.ValueSet(string(f.state.Status))); err != nil {
+	tags := []temporal.SearchAttributeUpdate{FreezeStatusKey.ValueSet(string(f.state.Status))}
+	if f.state.FailureCode != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(f.state.FailureCode)))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
 		workflow.GetLogger(ctx).Error("tagging freeze status failed", "error", err)
 	}
 }

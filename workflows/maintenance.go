@@ -78,7 +78,7 @@ func startStalledTransfer(ctx workflow.Context, t activities.StalledTransfer) bo
 	in := TransferInput{
 		TransferID: t.TransferID, Kind: t.Kind, FromAccountID: t.FromAccountID, ToAccountID: t.ToAccountID,
 		FromAccountNumber: t.FromAccountNumber, ToAccountNumber: t.ToAccountNumber,
-		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency,
+		UserIDs: distinct(t.UserIDs), Amount: t.Amount, Currency: t.Currency, Exponent: t.Exponent,
 	}
 	if err := startTransferChild(ctx, in); err != nil {
 		if !temporal.IsWorkflowExecutionAlreadyStartedError(err) {

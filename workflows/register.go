@@ -34,6 +34,35 @@ func Registered() RegisterResult { return RegisterResult{Next: domain.NextLogIn}
 // after telling the address's owner by email, and completes as one that created its user does, so
 // that neither its answer nor its result tells which emails have accounts.
 func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
+	return register(ctx, in, tagRegistrationEnd)
+}
+
+// registrationStatusChange marks the runs of Register that tag their end in BankRegistrationStatus.
+const registrationStatusChange = "tag-registration-status"
+
+// tagRegistrationEnd sets the registration's BankRegistrationStatus to how it ended (completed, or
+// failed with its BankFailureCode), so that operators find the failed ones. Runs started before
+// the tag existed (workflow.GetVersion answers DefaultVersion as they replay) end without it, as
+// their histories say they did: the upsert would be a command their histories lack.
+func tagRegistrationEnd(ctx workflow.Context, status domain.OperationStatus, code domain.Code) {
+	if workflow.GetVersion(ctx, registrationStatusChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	upsertRegistrationEnd(ctx, status, code)
+}
+
+func upsertRegistrationEnd(ctx workflow.Context, status domain.OperationStatus, code domain.Code) {
+	tags := []temporal.SearchAttributeUpdate{RegistrationStatusKey.ValueSet(string(status))}
+	if code != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(code)))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
+		workflow.GetLogger(ctx).Error("tagging registration status failed", "error", err)
+	}
+}
+
+// register is Register with the function that tags its end.
+func register(ctx workflow.Context, in RegisterInput, tagEnd func(workflow.Context, domain.OperationStatus, domain.Code)) (RegisterResult, error) {
 	var a *activities.Activities
 	logger := workflow.GetLogger(ctx)
 	opID := workflow.GetInfo(ctx).WorkflowExecution.ID
@@ -58,6 +87,8 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		if err := s.compensate(ctx); err != nil {
 			logger.Error("abandoning registration failed", "error", err)
 		}
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		tagEnd(dctx, domain.OperationFailed, code)
 		return RegisterResult{}, refusal(code, cause)
 	}
 
@@ -68,8 +99,13 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 		logger.Info("registration's email is taken; its owner is told")
 		if err := s.compensate(ctx); err != nil {
 			logger.Error("abandoning registration failed", "error", err)
+			dctx, _ := workflow.NewDisconnectedContext(ctx)
+			tagEnd(dctx, domain.OperationFailed, domain.CodeInternal)
 			return RegisterResult{}, refusal(domain.CodeInternal, err)
 		}
+		// Completed, as every registration that did its job: operators, like the API's clients,
+		// find it among the others (its history tells that the email was taken).
+		tagEnd(ctx, domain.OperationCompleted, "")
 		return Registered(), nil
 	} else if err != nil {
 		return fail("create_user", err)
@@ -100,7 +136,7 @@ func Register(ctx workflow.Context, in RegisterInput) (RegisterResult, error) {
 	if err := workflow.ExecuteLocalActivity(lctx, a.CompleteRegistration, ref).Get(lctx, nil); err != nil {
 		return fail("complete", err)
 	}
-
+	tagEnd(ctx, domain.OperationCompleted, "")
 	return Registered(), nil
 }
 

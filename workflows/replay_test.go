@@ -2,13 +2,16 @@ package workflows_test
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/workflows"
 )
@@ -34,6 +37,43 @@ func TestReplay_StoredHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Freeze)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay: %v", err)
+			}
+		})
+	}
+}
+
+// The version guard of Register's end tag is what lets registrations started by the previous release
+// replay: without it, every history recorded before the tag existed (a registration completed, one
+// whose email was taken, one that failed) is non-deterministic against today's code. The guard's
+// replay is TestReplay_StoredHistories; this is its negative control.
+func TestReplay_RegistrationTagNeedsItsVersionGuard(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/register_*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Histories recorded before the tag existed: Register's only version marker is the tag's.
+	var before []string
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), `"markerName":"Version"`) {
+			before = append(before, f)
+		}
+	}
+	if len(before) < 3 {
+		t.Fatalf("%d registration histories recorded before the tag; want the completed, email-taken and failed ones", len(before))
+	}
+	for _, f := range before {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(workflows.RegisterWithoutVersionGuard, workflow.RegisterOptions{Name: "Register"})
+			err := r.ReplayWorkflowHistoryFromJSONFile(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)), f)
+			if err == nil || !strings.Contains(err.Error(), "nondeterministic") {
+				t.Fatalf("replayed without the version guard: %v; want a non-determinism error", err)
 			}
 		})
 	}

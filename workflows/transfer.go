@@ -25,6 +25,8 @@ type TransferInput struct {
 	UserIDs  []string
 	Amount   int64
 	Currency string
+	// Exponent is the currency's number of decimals, for the workflow's summary.
+	Exponent int
 }
 
 // TransferResult is how a transfer ended: completed, or failed or compensated with the code of the
@@ -36,6 +38,20 @@ type TransferResult struct {
 	FailureCode domain.Code           `json:"failure_code,omitempty"`
 }
 
+// TransferState is a transfer as its workflow knows it: the answer to StateQuery.
+type TransferState struct {
+	TransferID string                `json:"transfer_id"`
+	Kind       domain.TransferKind   `json:"kind"`
+	Status     domain.TransferStatus `json:"status"`
+	// Step is the step running now (validate, place_hold, post, void_hold) or, once the transfer
+	// ended, the last one that ran.
+	Step        domain.TransferStep `json:"step"`
+	FailureCode domain.Code         `json:"failure_code,omitempty"`
+	// Recorded says the outcome is in the audit log, the customers' inboxes and the email outbox;
+	// a transfer that ended and is not recorded yet is retrying that.
+	Recorded bool `json:"recorded"`
+}
+
 // Transfer moves money as a saga: validate, place a hold on the source, post (debit, credit and
 // capture the hold atomically), then record the outcome (audit event, notifications and the emails
 // that DeliverEmails sends). A failure after
@@ -44,19 +60,28 @@ type TransferResult struct {
 func Transfer(ctx workflow.Context, in TransferInput) (TransferResult, error) {
 	var a *activities.Activities
 	ref := activities.TransferRef{TransferID: in.TransferID}
-	t := &transfer{in: in, ref: ref}
+	t := &transfer{in: in, ref: ref, state: TransferState{
+		TransferID: in.TransferID, Kind: in.Kind, Status: domain.TransferPending, Step: domain.StepValidate,
+	}}
+	if err := setStateQuery(ctx, "The transfer's status, the step it is at and, once ended, whether its outcome is recorded.",
+		func() TransferState { return t.state }); err != nil {
+		return TransferResult{}, err
+	}
 	check := workflow.WithLocalActivityOptions(ctx, checkStep)
 
 	if err := workflow.ExecuteLocalActivity(check, a.ValidateTransfer, ref).Get(check, nil); err != nil {
 		return t.fail(ctx, domain.StepValidate, err)
 	}
+	t.state.Step = domain.StepPlaceHold
 	if err := workflow.ExecuteLocalActivity(check, a.PlaceHold, ref).Get(check, nil); err != nil {
 		return t.fail(ctx, domain.StepPlaceHold, err)
 	}
 	t.saga.add(func(ctx workflow.Context) error {
+		t.state.Step = domain.StepVoidHold
 		return workflow.ExecuteLocalActivity(ctx, a.VoidHold, ref).Get(ctx, nil)
 	})
 
+	t.state.Step = domain.StepPost
 	post := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
 	if err := workflow.ExecuteLocalActivity(post, a.PostTransfer, ref).Get(post, nil); err != nil {
 		return t.fail(ctx, domain.StepPost, err)
@@ -67,9 +92,10 @@ func Transfer(ctx workflow.Context, in TransferInput) (TransferResult, error) {
 }
 
 type transfer struct {
-	in   TransferInput
-	ref  activities.TransferRef
-	saga saga
+	in    TransferInput
+	ref   activities.TransferRef
+	saga  saga
+	state TransferState
 }
 
 // fail compensates what was done, then records the failure. A refusal completes the workflow with
@@ -100,6 +126,7 @@ func (t *transfer) fail(ctx workflow.Context, step domain.TransferStep, cause er
 		// The posting had committed; only its report was lost. The transfer stands.
 		return t.end(dctx, domain.TransferCompleted), nil
 	}
+	t.state.FailureCode = code
 	out := t.end(dctx, res.Status)
 	logger.Info("transfer refused", "transfer_id", t.in.TransferID, "step", string(step), "code", string(code))
 	if !isRefusal(cause) {
@@ -114,12 +141,20 @@ func (t *transfer) fail(ctx workflow.Context, step domain.TransferStep, cause er
 // is logged, never undone.
 func (t *transfer) end(ctx workflow.Context, status domain.TransferStatus) TransferResult {
 	var a *activities.Activities
-	if err := workflow.UpsertTypedSearchAttributes(ctx, TransferStatusKey.ValueSet(string(status))); err != nil {
+	t.state.Status = status
+	tags := []temporal.SearchAttributeUpdate{TransferStatusKey.ValueSet(string(status))}
+	if status != domain.TransferCompleted && t.state.FailureCode != "" {
+		tags = append(tags, FailureCodeKey.ValueSet(string(t.state.FailureCode)))
+	}
+	// One upsert whatever it carries: replay matches an upsert by its place, not its content.
+	if err := workflow.UpsertTypedSearchAttributes(ctx, tags...); err != nil {
 		workflow.GetLogger(ctx).Error("tagging transfer status failed", "error", err)
 	}
 	rctx := workflow.WithLocalActivityOptions(ctx, mustFinishStep)
 	if err := workflow.ExecuteLocalActivity(rctx, a.RecordTransferOutcome, t.ref).Get(rctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("recording transfer outcome failed", "transfer_id", t.in.TransferID, "error", err)
+	} else {
+		t.state.Recorded = true
 	}
 	return TransferResult{TransferID: t.in.TransferID, Status: status}
 }
@@ -135,6 +170,8 @@ func TransferStartOptions(in TransferInput, taskQueue string) client.StartWorkfl
 		// A transfer runs once: starting it again after its workflow closed is refused, not rerun.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: transferSearchAttributes(in),
+		StaticSummary:         TransferSummary(in),
+		StaticDetails:         transferDetails,
 	}
 }
 
@@ -149,6 +186,8 @@ func startTransferChild(ctx workflow.Context, in TransferInput) error {
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: transferSearchAttributes(in),
+		StaticSummary:         TransferSummary(in),
+		StaticDetails:         transferDetails,
 	})
 	return workflow.ExecuteChildWorkflow(cctx, Transfer, in).GetChildWorkflowExecution().Get(ctx, nil)
 }
@@ -173,7 +212,6 @@ func transferSearchAttributes(in TransferInput) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		TransferIDKey.ValueSet(in.TransferID),
 		AccountIDsKey.ValueSet([]string{in.FromAccountID, in.ToAccountID}),
-		AccountNumbersKey.ValueSet([]string{in.FromAccountNumber, in.ToAccountNumber}),
 		UserIDsKey.ValueSet(in.UserIDs),
 		KindKey.ValueSet(string(in.Kind)),
 		TransferStatusKey.ValueSet(string(domain.TransferPending)),

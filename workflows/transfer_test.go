@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -225,4 +226,48 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// The state query follows the transfer: each step as it runs, then its end, its refusal's code and
+// whether the outcome is recorded.
+func TestTransfer_StateQueryFollowsTheSteps(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		activity string
+		state    workflows.TransferState
+	}
+	var during []seen
+	var env *testsuite.TestWorkflowEnvironment
+	query := func() workflows.TransferState {
+		v, err := env.QueryWorkflow(workflows.StateQuery)
+		require.NoError(t, err)
+		var st workflows.TransferState
+		require.NoError(t, v.Get(&st))
+		return st
+	}
+	_, res, err := runTransfer(t, ok, ok, nonRetryable, func(e *testsuite.TestWorkflowEnvironment, _ *transferRun) mocks {
+		env = e
+		env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+			during = append(during, seen{info.ActivityType.Name, query()})
+		})
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, domain.TransferCompensated, res.Status)
+
+	pending := func(step domain.TransferStep) workflows.TransferState {
+		return workflows.TransferState{TransferID: "t-1", Kind: domain.KindTransfer, Status: domain.TransferPending, Step: step}
+	}
+	ended := workflows.TransferState{TransferID: "t-1", Kind: domain.KindTransfer, Status: domain.TransferCompensated,
+		Step: domain.StepVoidHold, FailureCode: domain.CodeAccountNotActive}
+	require.Equal(t, []seen{
+		{"ValidateTransfer", pending(domain.StepValidate)},
+		{"PlaceHold", pending(domain.StepPlaceHold)},
+		{"PostTransfer", pending(domain.StepPost)},
+		{"VoidHold", pending(domain.StepVoidHold)},
+		{"FailTransfer", pending(domain.StepVoidHold)},
+		{"RecordTransferOutcome", ended},
+	}, during)
+	ended.Recorded = true
+	require.Equal(t, ended, query(), "the closed workflow answers with how it ended")
 }

@@ -17,22 +17,34 @@ import (
 // TaskQueue is the task queue of the bank's workflows and activities.
 const TaskQueue = "bank"
 
-// Search attributes that let operators find workflows in the Temporal web UI, by the words staff
-// and customers use: an account's number, a user, what kind of operation it is.
+// Search attributes that let operators find workflows in the Temporal web UI: what kind of
+// operation it is, the accounts and users it concerns, where it stands and why it failed. The
+// Temporal server indexes them in clear, whatever codec encrypts the payloads, and every user of
+// the UI reads them: so they hold ids (uuids that mean nothing outside the bank), states and codes,
+// never a person's name, email or account number.
 var (
-	TransferIDKey     = temporal.NewSearchAttributeKeyKeyword("BankTransferId")
-	AccountIDsKey     = temporal.NewSearchAttributeKeyKeywordList("BankAccountIds")
-	AccountNumbersKey = temporal.NewSearchAttributeKeyKeywordList("BankAccountNumbers")
-	UserIDsKey        = temporal.NewSearchAttributeKeyKeywordList("BankUserIds")
-	KindKey           = temporal.NewSearchAttributeKeyKeyword("BankKind")
-	TransferStatusKey = temporal.NewSearchAttributeKeyKeyword("BankTransferStatus")
-	ApprovalStatusKey = temporal.NewSearchAttributeKeyKeyword("BankApprovalStatus")
+	TransferIDKey = temporal.NewSearchAttributeKeyKeyword("BankTransferId")
+	AccountIDsKey = temporal.NewSearchAttributeKeyKeywordList("BankAccountIds")
+	UserIDsKey    = temporal.NewSearchAttributeKeyKeywordList("BankUserIds")
+	KindKey       = temporal.NewSearchAttributeKeyKeyword("BankKind")
+	// Where a transfer, a cash approval and a registration stand: a domain.TransferStatus, a
+	// domain.CashApprovalStatus, a domain.OperationStatus (running, completed, failed).
+	TransferStatusKey     = temporal.NewSearchAttributeKeyKeyword("BankTransferStatus")
+	ApprovalStatusKey     = temporal.NewSearchAttributeKeyKeyword("BankApprovalStatus")
+	RegistrationStatusKey = temporal.NewSearchAttributeKeyKeyword("BankRegistrationStatus")
+	// FailureCodeKey is the domain.Code a workflow's operation failed with: a transfer's refusal
+	// (insufficient_funds), a freeze's, an approval's (approval_expired), a registration's.
+	FailureCodeKey = temporal.NewSearchAttributeKeyKeyword("BankFailureCode")
 	// A freeze's reason, scope and status (pending, active, ended, failed), and when it ends by
 	// itself (unset: when an admin unfreezes the account).
 	FreezeReasonKey = temporal.NewSearchAttributeKeyKeyword("BankFreezeReason")
 	FreezeScopeKey  = temporal.NewSearchAttributeKeyKeyword("BankFreezeScope")
 	FreezeStatusKey = temporal.NewSearchAttributeKeyKeyword("BankFreezeStatus")
 	FreezeUntilKey  = temporal.NewSearchAttributeKeyTime("BankFreezeUntil")
+	// AccountNumbersKey held the account numbers of workflows started by earlier releases. It is no
+	// longer set (a number is personal data, and the UI shows attributes in clear) and stays
+	// registered so that those workflows stay findable until the namespace's retention drops them.
+	AccountNumbersKey = temporal.NewSearchAttributeKeyKeywordList("BankAccountNumbers")
 )
 
 // KindRegistration is the BankKind of registrations; transfers carry their TransferKind.
@@ -42,31 +54,50 @@ const KindRegistration = string(domain.OperationRegistration)
 // Temporal server's namespace.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
-		TransferIDKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		AccountIDsKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-		AccountNumbersKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-		UserIDsKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-		KindKey.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		TransferStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		ApprovalStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		FreezeReasonKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		FreezeScopeKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		FreezeStatusKey.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		FreezeUntilKey.GetName():    enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		TransferIDKey.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		AccountIDsKey.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		AccountNumbersKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		UserIDsKey.GetName():            enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		KindKey.GetName():               enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		TransferStatusKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		ApprovalStatusKey.GetName():     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		RegistrationStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FailureCodeKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeReasonKey.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeScopeKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeStatusKey.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		FreezeUntilKey.GetName():        enumspb.INDEXED_VALUE_TYPE_DATETIME,
 	}
+}
+
+// StateQuery is the query the bank's long-running workflows answer with their state as they know it
+// now: a transfer's TransferState, a freeze's FreezeState, a cash approval's CashApprovalState. The
+// Temporal web UI's Queries tab runs it, as does `temporal workflow query --name state`.
+const StateQuery = "state"
+
+// setStateQuery makes the workflow answer StateQuery with what state returns at the moment it is
+// asked.
+func setStateQuery[T any](ctx workflow.Context, description string, state func() T) error {
+	return workflow.SetQueryHandlerWithOptions(ctx, StateQuery, func() (T, error) { return state(), nil },
+		workflow.QueryHandlerOptions{Description: description})
 }
 
 // RegisterWorkflowID is the workflow id of the registration operation opID.
 func RegisterWorkflowID(opID string) string { return "register-" + opID }
 
-// RegisterStartOptions are the options the API starts a registration with.
-func RegisterStartOptions(opID, taskQueue string) client.StartWorkflowOptions {
+// RegisterStartOptions are the options the API starts a registration with: its workflow id is the
+// registration's operation's, register-<registration id>.
+func RegisterStartOptions(in RegisterInput, taskQueue string) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                       RegisterWorkflowID(opID),
+		ID:                       RegisterWorkflowID(in.RegistrationID),
 		TaskQueue:                taskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionTimeout: 24 * time.Hour,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(KindKey.ValueSet(KindRegistration)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			KindKey.ValueSet(KindRegistration),
+			RegistrationStatusKey.ValueSet(string(domain.OperationRunning)),
+		),
+		StaticSummary: RegisterSummary(in),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 
 	"github.com/bankforge/bank/api"
@@ -27,8 +28,10 @@ import (
 	"github.com/bankforge/bank/internal/bankworker"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/logctx"
 	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/telemetry"
 	"github.com/bankforge/bank/internal/webapp"
 	"github.com/bankforge/bank/workflows"
 )
@@ -48,6 +51,8 @@ type config struct {
 	Worker bankworker.Settings
 	// WebDir holds the web app's build when it is not embedded (a build without the webembed tag).
 	WebDir string
+	// Telemetry says whether and where traces are exported.
+	Telemetry telemetry.Config
 }
 
 func loadConfig(lookup func(string) (string, bool)) (config, error) {
@@ -91,8 +96,9 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			CashApprovalTTL:        e.Duration("CASH_APPROVAL_TTL", api.DefaultCashApprovalTTL, time.Minute, 30*24*time.Hour),
 			AdminDailyCashLimits:   e.AmountsByCurrency("ADMIN_DAILY_CASH_LIMITS", api.DefaultAdminDailyCashLimits(), 1, math.MaxInt64),
 		},
-		Worker: bankworker.ReadSettings(e),
-		WebDir: e.String("WEB_DIR", "web/dist"),
+		Worker:    bankworker.ReadSettings(e),
+		WebDir:    e.String("WEB_DIR", "web/dist"),
+		Telemetry: telemetry.Read(e, "bank-api"),
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return c, errors.Join(e.Err(), errors.New("BANK_ADMIN_EMAIL and BANK_ADMIN_PASSWORD go together"))
@@ -105,7 +111,7 @@ func main() {
 		os.Exit(healthcheck())
 	}
 	cfg, err := loadConfig(nil)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(logctx.NewHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	if err != nil {
 		logger.Error("invalid configuration", "error", err)
 		os.Exit(2)
@@ -119,9 +125,26 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
-	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr, "metrics_addr", cfg.MetricsAddr,
-		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))...)
+	logger.Info("starting api", append(append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr, "metrics_addr", cfg.MetricsAddr,
+		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret))), cfg.Telemetry.LogAttrs()...)...)
+	tp, stopTracing, err := telemetry.Start(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// The spans of the last requests, flushed once the server and the worker have stopped.
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			logger.Warn("flushing traces failed", "error", err)
+		}
+	}()
+	return serve(ctx, cfg, logger, tp)
+}
 
+// serve runs the API until ctx ends; tp, when set, traces its requests, the workflows they start
+// and their queries. Its metrics are served on a listener of their own (cfg.MetricsAddr).
+func serve(ctx context.Context, cfg config, logger *slog.Logger, tp trace.TracerProvider) error {
 	// This process's metrics, in a registry of its own, served apart from the API.
 	reg := metrics.NewRegistry()
 	temporalMetrics, err := metrics.NewTemporal(reg, logger)
@@ -138,8 +161,9 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		logger.Info("metrics listening", "addr", ms.Addr())
 	}
 
-	b, closeBackends, err := backends.Connect(ctx, cfg.Backends,
-		backends.Telemetry{Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg)}, logger)
+	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.Telemetry{
+		Tracer: tp, Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg),
+	}, backends.StartupWait)
 	if err != nil {
 		return err
 	}
@@ -204,6 +228,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Inbox:            b.Inbox,
 		Hasher:           hasher,
 		Logger:           logger,
+		TracerProvider:   tp,
 		Metrics:          metrics.NewAPI(reg),
 		Ready: map[string]func(context.Context) error{
 			"postgres": store.Ping,

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -47,22 +49,89 @@ func TestCompose_APIService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cfg config
-	checkService(t, f, "api", func(env map[string]string) *composefile.Recorder {
-		r := &composefile.Recorder{Env: env}
-		r.Env["JWT_SECRET"] = randomLookingSecret // compose takes it from the operator's environment
-		if cfg, err = loadConfig(r.Lookup); err != nil {
-			t.Fatalf("the api refuses the compose configuration: %v", err)
-		}
-		return r
-	})
-	// Prometheus scrapes the api's metrics on the compose network, where the api serves them.
+	metricsAddrs := map[string]string{}
+	for _, name := range apiReplicas {
+		checkService(t, f, name, func(env map[string]string) *composefile.Recorder {
+			r := &composefile.Recorder{Env: env}
+			r.Env["JWT_SECRET"] = randomLookingSecret // compose takes it from the operator's environment
+			cfg, err := loadConfig(r.Lookup)
+			if err != nil {
+				t.Fatalf("%s refuses the compose configuration: %v", name, err)
+			}
+			metricsAddrs[name] = cfg.MetricsAddr
+			return r
+		})
+	}
+	// Prometheus scrapes each replica's metrics on the compose network, where it serves them.
 	scrape, err := composefile.LoadScrapeConfig(filepath.Join("..", "..", "deploy", "prometheus", "prometheus.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range f.ScrapeProblems(scrape, "bank-api", "api", cfg.MetricsAddr) {
+	for _, p := range f.ScrapeProblems(scrape, "bank-api", metricsAddrs) {
 		t.Error(p)
+	}
+}
+
+// The API replicas of the compose stack; the proxy spreads requests over them.
+var apiReplicas = []string{"api-1", "api-2"}
+
+// The proxy sends requests to every API replica and to nothing else, on the port the API listens
+// on, and the replicas trust its address, and no other, for the client's.
+func TestCompose_ProxyReachesEveryAPIReplica(t *testing.T) {
+	f, err := composefile.Load(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, ok := f.Services["proxy"]
+	if !ok {
+		t.Fatal("no proxy service")
+	}
+	caddyfile := ""
+	for _, v := range proxy.Volumes {
+		if host, container, ok := strings.Cut(v, ":"); ok && strings.HasPrefix(container, "/etc/caddy/Caddyfile") {
+			caddyfile = host
+		}
+	}
+	if caddyfile == "" {
+		t.Fatal("the proxy mounts no Caddyfile")
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", caddyfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upstreams []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if fields := strings.Fields(line); len(fields) > 1 && fields[0] == "reverse_proxy" {
+			upstreams = append(upstreams, strings.TrimSuffix(strings.Join(fields[1:], " "), " {"))
+		}
+	}
+	if len(upstreams) != 1 {
+		t.Fatalf("the Caddyfile has %d reverse_proxy directives; want 1", len(upstreams))
+	}
+	var want []string
+	for name, svc := range f.Services {
+		if svc.Image == "bank-api:local" {
+			_, port, _ := strings.Cut(svc.Environment["HTTP_ADDR"], ":")
+			want = append(want, name+":"+port)
+		}
+	}
+	sort.Strings(want)
+	got := strings.Fields(upstreams[0])
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(want) != len(apiReplicas) {
+		t.Fatalf("the proxy reaches %v; the API replicas are %v", got, want)
+	}
+	var address string
+	for _, n := range proxy.Networks {
+		address = n.IPv4Address
+	}
+	if address == "" {
+		t.Fatal("the proxy has no fixed address for the replicas to trust")
+	}
+	for _, name := range apiReplicas {
+		if got := f.Services[name].Environment["TRUSTED_PROXIES"]; got != address+"/32" {
+			t.Errorf("%s trusts %q for forwarded addresses; want the proxy's %s/32", name, got, address)
+		}
 	}
 }
 
@@ -72,7 +141,7 @@ func checkService(t *testing.T, f composefile.File, name string, load func(map[s
 	if !ok {
 		t.Fatalf("no %s service", name)
 	}
-	for _, need := range []string{"postgres", "mongo", "temporal", "temporal-ui", "mailpit", "api", "worker", "prometheus", "grafana"} {
+	for _, need := range []string{"postgres", "mongo", "temporal", "temporal-ui", "mailpit", "api-1", "api-2", "worker-1", "worker-2", "proxy", "prometheus", "grafana"} {
 		s, ok := f.Services[need]
 		if !ok {
 			t.Errorf("no %s service", need)
@@ -98,8 +167,9 @@ func checkService(t *testing.T, f composefile.File, name string, load func(map[s
 	}
 }
 
-// Only the API is published on every interface; the operator tools, which have no authentication
-// of their own, listen on the host's loopback only.
+// Only the proxy in front of the API is published on every interface; the operator tools, which
+// have no authentication of their own, listen on the host's loopback only, and the API replicas
+// are reached through the proxy.
 func TestCompose_OnlyTheAPIIsPublished(t *testing.T) {
 	f, err := composefile.Load(filepath.Join("..", "..", "docker-compose.yml"))
 	if err != nil {
@@ -109,7 +179,7 @@ func TestCompose_OnlyTheAPIIsPublished(t *testing.T) {
 	for name, svc := range f.Services {
 		for _, port := range svc.Ports {
 			published++
-			if name == "api" {
+			if name == "proxy" {
 				continue
 			}
 			if !strings.HasPrefix(port, "127.0.0.1:") {

@@ -58,7 +58,7 @@ func TestCompose_MigrateService(t *testing.T) {
 		t.Errorf("migrate connects as %s and sets up %s on %s/%s; want the owner postgres and another role with a password on one database",
 			owner.User, app.User, owner.Database, app.Database)
 	}
-	for _, name := range []string{"api", "worker"} {
+	for _, name := range []string{"api-1", "api-2", "worker-1", "worker-2"} {
 		svc := f.Services[name]
 		if svc.Environment["DATABASE_URL"] != m.Environment["DATABASE_URL"] {
 			t.Errorf("%s connects with %q, not the role migrate sets up", name, svc.Environment["DATABASE_URL"])

@@ -5,9 +5,9 @@ package composefile
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -22,29 +22,14 @@ type Service struct {
 	Environment map[string]string            `yaml:"environment"`
 	DependsOn   map[string]map[string]string `yaml:"depends_on"`
 	Ports       []string                     `yaml:"ports"`
-	Volumes     []string                     `yaml:"volumes"`
-	// Networks is the service's networks: a list of names, or a map of each to its settings.
-	Networks    any `yaml:"networks"`
 	Healthcheck *struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
-}
-
-// Hosts are the names other services reach this one by on the compose network: its own, and its
-// aliases.
-func (s Service) Hosts(name string) []string {
-	hosts := []string{name}
-	networks, _ := s.Networks.(map[string]any)
-	for _, n := range networks {
-		settings, _ := n.(map[string]any)
-		aliases, _ := settings["aliases"].([]any)
-		for _, a := range aliases {
-			if a, ok := a.(string); ok {
-				hosts = append(hosts, a)
-			}
-		}
-	}
-	return hosts
+	// Networks, in the long form only: a fixed address on a network.
+	Networks map[string]struct {
+		IPv4Address string `yaml:"ipv4_address"`
+	} `yaml:"networks"`
+	Volumes []string `yaml:"volumes"`
 }
 
 // File is a compose file.
@@ -103,48 +88,52 @@ func LoadScrapeConfig(path string) (ScrapeConfig, error) {
 	return c, nil
 }
 
-// ScrapeProblems says what keeps Prometheus's job from scraping the metrics that service serves at
-// metricsAddr (its METRICS_ADDR): the address must be reachable from other containers and not
-// published on the host, and each of the job's targets must be at its port, on the service or on a
-// replica named after it (service-1, service-2, ...), at least one of them reachable now.
-func (f File) ScrapeProblems(c ScrapeConfig, job, service, metricsAddr string) []string {
+// ScrapeProblems says what keeps Prometheus's job from scraping each of the services named in
+// metricsAddrs at the address it serves its metrics on (its METRICS_ADDR): the job's targets must
+// be those services, each once, at its port; and each must listen where other containers reach it
+// without publishing that port on the host.
+func (f File) ScrapeProblems(c ScrapeConfig, job string, metricsAddrs map[string]string) []string {
 	var problems []string
-	host, port, err := net.SplitHostPort(metricsAddr)
-	if err != nil {
-		return []string{fmt.Sprintf("%s serves no metrics Prometheus can reach (METRICS_ADDR %q)", service, metricsAddr)}
-	}
-	if host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
-		problems = append(problems, fmt.Sprintf("%s's METRICS_ADDR %s listens on loopback: Prometheus's container cannot reach it", service, metricsAddr))
-	}
-	svc := f.Services[service]
-	for _, p := range svc.Ports {
-		if strings.HasSuffix(p, ":"+port) || p == port {
-			problems = append(problems, fmt.Sprintf("%s publishes its metrics port on the host (%s)", service, p))
+	ports := map[string]string{}
+	for _, service := range slices.Sorted(maps.Keys(metricsAddrs)) {
+		addr := metricsAddrs[service]
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s serves no metrics Prometheus can reach (METRICS_ADDR %q)", service, addr))
+			continue
 		}
+		if host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1" {
+			problems = append(problems, fmt.Sprintf("%s's METRICS_ADDR %s listens on loopback: Prometheus's container cannot reach it", service, addr))
+		}
+		for _, p := range f.Services[service].Ports {
+			if p == port || strings.HasSuffix(p, ":"+port) {
+				problems = append(problems, fmt.Sprintf("%s publishes its metrics port on the host (%s)", service, p))
+			}
+		}
+		ports[service] = port
 	}
 	targets := c.Targets(job)
 	if len(targets) == 0 {
 		return append(problems, fmt.Sprintf("Prometheus has no job %s", job))
 	}
-	replica := regexp.MustCompile(`^` + regexp.QuoteMeta(service) + `-[0-9]+$`)
-	reachable := 0
+	scraped := map[string]int{}
 	for _, t := range targets {
-		h, p, err := net.SplitHostPort(t)
+		host, port, err := net.SplitHostPort(t)
+		want, known := ports[host]
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Sprintf("job %s's target %q is not host:port", job, t))
-			continue
-		case p != port:
-			problems = append(problems, fmt.Sprintf("job %s scrapes %s, but %s serves its metrics on port %s", job, t, service, port))
-		case !replica.MatchString(h) && h != service:
-			problems = append(problems, fmt.Sprintf("job %s scrapes %s, which is neither %s nor one of its replicas", job, t, service))
+		case !known:
+			problems = append(problems, fmt.Sprintf("job %s scrapes %s, which is none of %v", job, t, slices.Sorted(maps.Keys(metricsAddrs))))
+		case port != want:
+			problems = append(problems, fmt.Sprintf("job %s scrapes %s, but %s serves its metrics on port %s", job, t, host, want))
 		}
-		if slices.Contains(svc.Hosts(service), h) {
-			reachable++
-		}
+		scraped[host]++
 	}
-	if reachable == 0 {
-		problems = append(problems, fmt.Sprintf("none of job %s's targets %v is a host of service %s (%v)", job, targets, service, svc.Hosts(service)))
+	for service := range ports {
+		if scraped[service] != 1 {
+			problems = append(problems, fmt.Sprintf("job %s scrapes %s %d times; want once", job, service, scraped[service]))
+		}
 	}
 	return problems
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -20,7 +21,11 @@ import (
 	"syscall"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/bankforge/bank/workflows"
 )
 
 // Options say what to start and where.
@@ -116,21 +121,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 	}()
 
-	temporalArgs := []string{"server", "start-dev",
+	temporalArgs := append([]string{"server", "start-dev",
 		"--ip", "127.0.0.1", "--port", strconv.Itoa(o.TemporalPort),
 		"--log-level", "warn",
-		// Faster SQLite settings and more shard I/O concurrency: the dev server's defaults are
-		// several times slower under concurrent workflows.
-		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-		"--dynamic-config-value", "history.shardIOConcurrency=16",
-		// One task queue partition: a new workflow's first task then always meets a waiting
-		// poller (sync match) instead of being forwarded between partitions.
-		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+	}, DevServerFlags()...)
+	temporalArgs = append(temporalArgs,
 		// Eager activities: an activity scheduled by a workflow task (a transfer's emails) is
 		// handed back to the same worker with that task's completion, saving a poll round trip.
 		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
-	}
+	)
 	if !o.TemporalInMemory {
 		temporalArgs = append(temporalArgs, "--db-filename", filepath.Join(o.Dir, "temporal.db"))
 	}
@@ -176,6 +175,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 
 	if err := waitTemporal(ctx, s.TemporalAddress, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+	if err := addSearchAttributes(ctx, s.TemporalAddress); err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
 
@@ -436,6 +438,84 @@ func prefixed(w io.Writer, name string) io.Writer {
 		}
 	}()
 	return pw
+}
+
+// DevServerFlags are the flags of `temporal server start-dev` that the bank's whole system runs
+// with (make dev, the end-to-end and fault-injection tests): the workflows' search attributes,
+// registered as the server creates its database so that no workflow can start before they exist,
+// and settings that make the server keep up with concurrent workflows.
+func DevServerFlags() []string {
+	flags := []string{
+		// Faster SQLite settings and more shard I/O concurrency: the dev server's defaults are
+		// several times slower under concurrent workflows.
+		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+		"--dynamic-config-value", "history.shardIOConcurrency=16",
+		// One task queue partition: a new workflow's first task then always meets a waiting
+		// poller (sync match) instead of being forwarded between partitions.
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+	}
+	attrs := workflows.SearchAttributes()
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		flags = append(flags, "--search-attribute", name+"="+searchAttributeType(attrs[name]))
+	}
+	return flags
+}
+
+// addSearchAttributes adds to the default namespace the workflows' search attributes it lacks. A dev
+// server registers those of its flags only as it creates its database: one that keeps its state
+// (make dev's .dev/temporal.db) learns of the attributes a newer release uses here, before the
+// worker and the API start any workflow.
+func addSearchAttributes(ctx context.Context, addr string) error {
+	c, err := client.DialContext(ctx, client.Options{HostPort: addr, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range have.GetCustomAttributes() {
+		delete(missing, name)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: "default", SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+// searchAttributeType is the name the Temporal CLI gives a search attribute's type.
+func searchAttributeType(t enumspb.IndexedValueType) string {
+	switch t {
+	case enumspb.INDEXED_VALUE_TYPE_TEXT:
+		return "Text"
+	case enumspb.INDEXED_VALUE_TYPE_KEYWORD:
+		return "Keyword"
+	case enumspb.INDEXED_VALUE_TYPE_INT:
+		return "Int"
+	case enumspb.INDEXED_VALUE_TYPE_DOUBLE:
+		return "Double"
+	case enumspb.INDEXED_VALUE_TYPE_BOOL:
+		return "Bool"
+	case enumspb.INDEXED_VALUE_TYPE_DATETIME:
+		return "Datetime"
+	case enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST:
+		return "KeywordList"
+	}
+	panic("search attribute of unknown type " + t.String())
+}
+
+// WaitTemporal waits until the Temporal server at addr answers its health check.
+func WaitTemporal(ctx context.Context, addr string, timeout time.Duration) error {
+	return waitTemporal(ctx, addr, timeout)
 }
 
 // FreePort returns a TCP port that was free a moment ago.

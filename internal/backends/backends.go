@@ -11,13 +11,18 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/envconfig"
+	"github.com/bankforge/bank/internal/logctx"
+	"github.com/bankforge/bank/internal/telemetry"
 )
 
 // Config says where the servers are.
@@ -60,6 +65,9 @@ type Backends struct {
 
 // Telemetry is where the connections report; its zero value reports nothing.
 type Telemetry struct {
+	// Tracer, when set, traces the database's queries and the Temporal client's workflow starts,
+	// and the workflows and activities of the workers made from the client.
+	Tracer trace.TracerProvider
 	// Temporal receives the Temporal SDK's metrics, the client's and those of workers built on it.
 	Temporal client.MetricsHandler
 	// Ledger is told what the ledger's and the freezes' transactions changed, once each committed.
@@ -67,21 +75,36 @@ type Telemetry struct {
 }
 
 // Connect opens the connections, checking that the database is migrated, and returns them with a
-// function that closes them.
-func Connect(ctx context.Context, c Config, t Telemetry, logger *slog.Logger) (*Backends, func(), error) {
+// function that closes them; they report to t. Traced or not, the client carries a request's id
+// into the workflows it starts and their activities, and their loggers write it (logctx).
+func Connect(ctx context.Context, c Config, logger *slog.Logger, t Telemetry) (*Backends, func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
-	pool, err := db.Connect(ctx, c.DatabaseURL, int32(c.DBMaxConns))
+	var dbOpts []db.ConnectOption
+	var interceptors []interceptor.ClientInterceptor
+	if t.Tracer != nil {
+		dbOpts = append(dbOpts, db.WithTracing(t.Tracer))
+		tracing, err := telemetry.TemporalTracing(t.Tracer)
+		if err != nil {
+			return nil, nil, fmt.Errorf("temporal tracing: %w", err)
+		}
+		interceptors = append(interceptors, tracing)
+	}
+	interceptors = append(interceptors, logctx.Interceptor())
+	pool, err := db.Connect(ctx, c.DatabaseURL, int32(c.DBMaxConns), dbOpts...)
 	if err != nil {
 		return nil, nil, err
 	}
 	closers = append(closers, pool.Close)
 	if err := db.CheckMigrated(ctx, pool); err != nil {
 		closeAll()
+		if !db.IsUnavailable(err) {
+			err = permanentError{err}
+		}
 		return nil, nil, err
 	}
 
@@ -97,6 +120,9 @@ func Connect(ctx context.Context, c Config, t Telemetry, logger *slog.Logger) (*
 		Namespace:      c.TemporalNamespace,
 		Logger:         tlog.NewStructuredLogger(logger),
 		MetricsHandler: t.Temporal,
+
+		Interceptors:       interceptors,
+		ContextPropagators: []workflow.ContextPropagator{logctx.Propagator()},
 	})
 	if err != nil {
 		closeAll()
