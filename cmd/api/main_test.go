@@ -12,6 +12,9 @@ import (
 // randomLookingSecret is what `openssl rand -base64 48` prints.
 const randomLookingSecret = "kT3w9Qz7LbV1xR5mYc8NfA2hJ6sD0pUe4GiWvXoKqZ/tBnMyE+rH1aC7dF9gL3jS"
 
+// payloadKeys is a payload key as `echo "k1:$(openssl rand -base64 32)"` prints one.
+const payloadKeys = "k1:q8Xv3kN0tR7bW1yZ5cF9hJ2mP6sD4gL8uE0aT3iQ7oY="
+
 // A missing, short or guessable secret stops the API before it starts.
 func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
 	for name, env := range map[string]map[string]string{
@@ -27,15 +30,15 @@ func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
 		}
 	}
 	_, err := loadConfig((&composefile.Recorder{Env: map[string]string{
-		"JWT_SECRET": randomLookingSecret, "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
+		"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
 	}}).Lookup)
 	if err == nil || !strings.Contains(err.Error(), "ACCESS_TOKEN_TTL") || !strings.Contains(err.Error(), "LOGIN_LOCK_THRESHOLD") {
 		t.Fatalf("bad values: %v; want both named", err)
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "TRUSTED_PROXIES": "10.0.0.0/8, not-a-prefix"}}).Lookup); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, "TRUSTED_PROXIES": "10.0.0.0/8, not-a-prefix"}}).Lookup); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
 		t.Fatalf("bad TRUSTED_PROXIES: %v; want it named", err)
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup); err != nil {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 }
@@ -49,7 +52,9 @@ func TestCompose_APIService(t *testing.T) {
 	}
 	checkService(t, f, "api", func(env map[string]string) *composefile.Recorder {
 		r := &composefile.Recorder{Env: env}
-		r.Env["JWT_SECRET"] = randomLookingSecret // compose takes it from the operator's environment
+		// Compose takes the secrets from the operator's environment.
+		r.Env["JWT_SECRET"] = randomLookingSecret
+		r.Env["PAYLOAD_CODEC_KEYS"] = payloadKeys
 		if _, err := loadConfig(r.Lookup); err != nil {
 			t.Fatalf("the api refuses the compose configuration: %v", err)
 		}
@@ -116,7 +121,7 @@ func TestCompose_OnlyTheAPIIsPublished(t *testing.T) {
 // The cash settings take CODE=AMOUNT pairs over the defaults, which cover every currency; a bad
 // pair or lifetime stops the API, naming its variable.
 func TestLoadConfig_CashSettings(t *testing.T) {
-	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret,
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
 		"CASH_APPROVAL_THRESHOLDS": "USD=500000", "ADMIN_DAILY_CASH_LIMITS": "JPY=9000000", "CASH_APPROVAL_TTL": "2h"}}).Lookup)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +138,7 @@ func TestLoadConfig_CashSettings(t *testing.T) {
 	for name, value := range map[string]string{
 		"CASH_APPROVAL_THRESHOLDS": "USD=0", "ADMIN_DAILY_CASH_LIMITS": "USD:5", "CASH_APPROVAL_TTL": "10s",
 	} {
-		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, name: value}}).Lookup)
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, name: value}}).Lookup)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
 		}
@@ -142,22 +147,34 @@ func TestLoadConfig_CashSettings(t *testing.T) {
 
 // The live event sockets' settings come from the environment, bounded like the other limits.
 func TestLoadConfig_SocketSettings(t *testing.T) {
-	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup)
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.API.MaxSocketsPerUser != 5 || cfg.API.SocketPingInterval != 30*time.Second || cfg.API.SocketWriteTimeout != 10*time.Second || cfg.API.SocketSessionCheck != 15*time.Second {
 		t.Fatalf("defaults %+v", cfg.API)
 	}
-	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret,
+	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
 		"MAX_SOCKETS_PER_USER": "2", "SOCKET_PING_INTERVAL": "5s", "SOCKET_WRITE_TIMEOUT": "2s", "SOCKET_SESSION_CHECK_INTERVAL": "3s"}}).Lookup)
 	if err != nil || cfg.API.MaxSocketsPerUser != 2 || cfg.API.SocketPingInterval != 5*time.Second || cfg.API.SocketWriteTimeout != 2*time.Second || cfg.API.SocketSessionCheck != 3*time.Second {
 		t.Fatalf("set: %+v %v", cfg.API, err)
 	}
 	for name, value := range map[string]string{"MAX_SOCKETS_PER_USER": "0", "SOCKET_PING_INTERVAL": "10ms", "SOCKET_WRITE_TIMEOUT": "forever", "SOCKET_SESSION_CHECK_INTERVAL": "-1s"} {
-		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, name: value}}).Lookup)
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, name: value}}).Lookup)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
 		}
+	}
+}
+
+// Without payload keys the API refuses to start, unless told to keep payloads in clear.
+func TestLoadConfig_PayloadCodecKeys(t *testing.T) {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup); err == nil ||
+		!strings.Contains(err.Error(), "PAYLOAD_CODEC_KEYS") {
+		t.Fatalf("no keys: %v; want an error naming PAYLOAD_CODEC_KEYS", err)
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": "off"}}).Lookup)
+	if err != nil || cfg.Backends.PayloadKeys != nil {
+		t.Fatalf("off: %v, %v", cfg.Backends.PayloadKeys, err)
 	}
 }
