@@ -86,6 +86,8 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			CashApprovalThresholds: e.AmountsByCurrency("CASH_APPROVAL_THRESHOLDS", api.DefaultCashApprovalThresholds(), 1, domain.MaxAmount),
 			CashApprovalTTL:        e.Duration("CASH_APPROVAL_TTL", api.DefaultCashApprovalTTL, time.Minute, 30*24*time.Hour),
 			AdminDailyCashLimits:   e.AmountsByCurrency("ADMIN_DAILY_CASH_LIMITS", api.DefaultAdminDailyCashLimits(), 1, math.MaxInt64),
+
+			CodecCORSOrigins: e.Origins("CODEC_CORS_ORIGINS", api.DefaultCodecCORSOrigins),
 		},
 		Worker: bankworker.ReadSettings(e),
 		WebDir: e.String("WEB_DIR", "web/dist"),
@@ -116,7 +118,7 @@ func main() {
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	logger.Info("starting api", append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr,
-		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)))...)
+		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)), "codec_cors_origins", cfg.API.CodecCORSOrigins)...)
 
 	b, closeBackends, err := backends.Connect(ctx, cfg.Backends, logger)
 	if err != nil {
@@ -180,6 +182,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		Workflows:        tc,
 		Audit:            auditStore,
 		Inbox:            b.Inbox,
+		Codec:            codecOf(b),
 		Hasher:           hasher,
 		Logger:           logger,
 		Ready: map[string]func(context.Context) error{
@@ -226,6 +229,15 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+// codecOf is the payload codec of b for the API's codec routes; nil (no interface holding a nil
+// pointer) when payloads are kept in clear.
+func codecOf(b *backends.Backends) api.PayloadCodec {
+	if b.Codec == nil {
+		return nil
+	}
+	return b.Codec
 }
 
 func healthcheck() int {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,27 @@ func TestLoadConfig_SocketSettings(t *testing.T) {
 		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, name: value}}).Lookup)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
+		}
+	}
+}
+
+// The Temporal UI's origins may call the payload codec: the dev UI's by default, exact origins
+// otherwise; a wildcard or a URL with a path stops the API.
+func TestLoadConfig_CodecCORSOrigins(t *testing.T) {
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup)
+	if err != nil || !slices.Equal(cfg.API.CodecCORSOrigins, []string{"http://localhost:8233", "http://127.0.0.1:8233"}) {
+		t.Fatalf("default %v, %v", cfg.API.CodecCORSOrigins, err)
+	}
+	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
+		"CODEC_CORS_ORIGINS": "https://temporal.bank.example"}}).Lookup)
+	if err != nil || !slices.Equal(cfg.API.CodecCORSOrigins, []string{"https://temporal.bank.example"}) {
+		t.Fatalf("set %v, %v", cfg.API.CodecCORSOrigins, err)
+	}
+	for _, bad := range []string{"*", "https://temporal.bank.example/ui"} {
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
+			"CODEC_CORS_ORIGINS": bad}}).Lookup)
+		if err == nil || !strings.Contains(err.Error(), "CODEC_CORS_ORIGINS") {
+			t.Errorf("%s: %v; want an error naming CODEC_CORS_ORIGINS", bad, err)
 		}
 	}
 }
