@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -198,5 +199,44 @@ func TestLoadConfig_PayloadCodecKeys(t *testing.T) {
 	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": "off"}}).Lookup)
 	if err != nil || cfg.Backends.PayloadKeys != nil {
 		t.Fatalf("off: %v, %v", cfg.Backends.PayloadKeys, err)
+	}
+}
+
+// The compose stack's Temporal UI decodes through the api's codec: its endpoint is the api's
+// /codec at the port the api publishes, and the origins the UI is published on are among those
+// the api lets call it.
+func TestCompose_TemporalUIDecodesThroughTheAPI(t *testing.T) {
+	f, err := composefile.Load(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, apiSvc := f.Services["temporal-ui"], f.Services["api"]
+	endpoint, err := url.Parse(ui.Environment["TEMPORAL_CODEC_ENDPOINT"])
+	if err != nil || endpoint.Path != "/codec" || endpoint.Hostname() != "localhost" {
+		t.Fatalf("the UI's codec endpoint %q is not the api's /codec on localhost", ui.Environment["TEMPORAL_CODEC_ENDPOINT"])
+	}
+	if len(apiSvc.Ports) != 1 || !strings.HasPrefix(apiSvc.Ports[0], endpoint.Port()+":") {
+		t.Fatalf("the UI calls port %s; the api publishes %v", endpoint.Port(), apiSvc.Ports)
+	}
+	env := map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}
+	for k, v := range apiSvc.Environment {
+		if _, set := env[k]; !set && !strings.Contains(v, "${") {
+			env[k] = v
+		}
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: env}).Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range ui.Ports {
+		parts := strings.Split(port, ":") // 127.0.0.1:8233:8080
+		if len(parts) != 3 {
+			t.Fatalf("the UI publishes %q; want host:port:container-port", port)
+		}
+		for _, host := range []string{"localhost", "127.0.0.1"} {
+			if origin := "http://" + host + ":" + parts[1]; !slices.Contains(cfg.API.CodecCORSOrigins, origin) {
+				t.Errorf("the UI's origin %s may not call the codec (CODEC_CORS_ORIGINS %v)", origin, cfg.API.CodecCORSOrigins)
+			}
+		}
 	}
 }
