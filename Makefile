@@ -49,6 +49,8 @@ fuzz:
 	go test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) ./api
 	go test -run='^$$' -fuzz='^FuzzAccessToken$$' -fuzztime=$(FUZZTIME) ./api
 	go test -run='^$$' -fuzz='^FuzzResolveClient$$' -fuzztime=$(FUZZTIME) ./api
+	go test -run='^$$' -fuzz='^FuzzReadPayloads$$' -fuzztime=$(FUZZTIME) ./api
+	go test -run='^$$' -fuzz='^FuzzCodec$$' -fuzztime=$(FUZZTIME) ./internal/payloadcodec
 	go test -run='^$$' -fuzz='^FuzzParseDecimal$$' -fuzztime=$(FUZZTIME) ./domain
 	go test -run='^$$' -fuzz='^FuzzAccountNumber$$' -fuzztime=$(FUZZTIME) ./domain
 

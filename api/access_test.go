@@ -86,6 +86,13 @@ var accessSpec = map[string][]string{
 	"POST /v1/admin/accounts/{id}/freeze":   {"admin"},
 	"POST /v1/admin/accounts/{id}/unfreeze": {"admin"},
 	"GET /v1/admin/accounts/{id}/freezes":   {"support", "admin"},
+
+	// Temporal's payload codec: a browser's preflight is anyone's; staff decode what the Temporal UI
+	// shows, and only admins, who may act on workflows, encode.
+	"OPTIONS /codec/decode": {"anonymous", "client", "support", "admin"},
+	"OPTIONS /codec/encode": {"anonymous", "client", "support", "admin"},
+	"POST /codec/decode":    {"support", "admin"},
+	"POST /codec/encode":    {"admin"},
 }
 
 // The router's routes and the document's x-roles are exactly the specification's.

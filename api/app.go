@@ -42,7 +42,7 @@ func isAPIPath(p string) bool {
 	case "/v1", "/healthz", "/readyz", "/openapi.yaml":
 		return true
 	}
-	return strings.HasPrefix(p, "/v1/")
+	return strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, codecPathPrefix)
 }
 
 // webApp serves the bank's web app: its files by name, and index.html for every other path, so

@@ -275,7 +275,7 @@ func isAPIPath(p string) bool {
 	case "/v1", "/healthz", "/readyz", "/openapi.yaml":
 		return true
 	}
-	return strings.HasPrefix(p, "/v1/")
+	return strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/codec/")
 }
 
 type teeBody struct {

@@ -36,7 +36,7 @@ func (d openAPIDoc) operations() map[string][]string {
 	for path, methods := range d.Paths {
 		for method, op := range methods {
 			switch method {
-			case "get", "post", "put", "patch", "delete":
+			case "get", "post", "put", "patch", "delete", "options":
 				out[strings.ToUpper(method)+" "+path] = op.Roles
 			}
 		}

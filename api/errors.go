@@ -68,6 +68,8 @@ var problemKinds = map[domain.Code]problemKind{
 
 	domain.CodeUpgradeRequired: {http.StatusUpgradeRequired, "This route takes a WebSocket handshake"},
 	domain.CodeCSRFFailed:      {http.StatusForbidden, "The request failed its CSRF check"},
+
+	domain.CodePayloadUndecodable: {http.StatusUnprocessableEntity, "A payload could not be decrypted"},
 }
 
 // dependencyDown recognises the errors of a server the API depends on that is down, restarting or

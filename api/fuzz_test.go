@@ -1,16 +1,20 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math/big"
 	"net"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // Every decoder refuses bad bodies with a 4xx problem and never panics.
@@ -165,6 +169,50 @@ func FuzzResolveClient(f *testing.F) {
 		}
 		if !named || isTrusted(got) {
 			t.Fatalf("peer %q, header %q: client %q is not an untrusted hop the header named", peer, xff, got)
+		}
+	})
+}
+
+// The codec's routes read Temporal's payloads strictly: any body is a list of payloads or a 4xx
+// problem, never a panic, and what they answer reads back as the same payloads.
+func FuzzReadPayloads(f *testing.F) {
+	for _, seed := range []string{
+		`{"payloads":[{"metadata":{"encoding":"YmluYXJ5L2VuY3J5cHRlZA==","encryption-key-id":"azE="},"data":"AAEC"}]}`,
+		`{"payloads":[]}`, `{}`, `{"payloads":null}`, `{"payloads":[{}]}`, `{"payloads":[{"data":"%%%"}]}`,
+		`{"payloads":[],"payloads":[]}`, `{"Payloads":[]}`, `{"payloads":[{"externalPayloads":[{"sizeBytes":"12"}]}]}`,
+		`{"payloads":[{"metadata":{"a":"YQ","a":"Yg"}}]}`, `[]`, `{"payloads":[`, `{} {}`, `null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		read := func(body []byte) ([]*commonpb.Payload, error) {
+			r := httptest.NewRequest("POST", "/codec/decode", bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			return readPayloads(httptest.NewRecorder(), r)
+		}
+		ps, err := read(body)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				t.Fatalf("%v is not a problem", err)
+			}
+			if status := problemKinds[ae.code].status; status < 400 || status > 499 {
+				t.Fatalf("code %s answers %d", ae.code, status)
+			}
+			return
+		}
+		w := httptest.NewRecorder()
+		if err := writePayloads(w, ps); err != nil {
+			t.Fatalf("write %v: %v", ps, err)
+		}
+		again, err := read(w.Body.Bytes())
+		if err != nil || len(again) != len(ps) {
+			t.Fatalf("the answer %s reads back as %v, %v", w.Body.Bytes(), again, err)
+		}
+		for i := range ps {
+			if !proto.Equal(again[i], ps[i]) {
+				t.Fatalf("payload %d: %v reads back as %v", i, ps[i], again[i])
+			}
 		}
 	})
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/bankforge/bank/inbox"
 	"github.com/bankforge/bank/internal/metrics"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/payloadcodec"
 )
 
 // fakeWorkflows records workflow starts; it is the only fake here: the database is real.
@@ -238,6 +239,7 @@ type harness struct {
 	audit     *memAudit
 	inbox     *inbox.Store
 	hasher    *password.Hasher
+	codec     *payloadcodec.Codec // the Temporal payloads' codec, behind /codec
 	cfg       api.Config
 	// metrics is the registry the API counts into, of this harness alone.
 	metrics *prometheus.Registry
@@ -279,6 +281,7 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 		inbox:     newInbox(t),
 		hasher:    password.NewHasher(p),
 		metrics:   prometheus.NewRegistry(),
+		codec:     testCodec(t),
 		cfg: api.Config{
 			JWTSecret: []byte(testSecret), Issuer: "bank", Audience: "bank-api",
 			AccessTTL: 15 * time.Minute, RefreshTTL: 24 * time.Hour, DefaultCurrency: "USD",
@@ -292,6 +295,7 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 	// The sockets close when the test ends.
 	handler, err := api.New(listenCtx, h.cfg, api.Deps{
 		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished, UserEvents: userEvents,
+		Codec:   h.codec,
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:   map[string]func(context.Context) error{"postgres": h.store.Ping},
 		Metrics: metrics.NewAPI(h.metrics),

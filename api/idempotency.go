@@ -58,39 +58,12 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), canonical...))
 	hash := sum[:]
 
-	_, err = s.store.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{UserID: userID, Key: key, RequestHash: hash})
-	switch err = db.NotFound(err); {
-	case errors.Is(err, db.ErrNotFound):
-		prior, err := s.store.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{UserID: userID, Key: key})
-		if err != nil {
-			return internalError(fmt.Errorf("get idempotency key: %w", db.NotFound(err)))
-		}
-		if string(prior.RequestHash) != string(hash) {
-			return newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
-		}
-		if prior.StatusCode != nil {
-			if prior.Location != nil {
-				w.Header().Set("Location", *prior.Location)
-			}
-			w.Header().Set("Idempotent-Replayed", "true")
+	if err := s.claimKey(ctx, w, userID, key, hash); err != nil {
+		if errors.Is(err, errReplayed) {
 			s.metrics.Replayed(routePattern(r))
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(int(*prior.StatusCode))
-			_, _ = w.Write(prior.ResponseBody)
 			return nil
 		}
-		n, err := s.store.TakeOverStaleIdempotencyKey(ctx, db.TakeOverStaleIdempotencyKeyParams{
-			UserID: userID, Key: key, RequestHash: hash, StaleBefore: s.now().Add(-staleClaim),
-		})
-		if err != nil {
-			return internalError(fmt.Errorf("take over idempotency key: %w", err))
-		}
-		if n == 0 {
-			return newError(domain.CodeIdempotencyInFlight, "The first request with this key has not answered yet; retry in a moment.")
-		}
-	case err != nil:
-		return internalError(fmt.Errorf("claim idempotency key: %w", err))
+		return err
 	}
 
 	resp, err := do()
@@ -125,6 +98,59 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, key string, 
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(body)
 	return nil
+}
+
+// errReplayed tells idempotent that claimKey answered with the key's stored response.
+var errReplayed = errors.New("replayed")
+
+// claimKey claims the caller's key for the request whose hash is given. When the key is taken it
+// replays the stored answer (errReplayed), refuses another request under it (422) or one still
+// running (409), or takes over a claim gone stale. A key released between the claim that found it
+// taken and the read of it (the request that held it failed meanwhile) is claimed again.
+func (s *server) claimKey(ctx context.Context, w http.ResponseWriter, userID uuid.UUID, key string, hash []byte) error {
+	for attempt := 1; ; attempt++ {
+		_, err := s.store.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{UserID: userID, Key: key, RequestHash: hash})
+		switch err = db.NotFound(err); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, db.ErrNotFound):
+			return internalError(fmt.Errorf("claim idempotency key: %w", err))
+		}
+		prior, err := s.store.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{UserID: userID, Key: key})
+		if err = db.NotFound(err); errors.Is(err, db.ErrNotFound) {
+			if attempt < 3 {
+				continue
+			}
+			// Claimed and released again and again: other requests under the key are busy with it.
+			return newError(domain.CodeIdempotencyInFlight, "Another request with this key is running; retry in a moment.")
+		} else if err != nil {
+			return internalError(fmt.Errorf("get idempotency key: %w", err))
+		}
+		if string(prior.RequestHash) != string(hash) {
+			return newError(domain.CodeIdempotencyReused, "This Idempotency-Key was already used for a different request; use a new key.")
+		}
+		if prior.StatusCode != nil {
+			if prior.Location != nil {
+				w.Header().Set("Location", *prior.Location)
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(int(*prior.StatusCode))
+			_, _ = w.Write(prior.ResponseBody)
+			return errReplayed
+		}
+		n, err := s.store.TakeOverStaleIdempotencyKey(ctx, db.TakeOverStaleIdempotencyKeyParams{
+			UserID: userID, Key: key, RequestHash: hash, StaleBefore: s.now().Add(-staleClaim),
+		})
+		if err != nil {
+			return internalError(fmt.Errorf("take over idempotency key: %w", err))
+		}
+		if n == 0 {
+			return newError(domain.CodeIdempotencyInFlight, "The first request with this key has not answered yet; retry in a moment.")
+		}
+		return nil
+	}
 }
 
 // idempotentID derives a stable id from the caller and their key: the same request retried names

@@ -55,7 +55,7 @@ func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	// Every route counts toward its client's limit; the auth routes have a tighter one besides, and
 	// signed-in users' writes are counted per user wherever they come from.
-	r.Use(nameSpanByRoute, withNoSniff, withClientAddr(s.cfg.TrustedProxies), withRequestID, s.countRequests, logRequests(s.logger), s.rateLimit(s.clientLimit))
+	r.Use(nameSpanByRoute, withNoSniff, s.withCodecCORS, withClientAddr(s.cfg.TrustedProxies), withRequestID, s.countRequests, logRequests(s.logger), s.rateLimit(s.clientLimit))
 	// The web app is no route of the API: every GET or HEAD of a path outside the API that no
 	// route matched is the app's (its files, or index.html for its own client-side routes).
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +142,14 @@ func (s *server) routes() http.Handler {
 		r.Post("/v1/admin/accounts/{id}/freeze", s.handle(s.freezeAccount))
 		r.Post("/v1/admin/accounts/{id}/unfreeze", s.handle(s.unfreezeAccount))
 	})
+
+	// The payload codec of the Temporal web UI and CLI (handlers_codec.go): a browser's preflight
+	// for anyone, decoding for staff, encoding for admins. Not counted as writes: the UI decodes
+	// each event it shows.
+	r.Options("/codec/decode", s.handle(s.codecPreflight))
+	r.Options("/codec/encode", s.handle(s.codecPreflight))
+	r.With(s.authenticate, s.allow(domain.RoleAdmin, domain.RoleSupport)).Post("/codec/decode", s.handle(s.decodePayloads))
+	r.With(s.authenticate, s.allow(domain.RoleAdmin)).Post("/codec/encode", s.handle(s.encodePayloads))
 	return r
 }
 

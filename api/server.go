@@ -128,6 +128,10 @@ type Config struct {
 	// day may add up to, those awaiting approval included. Every supported currency needs one; nil
 	// means DefaultAdminDailyCashLimits.
 	AdminDailyCashLimits map[string]int64
+
+	// CodecCORSOrigins are the web origins (the Temporal web UI's) whose pages may call the payload
+	// codec's routes, lower-case; nil means DefaultCodecCORSOrigins.
+	CodecCORSOrigins []string
 }
 
 // Deps are the API's collaborators.
@@ -144,6 +148,9 @@ type Deps struct {
 	// UserEvents, when set, wakes a user's sockets as soon as events are appended for them
 	// (keyed by the user's id); without it each socket re-reads every second.
 	UserEvents Events
+	// Codec encrypts and decrypts the Temporal client's payloads, for the codec's routes; nil when
+	// payloads are kept in clear (the routes then pass them through).
+	Codec PayloadCodec
 	// Ready lists the checks /readyz runs, by name.
 	Ready map[string]func(context.Context) error
 	Now   func() time.Time
@@ -175,8 +182,9 @@ type server struct {
 	waits       *gate        // per user, on ?wait=
 	sockets     *gate        // per user, open live event sockets
 	userEvents  Events
-	app         *webApp // nil without an app
-	csrfKey     []byte  // signs the browser sessions' CSRF tokens
+	codec       PayloadCodec // nil: payloads in clear
+	app         *webApp      // nil without an app
+	csrfKey     []byte       // signs the browser sessions' CSRF tokens
 	// life ends when the process shuts down: the sockets then close.
 	life    context.Context
 	metrics *metrics.API // nil counts nothing
@@ -239,6 +247,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	if cfg.AppURL == "" {
 		cfg.AppURL = "http://localhost:8080"
 	}
+	if cfg.CodecCORSOrigins == nil {
+		cfg.CodecCORSOrigins = DefaultCodecCORSOrigins
+	}
 	rows, err := deps.Store.ListCurrencies(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load currencies: %w", err)
@@ -280,6 +291,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 		waits:       newGate(cfg.MaxWaitsPerUser),
 		sockets:     newGate(cfg.MaxSocketsPerUser),
 		userEvents:  deps.UserEvents,
+		codec:       deps.Codec,
 		csrfKey:     csrfKey,
 		life:        ctx,
 		metrics:     deps.Metrics,

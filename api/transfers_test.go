@@ -427,3 +427,37 @@ func TestTransfer_KeyOutlivesAClientThatLeft(t *testing.T) {
 		}
 	}
 }
+
+// Requests under one key whose first attempts fail and release it: a retry that found the key
+// taken, and then gone when it read it, claims it again; none answers 500.
+func TestTransfer_KeyReleasedWhileARetryReadsItIsClaimedAgain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	alice, bob := h.user(domain.RoleClient), h.user(domain.RoleClient)
+	src := h.account(alice, "USD", 10_000)
+	dst := h.account(bob, "USD", 0)
+	body := `{"from_account_id":"` + src.ID.String() + `","to_account_id":"` + dst.ID.String() + `","amount":500,"currency":"USD"}`
+	h.workflows.err = errors.New("temporal unavailable") // every start fails, and releases the key
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	for round := range 10 {
+		key := fmt.Sprintf("released-key-%04d", round)
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s := h.do("POST", "/v1/transfers", alice.token, body, "Idempotency-Key", key).status
+				mu.Lock()
+				statuses[s]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	}
+	for s, n := range statuses {
+		if s != http.StatusServiceUnavailable && s != http.StatusConflict {
+			t.Fatalf("answers %v: %d answered %d; want only 503 (the start failed) or 409 (the key in flight)", statuses, n, s)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/payloadcodec"
 )
 
 // bank is the throwaway bank under test: a fresh database, its first admin, and the whole system
@@ -128,6 +129,11 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	if err != nil {
 		return nil, err
 	}
+	// Payloads are encrypted as in production: the measure includes the codec's cost.
+	payloadKeys, err := payloadcodec.NewKeySetting("bench")
+	if err != nil {
+		return nil, err
+	}
 	bin, err := filepath.Abs(cfg.bin)
 	if err != nil {
 		return nil, err
@@ -153,6 +159,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"USER_WRITE_RATE_LIMIT_PER_MINUTE=10000000",
 			"MAX_WAITS_PER_USER=1000", // the most the API accepts
 			"JWT_SECRET=" + secret,
+			"PAYLOAD_CODEC_KEYS=" + payloadKeys,
 			"LOG_LEVEL=warn",
 			"TRANSFER_DAILY_MAX_AMOUNT=0",
 			"TRANSFER_MAX_AMOUNT=0",

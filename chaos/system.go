@@ -19,6 +19,7 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/stack"
+	"github.com/bankforge/bank/internal/payloadcodec"
 )
 
 // The application's database role the API and the workers connect as.
@@ -180,9 +181,18 @@ func startSystem(ctx context.Context, t tools, dir string, seed uint64, logf fun
 	}
 	logf("temporal on %s, mongo wire server on %s", s.temporalAt, mongoAddr)
 
-	common := append(os.Environ(),
+	// Payloads are encrypted as in production; the run's processes share one key.
+	payloadKeys, err := payloadcodec.NewKeySetting("chaos")
+	if err != nil {
+		return s, err
+	}
+	environ, err := stack.Environ(dir)
+	if err != nil {
+		return s, err
+	}
+	common := append(environ,
 		"MONGO_URI="+s.mongoURI, "TEMPORAL_ADDRESS="+s.temporalAt,
-		"JWT_SECRET="+randomToken(48), "MAIL_MODE=log", "LOG_LEVEL=warn",
+		"JWT_SECRET="+randomToken(48), "PAYLOAD_CODEC_KEYS="+payloadKeys, "MAIL_MODE=log", "LOG_LEVEL=warn",
 		"ACCESS_TOKEN_TTL=1h",
 		// The clients are all 127.0.0.1 and move money in bursts.
 		"AUTH_RATE_LIMIT_PER_MINUTE=100000", "CLIENT_RATE_LIMIT_PER_MINUTE=10000000",

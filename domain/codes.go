@@ -65,6 +65,9 @@ const (
 	// A refresh or logout by a browser's session cookie that did not carry the session's CSRF
 	// token, or came from another origin.
 	CodeCSRFFailed Code = "csrf_failed"
+	// A payload sent to the codec's decode route that cannot be decrypted: encrypted with a key
+	// the bank does not hold, or altered.
+	CodePayloadUndecodable Code = "payload_undecodable"
 )
 
 // Failures on the bank's side.
@@ -84,7 +87,7 @@ var Codes = []Code{
 	CodeDailyLimitExceeded, CodeApprovalRejected, CodeApprovalExpired, CodeApprovalDecided,
 	CodeApproverNotIndependent,
 	CodeAccountFrozen, CodeAlreadyFrozen, CodeNotFrozen, CodeEmailRequired,
-	CodeUpgradeRequired, CodeCSRFFailed,
+	CodeUpgradeRequired, CodeCSRFFailed, CodePayloadUndecodable,
 }
 
 // Message is what a customer reads when an operation ends with code c.

@@ -265,8 +265,13 @@ func TestTransfer_DepositTransferHistoriesAndTemporal(t *testing.T) {
 			t.Fatalf("%s history %+v", side.dir, page.Items)
 		}
 	}
-	// Operators find the workflow by transfer id in Temporal's visibility.
+	// Operators find the workflow by transfer id in Temporal's visibility. The transfer completes
+	// in PostgreSQL at its posting; its workflow closes once the outcome is recorded after it.
 	wf := workflows.TransferWorkflowID(tr.ID)
+	var result workflows.TransferResult
+	if err := sys.Temporal.GetWorkflow(ctx, wf, "").Get(ctx, &result); err != nil || result.Status != domain.TransferCompleted {
+		t.Fatalf("workflow %s ended %+v: %v", wf, result, err)
+	}
 	desc, err := sys.Temporal.DescribeWorkflow(ctx, wf, "")
 	if err != nil {
 		t.Fatalf("workflow %s: %v", wf, err)

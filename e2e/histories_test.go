@@ -12,13 +12,18 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/bankforge/bank/dev/testenv"
 )
 
-// checkHistories reads the history of every workflow the tests ran and reports any that carries a
-// secret: a password, a password hash or a refresh token. With BANK_RECORD_HISTORIES=dir it also
-// writes each history to dir as <workflow id>.json, for workflows/testdata's replay tests.
-func checkHistories(ctx context.Context, tc client.Client, secrets []string) error {
+// checkHistories reads the history of every workflow the tests ran and reports any that holds a
+// payload in clear (every one is encrypted; search attributes, which Temporal indexes, aside), or
+// that carries a secret (a password, a password hash or a refresh token) once decrypted. With
+// BANK_RECORD_HISTORIES=dir it also writes each history, decrypted, to dir as <workflow id>.json,
+// for workflows/testdata's replay tests.
+func checkHistories(ctx context.Context, tc client.Client, codec converter.PayloadCodec, secrets []string) error {
 	record := os.Getenv("BANK_RECORD_HISTORIES")
 	var executions []*workflowpb.WorkflowExecutionInfo
 	req := &workflowservice.ListWorkflowExecutionsRequest{PageSize: 1000}
@@ -45,6 +50,16 @@ func checkHistories(ctx context.Context, tc client.Client, secrets []string) err
 			}
 			h.Events = append(h.Events, e)
 		}
+		clear, err := testenv.ClearPayloads(ctx, &h)
+		if err != nil {
+			return err
+		}
+		if len(clear) > 0 {
+			return fmt.Errorf("the history of %s holds payloads in clear, in %v", exec.GetWorkflowId(), clear)
+		}
+		if err := testenv.DecodePayloads(ctx, codec, &h); err != nil {
+			return fmt.Errorf("decrypt the history of %s: %w", exec.GetWorkflowId(), err)
+		}
 		raw, err := protojson.Marshal(&h)
 		if err != nil {
 			return err
@@ -63,7 +78,7 @@ func checkHistories(ctx context.Context, tc client.Client, secrets []string) err
 	if checked == 0 {
 		return fmt.Errorf("no workflow histories to check")
 	}
-	fmt.Fprintf(os.Stderr, "e2e: %d workflow histories carry no secret\n", checked)
+	fmt.Fprintf(os.Stderr, "e2e: %d workflow histories are encrypted and carry no secret\n", checked)
 	return nil
 }
 

@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
 		hctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if err := checkHistories(hctx, s.Temporal, append(secrets.list, s.AdminPass)); err != nil {
+		if err := checkHistories(hctx, s.Temporal, s.Codec, append(secrets.list, s.AdminPass)); err != nil {
 			fmt.Fprintln(os.Stderr, "FAIL: workflow histories:", err)
 			code = 1
 		}

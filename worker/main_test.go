@@ -1,12 +1,16 @@
 package main
 
 import (
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/bankforge/bank/dev/composefile"
 )
+
+// payloadKeys is a payload key as `echo "k1:$(openssl rand -base64 32)"` prints one.
+const payloadKeys = "k1:q8Xv3kN0tR7bW1yZ5cF9hJ2mP6sD4gL8uE0aT3iQ7oY="
 
 func TestLoadConfig_RefusesBadValues(t *testing.T) {
 	_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"MAIL_MODE": "pigeon", "HOLD_TTL": "1s"}}).Lookup)
@@ -35,7 +39,7 @@ func TestLoadConfig_RefusesBadMailSettings(t *testing.T) {
 		}
 	}
 	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{
-		"MAIL_MODE": "smtp", "SMTP_ADDR": "smtp.example.com:465", "SMTP_TLS": "tls", "SMTP_USERNAME": "bank",
+		"PAYLOAD_CODEC_KEYS": payloadKeys, "MAIL_MODE": "smtp", "SMTP_ADDR": "smtp.example.com:465", "SMTP_TLS": "tls", "SMTP_USERNAME": "bank",
 		"SMTP_PASSWORD": "secret", "MAIL_FROM": "no-reply@bank.example", "BANK_NAME": "Banco Ñandú",
 	}}).Lookup)
 	if err != nil {
@@ -78,7 +82,8 @@ func checkWorkerService(t *testing.T, name string, svc composefile.Service) stri
 	if svc.Image != "bank-worker:local" {
 		t.Fatalf("no %s service of the worker's image", name)
 	}
-	r := &composefile.Recorder{Env: svc.Environment}
+	r := &composefile.Recorder{Env: maps.Clone(svc.Environment)}
+	r.Env["PAYLOAD_CODEC_KEYS"] = payloadKeys // compose takes it from the operator's environment
 	cfg, err := loadConfig(r.Lookup)
 	if err != nil {
 		t.Fatalf("%s refuses the compose configuration: %v", name, err)
@@ -108,16 +113,28 @@ func checkWorkerService(t *testing.T, name string, svc composefile.Service) stri
 // default is 9091: both run on one machine under make dev); empty or off turns them off.
 func TestLoadConfig_MetricsAddr(t *testing.T) {
 	for env, want := range map[string]string{"unset": "127.0.0.1:9092", "": "", "off": "", ":9092": ":9092"} {
-		vars := map[string]string{"METRICS_ADDR": env}
+		vars := map[string]string{"PAYLOAD_CODEC_KEYS": payloadKeys, "METRICS_ADDR": env}
 		if env == "unset" {
-			vars = nil
+			delete(vars, "METRICS_ADDR")
 		}
 		cfg, err := loadConfig((&composefile.Recorder{Env: vars}).Lookup)
 		if err != nil || cfg.MetricsAddr != want {
 			t.Errorf("METRICS_ADDR=%q: %q, %v; want %q", env, cfg.MetricsAddr, err, want)
 		}
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"METRICS_ADDR": "127.0.0.1"}}).Lookup); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"PAYLOAD_CODEC_KEYS": payloadKeys, "METRICS_ADDR": "127.0.0.1"}}).Lookup); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
 		t.Fatalf("METRICS_ADDR without a port: %v; want an error naming it", err)
+	}
+}
+
+// Without payload keys the worker refuses to start, unless told to keep payloads in clear; the
+// api's and the worker's keys come from the same variable.
+func TestLoadConfig_PayloadCodecKeys(t *testing.T) {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{}}).Lookup); err == nil || !strings.Contains(err.Error(), "PAYLOAD_CODEC_KEYS") {
+		t.Fatalf("no keys: %v; want an error naming PAYLOAD_CODEC_KEYS", err)
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup)
+	if err != nil || len(cfg.Backends.PayloadKeys) != 1 || cfg.Backends.PayloadKeys[0].ID != "k1" {
+		t.Fatalf("keys %v, %v", cfg.Backends.PayloadKeys, err)
 	}
 }

@@ -95,6 +95,8 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 			CashApprovalThresholds: e.AmountsByCurrency("CASH_APPROVAL_THRESHOLDS", api.DefaultCashApprovalThresholds(), 1, domain.MaxAmount),
 			CashApprovalTTL:        e.Duration("CASH_APPROVAL_TTL", api.DefaultCashApprovalTTL, time.Minute, 30*24*time.Hour),
 			AdminDailyCashLimits:   e.AmountsByCurrency("ADMIN_DAILY_CASH_LIMITS", api.DefaultAdminDailyCashLimits(), 1, math.MaxInt64),
+
+			CodecCORSOrigins: e.Origins("CODEC_CORS_ORIGINS", api.DefaultCodecCORSOrigins),
 		},
 		Worker:    bankworker.ReadSettings(e),
 		WebDir:    e.String("WEB_DIR", "web/dist"),
@@ -126,7 +128,7 @@ func main() {
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	logger.Info("starting api", append(append(cfg.Backends.LogAttrs(), "http_addr", cfg.HTTPAddr, "metrics_addr", cfg.MetricsAddr,
-		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret))), cfg.Telemetry.LogAttrs()...)...)
+		"jwt_secret", envconfig.Mask(string(cfg.API.JWTSecret)), "codec_cors_origins", cfg.API.CodecCORSOrigins), cfg.Telemetry.LogAttrs()...)...)
 	tp, stopTracing, err := telemetry.Start(ctx, cfg.Telemetry, logger)
 	if err != nil {
 		return err
@@ -226,6 +228,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Tracer
 		Workflows:        tc,
 		Audit:            auditStore,
 		Inbox:            b.Inbox,
+		Codec:            codecOf(b),
 		Hasher:           hasher,
 		Logger:           logger,
 		TracerProvider:   tp,
@@ -274,6 +277,15 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Tracer
 		return err
 	}
 	return nil
+}
+
+// codecOf is the payload codec of b for the API's codec routes; nil (no interface holding a nil
+// pointer) when payloads are kept in clear.
+func codecOf(b *backends.Backends) api.PayloadCodec {
+	if b.Codec == nil {
+		return nil
+	}
+	return b.Codec
 }
 
 func healthcheck() int {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +15,9 @@ import (
 
 // randomLookingSecret is what `openssl rand -base64 48` prints.
 const randomLookingSecret = "kT3w9Qz7LbV1xR5mYc8NfA2hJ6sD0pUe4GiWvXoKqZ/tBnMyE+rH1aC7dF9gL3jS"
+
+// payloadKeys is a payload key as `echo "k1:$(openssl rand -base64 32)"` prints one.
+const payloadKeys = "k1:q8Xv3kN0tR7bW1yZ5cF9hJ2mP6sD4gL8uE0aT3iQ7oY="
 
 // A missing, short or guessable secret stops the API before it starts.
 func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
@@ -29,15 +34,15 @@ func TestLoadConfig_RefusesMissingOrShortSecret(t *testing.T) {
 		}
 	}
 	_, err := loadConfig((&composefile.Recorder{Env: map[string]string{
-		"JWT_SECRET": randomLookingSecret, "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
+		"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, "ACCESS_TOKEN_TTL": "forever", "LOGIN_LOCK_THRESHOLD": "0",
 	}}).Lookup)
 	if err == nil || !strings.Contains(err.Error(), "ACCESS_TOKEN_TTL") || !strings.Contains(err.Error(), "LOGIN_LOCK_THRESHOLD") {
 		t.Fatalf("bad values: %v; want both named", err)
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "TRUSTED_PROXIES": "10.0.0.0/8, not-a-prefix"}}).Lookup); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, "TRUSTED_PROXIES": "10.0.0.0/8, not-a-prefix"}}).Lookup); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
 		t.Fatalf("bad TRUSTED_PROXIES: %v; want it named", err)
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup); err != nil {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 }
@@ -53,7 +58,9 @@ func TestCompose_APIService(t *testing.T) {
 	for _, name := range apiReplicas {
 		checkService(t, f, name, func(env map[string]string) *composefile.Recorder {
 			r := &composefile.Recorder{Env: env}
-			r.Env["JWT_SECRET"] = randomLookingSecret // compose takes it from the operator's environment
+			// Compose takes the secrets from the operator's environment.
+			r.Env["JWT_SECRET"] = randomLookingSecret
+			r.Env["PAYLOAD_CODEC_KEYS"] = payloadKeys
 			cfg, err := loadConfig(r.Lookup)
 			if err != nil {
 				t.Fatalf("%s refuses the compose configuration: %v", name, err)
@@ -195,7 +202,7 @@ func TestCompose_OnlyTheAPIIsPublished(t *testing.T) {
 // The cash settings take CODE=AMOUNT pairs over the defaults, which cover every currency; a bad
 // pair or lifetime stops the API, naming its variable.
 func TestLoadConfig_CashSettings(t *testing.T) {
-	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret,
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
 		"CASH_APPROVAL_THRESHOLDS": "USD=500000", "ADMIN_DAILY_CASH_LIMITS": "JPY=9000000", "CASH_APPROVAL_TTL": "2h"}}).Lookup)
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +219,7 @@ func TestLoadConfig_CashSettings(t *testing.T) {
 	for name, value := range map[string]string{
 		"CASH_APPROVAL_THRESHOLDS": "USD=0", "ADMIN_DAILY_CASH_LIMITS": "USD:5", "CASH_APPROVAL_TTL": "10s",
 	} {
-		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, name: value}}).Lookup)
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, name: value}}).Lookup)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
 		}
@@ -221,20 +228,20 @@ func TestLoadConfig_CashSettings(t *testing.T) {
 
 // The live event sockets' settings come from the environment, bounded like the other limits.
 func TestLoadConfig_SocketSettings(t *testing.T) {
-	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup)
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.API.MaxSocketsPerUser != 5 || cfg.API.SocketPingInterval != 30*time.Second || cfg.API.SocketWriteTimeout != 10*time.Second || cfg.API.SocketSessionCheck != 15*time.Second {
 		t.Fatalf("defaults %+v", cfg.API)
 	}
-	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret,
+	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
 		"MAX_SOCKETS_PER_USER": "2", "SOCKET_PING_INTERVAL": "5s", "SOCKET_WRITE_TIMEOUT": "2s", "SOCKET_SESSION_CHECK_INTERVAL": "3s"}}).Lookup)
 	if err != nil || cfg.API.MaxSocketsPerUser != 2 || cfg.API.SocketPingInterval != 5*time.Second || cfg.API.SocketWriteTimeout != 2*time.Second || cfg.API.SocketSessionCheck != 3*time.Second {
 		t.Fatalf("set: %+v %v", cfg.API, err)
 	}
 	for name, value := range map[string]string{"MAX_SOCKETS_PER_USER": "0", "SOCKET_PING_INTERVAL": "10ms", "SOCKET_WRITE_TIMEOUT": "forever", "SOCKET_SESSION_CHECK_INTERVAL": "-1s"} {
-		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, name: value}}).Lookup)
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, name: value}}).Lookup)
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v; want an error naming it", name, value, err)
 		}
@@ -245,16 +252,95 @@ func TestLoadConfig_SocketSettings(t *testing.T) {
 // turns it off, and an address that is no host:port stops the API at start.
 func TestLoadConfig_MetricsAddr(t *testing.T) {
 	for value, want := range map[string]string{"": "", "off": "", ":9191": ":9191", "0.0.0.0:9091": "0.0.0.0:9091"} {
-		cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "METRICS_ADDR": value}}).Lookup)
+		cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, "METRICS_ADDR": value}}).Lookup)
 		if err != nil || cfg.MetricsAddr != want {
 			t.Errorf("METRICS_ADDR=%q: %q, %v; want %q", value, cfg.MetricsAddr, err, want)
 		}
 	}
-	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup)
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup)
 	if err != nil || cfg.MetricsAddr != "127.0.0.1:9091" {
 		t.Fatalf("default: %q, %v; want 127.0.0.1:9091", cfg.MetricsAddr, err)
 	}
-	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "METRICS_ADDR": "9091"}}).Lookup); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys, "METRICS_ADDR": "9091"}}).Lookup); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
 		t.Fatalf("METRICS_ADDR=9091: %v; want an error naming it", err)
+	}
+}
+
+// The Temporal UI's origins may call the payload codec: the dev UI's by default, exact origins
+// otherwise; a wildcard or a URL with a path stops the API.
+func TestLoadConfig_CodecCORSOrigins(t *testing.T) {
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}}).Lookup)
+	if err != nil || !slices.Equal(cfg.API.CodecCORSOrigins, []string{"http://localhost:8233", "http://127.0.0.1:8233"}) {
+		t.Fatalf("default %v, %v", cfg.API.CodecCORSOrigins, err)
+	}
+	cfg, err = loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
+		"CODEC_CORS_ORIGINS": "https://temporal.bank.example"}}).Lookup)
+	if err != nil || !slices.Equal(cfg.API.CodecCORSOrigins, []string{"https://temporal.bank.example"}) {
+		t.Fatalf("set %v, %v", cfg.API.CodecCORSOrigins, err)
+	}
+	for _, bad := range []string{"*", "https://temporal.bank.example/ui"} {
+		_, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
+			"CODEC_CORS_ORIGINS": bad}}).Lookup)
+		if err == nil || !strings.Contains(err.Error(), "CODEC_CORS_ORIGINS") {
+			t.Errorf("%s: %v; want an error naming CODEC_CORS_ORIGINS", bad, err)
+		}
+	}
+}
+
+// Without payload keys the API refuses to start, unless told to keep payloads in clear.
+func TestLoadConfig_PayloadCodecKeys(t *testing.T) {
+	if _, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret}}).Lookup); err == nil ||
+		!strings.Contains(err.Error(), "PAYLOAD_CODEC_KEYS") {
+		t.Fatalf("no keys: %v; want an error naming PAYLOAD_CODEC_KEYS", err)
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": "off"}}).Lookup)
+	if err != nil || cfg.Backends.PayloadKeys != nil {
+		t.Fatalf("off: %v, %v", cfg.Backends.PayloadKeys, err)
+	}
+}
+
+// The compose stack's Temporal UI decodes through the api's codec: its endpoint is the api's
+// /codec at the port its proxy publishes, and the origins the UI is published on are among those
+// every api replica lets call it.
+func TestCompose_TemporalUIDecodesThroughTheAPI(t *testing.T) {
+	f, err := composefile.Load(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, proxy := f.Services["temporal-ui"], f.Services["proxy"]
+	endpoint, err := url.Parse(ui.Environment["TEMPORAL_CODEC_ENDPOINT"])
+	if err != nil || endpoint.Path != "/codec" || endpoint.Hostname() != "localhost" {
+		t.Fatalf("the UI's codec endpoint %q is not the api's /codec on localhost", ui.Environment["TEMPORAL_CODEC_ENDPOINT"])
+	}
+	if len(proxy.Ports) != 1 || !strings.HasPrefix(proxy.Ports[0], endpoint.Port()+":") {
+		t.Fatalf("the UI calls port %s; the api's proxy publishes %v", endpoint.Port(), proxy.Ports)
+	}
+	for _, name := range apiReplicas {
+		checkCodecOrigins(t, ui, f.Services[name])
+	}
+}
+
+func checkCodecOrigins(t *testing.T, ui, apiSvc composefile.Service) {
+	t.Helper()
+	env := map[string]string{"JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys}
+	for k, v := range apiSvc.Environment {
+		if _, set := env[k]; !set && !strings.Contains(v, "${") {
+			env[k] = v
+		}
+	}
+	cfg, err := loadConfig((&composefile.Recorder{Env: env}).Lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, port := range ui.Ports {
+		parts := strings.Split(port, ":") // 127.0.0.1:8233:8080
+		if len(parts) != 3 {
+			t.Fatalf("the UI publishes %q; want host:port:container-port", port)
+		}
+		for _, host := range []string{"localhost", "127.0.0.1"} {
+			if origin := "http://" + host + ":" + parts[1]; !slices.Contains(cfg.API.CodecCORSOrigins, origin) {
+				t.Errorf("the UI's origin %s may not call the codec (CODEC_CORS_ORIGINS %v)", origin, cfg.API.CodecCORSOrigins)
+			}
+		}
 	}
 }

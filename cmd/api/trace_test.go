@@ -68,7 +68,7 @@ func TestTransfer_OneTraceAndCorrelatedLogs(t *testing.T) {
 			}
 			cfg, err := loadConfig((&composefile.Recorder{Env: map[string]string{
 				"DATABASE_URL": dbURL, "MONGO_URI": mongoURI, "TEMPORAL_ADDRESS": temporalAddr,
-				"HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(port), "JWT_SECRET": randomLookingSecret,
+				"HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(port), "JWT_SECRET": randomLookingSecret, "PAYLOAD_CODEC_KEYS": payloadKeys,
 				"TRANSFER_EAGER_START": strconv.FormatBool(eager), "LOG_LEVEL": "debug", "WEB_DIR": t.TempDir(),
 				"METRICS_ADDR": "127.0.0.1:0",
 			}}).Lookup)

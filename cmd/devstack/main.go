@@ -31,6 +31,7 @@ import (
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/envconfig"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/payloadcodec"
 )
 
 func main() {
@@ -94,9 +95,18 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	env := []string{"JWT_SECRET=" + secret}
-	if os.Getenv("JWT_SECRET") != "" {
-		env = nil // the caller's own secret wins
+	var env []string
+	if os.Getenv("JWT_SECRET") == "" { // the caller's own secret wins
+		env = append(env, "JWT_SECRET="+secret)
+	}
+	// Payloads are encrypted under make dev as in production, with a key kept beside the Temporal
+	// server's state: the histories it keeps stay readable from one run to the next.
+	if os.Getenv("PAYLOAD_CODEC_KEYS") == "" { // the caller's own keys win
+		keys, err := devPayloadKeys(*dir)
+		if err != nil {
+			return err
+		}
+		env = append(env, "PAYLOAD_CODEC_KEYS="+keys)
 	}
 	// The worker sends its emails to Mailpit, unless MAIL_MODE=log asks for the log.
 	env = append(env, "MAIL_MODE="+envOr("MAIL_MODE", "smtp"))
@@ -146,13 +156,13 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 The bank is running. Ctrl-C stops everything; state is kept in %s.
   Web app          %s/   (customers sign up there; staff sign in to the console)
   API              %s   (contract: %s/openapi.yaml)
-  Temporal web UI  %s
+  Temporal web UI  %s   (payloads are encrypted; staff decode them through %s: README, Payload encryption)
   Temporal         %s
   MongoDB          %s
   PostgreSQL       %s
   Emails           http://localhost:8026   (every email the bank sent; Mailpit's SMTP %s, API %s/api/v1/messages)
   Metrics          %s   (the API's; the worker's: %s)
-`, *dir, strings.Replace(s.APIURL, "127.0.0.1", "localhost", 1), s.APIURL, s.APIURL, s.UIURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL,
+`, *dir, strings.Replace(s.APIURL, "127.0.0.1", "localhost", 1), s.APIURL, s.APIURL, s.UIURL, s.CodecURL, s.TemporalAddress, s.MongoURI, envconfig.MaskURL(databaseURL), s.SMTPAddr, s.MailpitURL,
 		s.APIMetricsURL, s.WorkerMetricsURL)
 	if adminEmail != "" && os.Getenv("BANK_ADMIN_EMAIL") == "" {
 		fmt.Printf("  Admin            %s (password in %s)\n", adminEmail, filepath.Join(*dir, "admin-credentials"))
@@ -263,6 +273,27 @@ func devSecret(dir string) (string, error) {
 	}
 	secret := base64.RawURLEncoding.EncodeToString(b)
 	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
+}
+
+// devPayloadKeys returns the development payload key, generated on first run into
+// dir/payload-codec-keys and kept: Temporal's state in dir holds payloads encrypted with it. To try
+// a rotation, put a new key first in that file, the old one after it.
+func devPayloadKeys(dir string) (string, error) {
+	path := filepath.Join(dir, "payload-codec-keys")
+	if b, err := os.ReadFile(path); err == nil {
+		keys := strings.TrimSpace(string(b))
+		if _, err := payloadcodec.ParseKeys(keys); err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		return keys, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	keys, err := payloadcodec.NewKeySetting("dev-1")
+	if err != nil {
+		return "", err
+	}
+	return keys, os.WriteFile(path, []byte(keys+"\n"), 0o600)
 }
 
 // serveMailbox serves the development mailbox page on addr until ctx ends.

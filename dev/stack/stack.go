@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -70,6 +71,9 @@ type Stack struct {
 	TemporalAddress string
 	MongoURI        string
 	UIURL           string
+	// CodecURL is the API's payload codec as the Temporal web UI calls it from the browser, when
+	// the UI runs.
+	CodecURL string
 	// SMTPAddr and MailpitURL are Mailpit's SMTP server and REST API, when it runs.
 	SMTPAddr   string
 	MailpitURL string
@@ -134,7 +138,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		temporalArgs = append(temporalArgs, "--db-filename", filepath.Join(o.Dir, "temporal.db"))
 	}
 	if o.UIPort > 0 {
-		temporalArgs = append(temporalArgs, "--ui-port", strconv.Itoa(o.UIPort))
+		// The UI decodes the bank's encrypted payloads through the API's codec, from the browser:
+		// the API's address as the browser reaches it (the codec's default CORS origins are the
+		// dev UI's).
+		s.CodecURL = "http://localhost:" + strconv.Itoa(o.APIPort) + "/codec"
+		temporalArgs = append(temporalArgs, "--ui-port", strconv.Itoa(o.UIPort), "--ui-codec-endpoint", s.CodecURL)
 		s.UIURL = "http://localhost:" + strconv.Itoa(o.UIPort)
 	} else {
 		temporalArgs = append(temporalArgs, "--headless")
@@ -181,7 +189,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("temporal: %w", err)
 	}
 
-	env := append(os.Environ(),
+	env, err := Environ(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	env = append(env,
 		"DATABASE_URL="+o.DatabaseURL,
 		"MONGO_URI="+s.MongoURI,
 		"TEMPORAL_ADDRESS="+s.TemporalAddress,
@@ -230,6 +242,28 @@ func metricsURL(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/metrics"
+}
+
+// Environ is the environment the bank's processes start with on this machine: this process's,
+// less Temporal's client configuration (TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
+// TEMPORAL_PROFILE...), whatever the developer's shell points the Temporal CLI at, and with
+// TEMPORAL_CONFIG_FILE naming a file in dir that holds no profile, so that none of the
+// developer's own (their temporalio/temporal.toml) applies either. The caller adds the address of
+// its own Temporal server. The bank's TEMPORAL_TASK_QUEUE stays.
+func Environ(dir string) ([]string, error) {
+	path, err := filepath.Abs(filepath.Join(dir, "temporal-client.toml"))
+	if err != nil {
+		return nil, err
+	}
+	const text = "# The Temporal client configuration of the bank's processes on a development machine: no\n" +
+		"# profile, so that none of the developer's applies; TEMPORAL_ADDRESS names the server.\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		return nil, err
+	}
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "TEMPORAL_") && !strings.HasPrefix(kv, "TEMPORAL_TASK_QUEUE=")
+	})
+	return append(env, "TEMPORAL_CONFIG_FILE="+path), nil
 }
 
 // StartAPI starts one more API process on port, configured as the first: several API processes

@@ -17,15 +17,19 @@ import (
 	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/internal/bootstrap"
 	"github.com/bankforge/bank/internal/password"
+	"github.com/bankforge/bank/internal/payloadcodec"
 )
 
 // System is the whole bank running as separate processes for end-to-end tests: the api and worker
 // binaries built with -race, a Temporal dev server, a Mongo wire server, a Mailpit SMTP server the
 // worker sends every email to, and a fresh database.
 type System struct {
-	API        *bankclient.Client
-	Store      *db.Store
-	Temporal   client.Client
+	API   *bankclient.Client
+	Store *db.Store
+	// Temporal reads and writes payloads through Codec, as the api and the worker do.
+	Temporal client.Client
+	// Codec holds the payload key the api and the worker encrypt with.
+	Codec      *payloadcodec.Codec
 	Stack      *stack.Stack
 	AdminEmail string
 	AdminPass  string
@@ -102,6 +106,20 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		return fail(err)
 	}
 
+	// Payloads are encrypted as in production, with a key of this run's own.
+	payloadKeys, err := payloadcodec.NewKeySetting("e2e")
+	if err != nil {
+		return fail(err)
+	}
+	keys, err := payloadcodec.ParseKeys(payloadKeys)
+	if err != nil {
+		return fail(err)
+	}
+	codec, err := payloadcodec.New(keys)
+	if err != nil {
+		return fail(err)
+	}
+
 	ports := make([]int, 8)
 	for i := range ports {
 		if ports[i], err = stack.FreePort(); err != nil {
@@ -123,6 +141,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		Env: append([]string{
 			"MAIL_MODE=smtp", "BANK_NAME=Banco de Pruebas Ñandú",
 			"JWT_SECRET=" + randomSecret(),
+			"PAYLOAD_CODEC_KEYS=" + payloadKeys,
 			// Every test client is 127.0.0.1, and some users move money in bursts.
 			"AUTH_RATE_LIMIT_PER_MINUTE=100000", "CLIENT_RATE_LIMIT_PER_MINUTE=10000000",
 			"USER_WRITE_RATE_LIMIT_PER_MINUTE=100000", "MAX_WAITS_PER_USER=1000",
@@ -138,12 +157,14 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		return fail(fmt.Errorf("%w\n%s", err, Tail(logs.Name(), 40)))
 	}
 	cleanups = append(cleanups, s.Stop)
-	tc, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quiet{}})
+	dc := payloadcodec.DataConverter(codec)
+	tc, err := client.Dial(client.Options{HostPort: s.TemporalAddress, Logger: quiet{},
+		DataConverter: dc, FailureConverter: payloadcodec.FailureConverter(dc)})
 	if err != nil {
 		return fail(err)
 	}
 	cleanups = append(cleanups, tc.Close)
-	return &System{API: bankclient.New(s.APIURL), Store: store, Temporal: tc, Stack: s,
+	return &System{API: bankclient.New(s.APIURL), Store: store, Temporal: tc, Codec: codec, Stack: s,
 		AdminEmail: adminEmail, AdminPass: adminPass, MailpitURL: s.MailpitURL, Logs: logs.Name(),
 		APIMetricsURL: s.APIMetricsURL, WorkerMetricsURL: s.WorkerMetricsURL}, cleanup, nil
 }

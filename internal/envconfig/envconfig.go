@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,17 +20,26 @@ import (
 
 // Reader reads variables through lookup (os.LookupEnv in production).
 type Reader struct {
-	lookup func(string) (string, bool)
-	errs   []error
+	lookup  func(string) (string, bool)
+	environ func() []string
+	errs    []error
 }
 
 // New returns a Reader over lookup; nil means the process environment.
 func New(lookup func(string) (string, bool)) *Reader {
 	if lookup == nil {
-		lookup = os.LookupEnv
+		return &Reader{lookup: os.LookupEnv, environ: os.Environ}
 	}
-	return &Reader{lookup: lookup}
+	return &Reader{lookup: lookup, environ: func() []string { return nil }}
 }
+
+// LookupEnv returns a variable exactly as it is set, for a library that reads its own settings
+// (Temporal's client configuration); with Environ, a Reader is such a library's environment.
+func (r *Reader) LookupEnv(name string) (string, bool) { return r.lookup(name) }
+
+// Environ lists the process environment as NAME=value, or nothing when the Reader reads another
+// lookup than the process's.
+func (r *Reader) Environ() []string { return r.environ() }
 
 func (r *Reader) get(name string) (string, bool) {
 	v, ok := r.lookup(name)
@@ -127,6 +137,28 @@ func (r *Reader) ListenAddr(name, def string) string {
 		return def
 	}
 	return v
+}
+
+// Origins returns the variable as a comma-separated list of web origins (scheme://host[:port],
+// http or https, nothing after the host), lower-cased as browsers send them, or def when it is
+// unset.
+func (r *Reader) Origins(name string, def []string) []string {
+	v, ok := r.get(name)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.Contains(part, "*") {
+			r.errs = append(r.errs, fmt.Errorf("%s: %q is not an origin such as https://temporal.example.com:8233", name, part))
+			continue
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out
 }
 
 // Int returns the variable as an integer within [lo, hi], or def.

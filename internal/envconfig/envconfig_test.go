@@ -2,6 +2,7 @@ package envconfig
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,40 @@ func TestListenAddr(t *testing.T) {
 		if err := r.Err(); err == nil || !strings.HasPrefix(err.Error(), "M ") {
 			t.Errorf("M=%q: %v; want an error naming M", bad, err)
 		}
+	}
+}
+
+// Origins are exact web origins, lower-cased; anything else (a path, a wildcard, another scheme)
+// is named.
+func TestOrigins(t *testing.T) {
+	def := []string{"http://localhost:8233"}
+	r := New(lookup(map[string]string{"O": " https://Temporal.Example.com , http://127.0.0.1:8233/"}))
+	if got := r.Origins("O", def); !slices.Equal(got, []string{"https://temporal.example.com", "http://127.0.0.1:8233"}) || r.Err() != nil {
+		t.Fatalf("got %v, %v", got, r.Err())
+	}
+	if got := New(lookup(nil)).Origins("O", def); !slices.Equal(got, def) {
+		t.Fatalf("unset: %v; want the default", got)
+	}
+	for _, bad := range []string{"*", "https://*.example.com", "localhost:8233", "ftp://example.com", "https://example.com/ui", "https://u:p@example.com", "https://example.com?x=1", "https://a.com,"} {
+		r := New(lookup(map[string]string{"O": bad}))
+		r.Origins("O", def)
+		if err := r.Err(); err == nil || !strings.HasPrefix(err.Error(), "O") {
+			t.Errorf("%q: %v; want an error naming O", bad, err)
+		}
+	}
+}
+
+// A Reader is the environment of a library that reads its own variables: through a lookup of its
+// own it shows that lookup's values exactly, and no process environment.
+func TestReader_AsALibrarysEnvironment(t *testing.T) {
+	r := New(lookup(map[string]string{"A": " x "}))
+	if v, ok := r.LookupEnv("A"); !ok || v != " x " {
+		t.Fatalf("LookupEnv(A) = %q, %v", v, ok)
+	}
+	if _, ok := r.LookupEnv("B"); ok {
+		t.Fatal("LookupEnv(B) found an unset variable")
+	}
+	if env := r.Environ(); len(env) != 0 {
+		t.Fatalf("Environ() = %v; want nothing from the process", env)
 	}
 }

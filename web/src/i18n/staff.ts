@@ -397,6 +397,7 @@ export const staff: Catalog = {
     'staff.code.notification_email_required': 'Email required',
     'staff.code.upgrade_required': 'Upgrade required',
     'staff.code.csrf_failed': 'Request from another site refused',
+    'staff.code.payload_undecodable': 'Workflow data that cannot be decrypted',
   },
   es: {
     'staff.any': 'Cualquiera',
@@ -793,5 +794,6 @@ export const staff: Catalog = {
     'staff.code.notification_email_required': 'Correo obligatorio',
     'staff.code.upgrade_required': 'Se requiere actualizar la conexión',
     'staff.code.csrf_failed': 'Petición desde otro sitio rechazada',
+    'staff.code.payload_undecodable': 'Datos de flujo de trabajo que no se pueden descifrar',
   },
 };

@@ -87,7 +87,7 @@ export interface Document {
   };
 }
 
-export const methods = ['get', 'put', 'post', 'delete', 'patch'] as const;
+export const methods = ['get', 'put', 'post', 'delete', 'patch', 'options'] as const;
 
 // parseDocument reads the document's YAML text.
 export function parseDocument(text: string): Document {

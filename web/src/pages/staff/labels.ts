@@ -112,6 +112,7 @@ export const enums = {
     notification_email_required: true,
     upgrade_required: true,
     csrf_failed: true,
+    payload_undecodable: true,
   }),
 };
 
