@@ -120,6 +120,25 @@ func (s *server) principalOf(r *http.Request) (principal, error) {
 	return s.tokenPrincipal(r.Context(), tok)
 }
 
+// codecPrincipalOf authenticates a request to the payload codec: by its Authorization header, as
+// every route, or, when it has none, by the bank_codec cookie of a staff member's browser session,
+// which counts only on a request from one of the Temporal UI's origins (CODEC_CORS_ORIGINS).
+func (s *server) codecPrincipalOf(r *http.Request) (principal, error) {
+	if r.Header.Get("Authorization") != "" {
+		return s.principalOf(r)
+	}
+	c, err := r.Cookie(codecCookie)
+	if err != nil || c.Value == "" {
+		return principal{}, newError(domain.CodeUnauthorized,
+			"Send an access token in the Authorization header: Bearer <token>; or sign in to the bank's web app as staff, in this browser.")
+	}
+	if !s.codecOrigin(r.Header.Get("Origin")) {
+		return principal{}, newError(domain.CodeUnauthorized,
+			"The bank_codec cookie counts only from the Temporal UI's origins (CODEC_CORS_ORIGINS); send an access token in the Authorization header instead.")
+	}
+	return s.tokenPrincipal(r.Context(), c.Value)
+}
+
 // tokenPrincipal authenticates an access token: valid, of a live session of an active user.
 func (s *server) tokenPrincipal(ctx context.Context, tok string) (principal, error) {
 	unauthorized := func(detail string) (principal, error) {
@@ -153,8 +172,18 @@ func (s *server) tokenPrincipal(ctx context.Context, tok string) (principal, err
 
 // authenticate admits only authenticated requests and gives handlers their caller.
 func (s *server) authenticate(next http.Handler) http.Handler {
+	return s.authenticateBy(s.principalOf, next)
+}
+
+// authenticateCodec is authenticate for the payload codec's routes, which also take the bank_codec
+// cookie (codecPrincipalOf).
+func (s *server) authenticateCodec(next http.Handler) http.Handler {
+	return s.authenticateBy(s.codecPrincipalOf, next)
+}
+
+func (s *server) authenticateBy(principalOf func(*http.Request) (principal, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.principalOf(r)
+		p, err := principalOf(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bank"`)
 			s.writeError(w, r, err)
@@ -195,11 +224,16 @@ func hashToken(token string) []byte {
 
 // Browser sessions keep their refresh token in an HttpOnly cookie that script cannot read, scoped
 // to the auth routes, and send the session's CSRF token in a header with each refresh and logout.
+// A staff member's browser session also keeps its latest access token in an HttpOnly cookie scoped
+// to the payload codec: the Temporal web UI, which cannot send the bank's bearer token, sends
+// cookies to the codec (its "Include cross-origin credentials" setting).
 const (
 	refreshCookie     = "bank_refresh"
 	refreshCookiePath = "/v1/auth"
 	csrfCookie        = "bank_csrf"
 	csrfHeader        = "X-CSRF-Token"
+	codecCookie       = "bank_codec"
+	codecCookiePath   = "/codec"
 )
 
 // csrfKeyLabel separates the CSRF key from every other key derived from the JWT secret.
@@ -263,12 +297,24 @@ func (s *server) setSessionCookies(w http.ResponseWriter, r *http.Request, refre
 		Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
 }
 
-// clearSessionCookies removes both session cookies (Max-Age=0, with the attributes they were set with).
+// setCodecCookie gives a staff member's browser the access token just issued, for the payload codec
+// only, for as long as the token lasts. The Temporal UI's origin is the same site as the API's
+// (a site ignores ports), so SameSite=Strict lets the UI's requests carry it.
+func (s *server) setCodecCookie(w http.ResponseWriter, r *http.Request, access string) {
+	http.SetCookie(w, &http.Cookie{Name: codecCookie, Value: access, Path: codecCookiePath, MaxAge: int(s.cfg.AccessTTL / time.Second),
+		HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+}
+
+// clearSessionCookies removes the session's cookies (Max-Age=0, with the attributes they were set
+// with): the codec's too, whether or not the session had it (a cookie scoped to /codec never comes
+// back to the auth routes to tell).
 func clearSessionCookies(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: refreshCookie, Path: refreshCookiePath, MaxAge: -1,
 		HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1,
 		Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: codecCookie, Path: codecCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: secureCookies(r), SameSite: http.SameSiteStrictMode})
 }
 
 // secureCookies reports whether cookies must be Secure: everywhere but on the machine itself

@@ -236,8 +236,8 @@ func TestCodec_TemporalsRemoteCodecClient(t *testing.T) {
 }
 
 // The Temporal UI calls from its own origin: a preflight from an allowed origin is allowed POST with
-// the UI's headers, and every answer to it, refusals included, may be read there; another origin is
-// allowed nothing.
+// the UI's headers and credentials (the bank_codec cookie), and every answer to it, refusals
+// included, may be read there; another origin is allowed nothing.
 func TestCodec_CORSForTheTemporalUI(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *api.Config) {
@@ -248,7 +248,7 @@ func TestCodec_CORSForTheTemporalUI(t *testing.T) {
 			"Access-Control-Request-Headers", "authorization,content-type,x-namespace")
 		if r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "https://temporal.bank.example" ||
 			r.header.Get("Access-Control-Allow-Methods") != "POST" || r.header.Get("Access-Control-Max-Age") != "600" ||
-			r.header.Get("Access-Control-Allow-Credentials") != "" || len(r.body) != 0 {
+			r.header.Get("Access-Control-Allow-Credentials") != "true" || len(r.body) != 0 {
 			t.Fatalf("preflight of %s: %d %v %s", path, r.status, r.header, r.body)
 		}
 		for _, want := range []string{"Authorization", "Content-Type", "X-Namespace"} {
@@ -261,7 +261,8 @@ func TestCodec_CORSForTheTemporalUI(t *testing.T) {
 		}
 		for _, origin := range []string{"https://evil.example", "http://localhost:8234", "null"} {
 			r := h.do("OPTIONS", path, "", "", "Origin", origin, "Access-Control-Request-Method", "POST")
-			if r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "" || r.header.Get("Access-Control-Allow-Methods") != "" {
+			if r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "" || r.header.Get("Access-Control-Allow-Methods") != "" ||
+				r.header.Get("Access-Control-Allow-Credentials") != "" {
 				t.Errorf("preflight of %s from %s: %d %v; want nothing allowed", path, origin, r.status, r.header)
 			}
 		}
@@ -284,9 +285,13 @@ func TestCodec_CORSForTheTemporalUI(t *testing.T) {
 		if r.status != c.status || r.header.Get("Access-Control-Allow-Origin") != c.allow {
 			t.Errorf("%s: %d, Access-Control-Allow-Origin %q; want %d, %q", name, r.status, r.header.Get("Access-Control-Allow-Origin"), c.status, c.allow)
 		}
+		if credentials := r.header.Get("Access-Control-Allow-Credentials"); (c.allow != "") != (credentials == "true") || (c.allow == "" && credentials != "") {
+			t.Errorf("%s: Access-Control-Allow-Credentials %q beside Access-Control-Allow-Origin %q", name, credentials, c.allow)
+		}
 	}
 	// Other routes answer no CORS at all.
-	if r := h.do("GET", "/healthz", "", "", "Origin", "http://localhost:8233"); r.header.Get("Access-Control-Allow-Origin") != "" {
+	if r := h.do("GET", "/healthz", "", "", "Origin", "http://localhost:8233"); r.header.Get("Access-Control-Allow-Origin") != "" ||
+		r.header.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatal("a route outside the codec answers CORS")
 	}
 }

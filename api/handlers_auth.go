@@ -124,20 +124,25 @@ type tokenResponse struct {
 	CSRFToken string `json:"csrf_token,omitempty"`
 }
 
-// sessionTokens are the tokens just issued in a session.
+// sessionTokens are the tokens just issued in a session, and the role the access token carries.
 type sessionTokens struct {
 	sessionID uuid.UUID
+	role      domain.Role
 	access    string
 	refresh   string
 }
 
 // writeTokens answers a session's new tokens: both in the body, or, for a browser session, the
-// refresh token in its cookie and the session's CSRF token in the body and in its own cookie.
+// refresh token in its cookie and the session's CSRF token in the body and in its own cookie; a
+// staff member's browser session gets the access token in the codec's cookie besides.
 func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, t sessionTokens, browser bool) {
 	resp := tokenResponse{AccessToken: t.access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second)}
 	if browser {
 		resp.CSRFToken = s.csrfToken(t.sessionID)
 		s.setSessionCookies(w, r, t.refresh, resp.CSRFToken)
+		if t.role.IsStaff() {
+			s.setCodecCookie(w, r, t.access)
+		}
 	} else {
 		resp.RefreshToken = t.refresh
 	}
@@ -277,7 +282,7 @@ func (s *server) startSession(ctx context.Context, u db.User, r *http.Request) (
 	if err != nil {
 		return sessionTokens{}, err
 	}
-	return sessionTokens{sessionID: sessionID, access: access, refresh: refresh}, nil
+	return sessionTokens{sessionID: sessionID, role: u.Role, access: access, refresh: refresh}, nil
 }
 
 // refreshRequest names the refresh token of a refresh or a logout. A browser session leaves it
@@ -382,12 +387,12 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(err)
 	}
-	s.writeTokens(w, r, sessionTokens{sessionID: p.SessionID, access: access, refresh: newToken}, browser)
+	s.writeTokens(w, r, sessionTokens{sessionID: p.SessionID, role: p.Role, access: access, refresh: newToken}, browser)
 	return nil
 }
 
 // logout ends the session of a refresh token, and with it every access token issued in it. A
-// browser session's logout needs its CSRF token, and clears its cookies.
+// browser session's logout needs its CSRF token, and clears its cookies (the codec's too).
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 	var req refreshRequest
 	if err := readOptionalJSON(w, r, &req); err != nil {
@@ -425,7 +430,7 @@ func (s *server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.RevokeUserSessions(r.Context(), db.RevokeUserSessionsParams{UserID: caller(r.Context()).UserID, Reason: ptr("logout_all")}); err != nil {
 		return internalError(fmt.Errorf("revoke sessions: %w", err))
 	}
-	// A browser's session cookies are of no use any more.
+	// A browser's session cookies, and the codec's, are of no use any more.
 	clearSessionCookies(w, r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

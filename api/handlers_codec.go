@@ -20,7 +20,9 @@ import (
 // Temporal web UI and CLI send the payloads they show (encrypted, see internal/payloadcodec) to
 // POST /codec/decode and show what comes back; staff may read them, only admins encode (the UI
 // encodes what an operator types to start, signal or reset a workflow). The UI calls from its own
-// origin, so these routes answer CORS for the origins in Config.CodecCORSOrigins.
+// origin, so these routes answer CORS for the origins in Config.CodecCORSOrigins, credentials
+// included: the UI cannot send the bank's bearer token, but a browser that signed in to the web app
+// as staff sends the bank_codec cookie (codecPrincipalOf).
 
 // PayloadCodec encrypts and decrypts Temporal payloads; *payloadcodec.Codec satisfies it.
 type PayloadCodec interface {
@@ -45,14 +47,16 @@ const (
 )
 
 // withCodecCORS lets the Temporal UI's origins read every answer of the codec's routes, refusals
-// and rate limits included, so the UI can tell what went wrong. Other origins get no CORS header:
-// their browsers keep the answer from their script. Cookies play no part (no credentials).
+// and rate limits included, so the UI can tell what went wrong, and send the bank_codec cookie with
+// their requests (credentials). Other origins get no CORS header: their browsers keep the answer
+// from their script.
 func (s *server) withCodecCORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, codecPathPrefix) {
 			w.Header().Add("Vary", "Origin")
 			if origin := r.Header.Get("Origin"); s.codecOrigin(origin) {
 				w.Header().Set("Access-Control-Allow-Origin", origin)
+				w.Header().Set("Access-Control-Allow-Credentials", "true")
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -144,12 +144,13 @@ func (s *server) routes() http.Handler {
 	})
 
 	// The payload codec of the Temporal web UI and CLI (handlers_codec.go): a browser's preflight
-	// for anyone, decoding for staff, encoding for admins. Not counted as writes: the UI decodes
+	// for anyone, decoding for staff, encoding for admins, by a bearer token or, from the UI's
+	// origins, the staff browser session's codec cookie. Not counted as writes: the UI decodes
 	// each event it shows.
 	r.Options("/codec/decode", s.handle(s.codecPreflight))
 	r.Options("/codec/encode", s.handle(s.codecPreflight))
-	r.With(s.authenticate, s.allow(domain.RoleAdmin, domain.RoleSupport)).Post("/codec/decode", s.handle(s.decodePayloads))
-	r.With(s.authenticate, s.allow(domain.RoleAdmin)).Post("/codec/encode", s.handle(s.encodePayloads))
+	r.With(s.authenticateCodec, s.allow(domain.RoleAdmin, domain.RoleSupport)).Post("/codec/decode", s.handle(s.decodePayloads))
+	r.With(s.authenticateCodec, s.allow(domain.RoleAdmin)).Post("/codec/encode", s.handle(s.encodePayloads))
 	return r
 }
 
