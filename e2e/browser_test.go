@@ -18,7 +18,8 @@ import (
 
 // TestBrowser runs the web app's browser tests (web/e2e, Node's test runner driving Chromium
 // through playwright-core) against this system: the API serves the built app (web/dist) as it does
-// in production. Without Chromium, Node or a built app the test skips, and fails under CI.
+// in production, and the Temporal dev server its web UI, which decodes through the API's codec.
+// Without Chromium, Node or a built app the test skips, and fails under CI.
 func TestBrowser(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	web := filepath.Join(root, "web")
@@ -55,6 +56,8 @@ func TestBrowser(t *testing.T) {
 		"ADMIN_EMAIL="+sys.AdminEmail, "ADMIN_PASSWORD="+sys.AdminPass,
 		"SUPPORT_EMAIL="+supportEmail, "SUPPORT_PASSWORD="+supportPass, "SUPPORT_INVITATION="+supportLink,
 		"MAILPIT_URL="+sys.MailpitURL,
+		// The Temporal web UI of the dev server, and the codec it calls from the browser.
+		"TEMPORAL_UI_URL="+sys.Stack.UIURL, "CODEC_URL="+sys.Stack.CodecURL,
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)

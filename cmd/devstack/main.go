@@ -156,7 +156,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 The bank is running. Ctrl-C stops everything; state is kept in %s.
   Web app          %s/   (customers sign up there; staff sign in to the console)
   API              %s   (contract: %s/openapi.yaml)
-  Temporal web UI  %s   (payloads are encrypted; staff decode them through %s: README, Payload encryption)
+  Temporal web UI  %s   (payloads are encrypted; staff signed in to the web app decode them through %s: README, Payload encryption)
   Temporal         %s
   MongoDB          %s
   PostgreSQL       %s

@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/bankforge/bank/api"
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/dev/bankclient"
 	"github.com/bankforge/bank/dev/stack"
@@ -120,7 +121,7 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 		return fail(err)
 	}
 
-	ports := make([]int, 8)
+	ports := make([]int, 9)
 	for i := range ports {
 		if ports[i], err = stack.FreePort(); err != nil {
 			return fail(err)
@@ -134,6 +135,9 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 	s, err := stack.Start(ctx, stack.Options{
 		Dir: filepath.Join(work, "state"), Bin: bin, DatabaseURL: databaseURL,
 		TemporalPort: ports[0], MongoPort: ports[1], APIPort: ports[2], TemporalInMemory: true,
+		// The dev server's web UI, as under make dev, for the browser tests that read a workflow
+		// there through the API's codec.
+		UIPort:          ports[8],
 		MailpitSMTPPort: ports[4], MailpitHTTPPort: ports[5], MailpitMax: -1,
 		APIMetricsAddr: fmt.Sprintf("127.0.0.1:%d", ports[6]), WorkerMetricsAddr: fmt.Sprintf("127.0.0.1:%d", ports[7]),
 		// The SMTP server refuses for good (550) every address with a '+' in it: RefusedAddress.
@@ -150,6 +154,8 @@ func StartSystem(ctx context.Context, env ...string) (*System, func(), error) {
 			"MAINTENANCE_INTERVAL=1s", "EMAILS_INTERVAL=1s",
 			// The built web app, served as in production.
 			"WEB_DIR=" + filepath.Join(root, "web", "dist"),
+			// The codec's browser callers: the dev UI's usual origins, and this run's UI.
+			fmt.Sprintf("CODEC_CORS_ORIGINS=%s,http://localhost:%d", strings.Join(api.DefaultCodecCORSOrigins, ","), ports[8]),
 		}, env...),
 		Output: logs,
 	})
