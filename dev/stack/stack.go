@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,7 +41,9 @@ type Options struct {
 	DatabaseURL string
 	// MongoURI, when set, is used instead of starting the wire server.
 	MongoURI string
-	// TemporalPort is the Temporal frontend port; UIPort 0 runs the server headless.
+	// TemporalPort is the Temporal frontend port; UIPort 0 runs the server headless. The web UI is
+	// served at UIPort through a proxy that has it include cross-origin credentials in its calls
+	// to the API's codec (the bank_codec cookie); the dev server's own UI listens on a free port.
 	TemporalPort int
 	UIPort       int
 	// TemporalInMemory keeps Temporal's state in memory instead of a file in Dir.
@@ -86,6 +89,9 @@ type Stack struct {
 	bin    string
 	apiEnv []string
 	apiOut io.Writer
+
+	// uiProxy serves the dev server's web UI at UIURL.
+	uiProxy *http.Server
 
 	mu     sync.Mutex
 	procs  []*proc
@@ -142,7 +148,19 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		// the API's address as the browser reaches it (the codec's default CORS origins are the
 		// dev UI's).
 		s.CodecURL = "http://localhost:" + strconv.Itoa(o.APIPort) + "/codec"
-		temporalArgs = append(temporalArgs, "--ui-port", strconv.Itoa(o.UIPort), "--ui-codec-endpoint", s.CodecURL)
+		// The dev server's UI on a port of its own, behind the proxy at UIPort, which sets the
+		// UI's include-credentials setting: the dev server has no flag for it.
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(o.UIPort))
+		if err != nil {
+			return nil, fmt.Errorf("the Temporal UI's port: %w", err)
+		}
+		uiPort, err := FreePort()
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		s.uiProxy = uiProxy(l, &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(uiPort)})
+		temporalArgs = append(temporalArgs, "--ui-ip", "127.0.0.1", "--ui-port", strconv.Itoa(uiPort), "--ui-codec-endpoint", s.CodecURL)
 		s.UIURL = "http://localhost:" + strconv.Itoa(o.UIPort)
 	} else {
 		temporalArgs = append(temporalArgs, "--headless")
@@ -366,6 +384,9 @@ func (s *Stack) Stop() {
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
+	}
+	if s.uiProxy != nil {
+		_ = s.uiProxy.Close()
 	}
 }
 

@@ -1,8 +1,8 @@
 // The Temporal web UI of the dev server shows a transfer's workflow decoded for a staff member signed
 // in to the web app, through the API's codec and the bank_codec cookie the sign-in set, and
-// encrypted for a browser that has not signed in. The UI is set up as the README tells a staff
-// member to do once: its codec settings, kept in its origin's localStorage, override the server's
-// endpoint and include cross-origin credentials.
+// encrypted for a browser that has not signed in. The UI runs with the settings it has under make
+// dev, and nothing is set in the browser: the dev stack's proxy in front of the UI has the UI's
+// codec include cross-origin credentials.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -44,18 +44,9 @@ async function deposit() {
   return { number: account.number, workflowID: `transfer-${transfer.id}` };
 }
 
-// openWorkflow opens the workflow in the Temporal UI, in a context whose UI origin has the codec
-// settings the README gives, and returns the text of its Input and Results once they show payloads.
+// openWorkflow opens the workflow in the Temporal UI, with the UI's own codec settings (no
+// override in the browser), and returns its Input and Results once they show payloads.
 async function openWorkflow(page, workflowID) {
-  await page.context().addInitScript(
-    ({ ui, endpoint }) => {
-      if (location.origin !== ui) return;
-      localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
-      localStorage.setItem('endpoint', JSON.stringify(endpoint));
-      localStorage.setItem('includeCredentials', 'true');
-    },
-    { ui: new URL(uiURL).origin, endpoint: codecURL },
-  );
   await page.goto(`${uiURL}/namespaces/default/workflows/${encodeURIComponent(workflowID)}`);
   const panel = page.getByTestId('input-and-result');
   await panel.first().waitFor({ timeout: 60_000 });
