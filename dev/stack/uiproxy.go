@@ -24,16 +24,15 @@ const uiSettingsPath = "/api/v1/settings"
 // whose codec includes cross-origin credentials. The dev server has no flag for that setting, and
 // without it the UI calls the API's codec without the staff member's bank_codec cookie.
 func uiProxy(l net.Listener, target *url.URL) *http.Server {
-	rp := httputil.NewSingleHostReverseProxy(target)
-	direct := rp.Director
-	rp.Director = func(r *http.Request) {
-		direct(r)
-		if isUISettings(r) {
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Host = pr.In.Host
+		if isUISettings(pr.Out) {
 			// Without the browser's Accept-Encoding, the transport asks for gzip itself and
 			// unzips the answer, which comes in clear to be rewritten.
-			r.Header.Del("Accept-Encoding")
+			pr.Out.Header.Del("Accept-Encoding")
 		}
-	}
+	}}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		if !isUISettings(resp.Request) || resp.StatusCode != http.StatusOK {
 			return nil
@@ -90,7 +89,7 @@ func includeCodecCredentials(settings []byte) ([]byte, error) {
 	var codec map[string]json.RawMessage
 	if raw, ok := s["Codec"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &codec); err != nil {
-			return nil, fmt.Errorf("Codec: %w", err)
+			return nil, fmt.Errorf("the settings' Codec: %w", err)
 		}
 	}
 	if codec == nil {
