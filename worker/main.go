@@ -94,32 +94,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 	}()
 
-	// This process's metrics, in a registry of its own: the Temporal SDK's worker metrics, the
-	// ledger's outcomes, the emails and the pool.
-	reg := metrics.NewRegistry()
-	temporalMetrics, err := metrics.NewTemporal(reg, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = temporalMetrics.Close(context.WithoutCancel(ctx)) }()
-	if cfg.MetricsAddr != "" {
-		ms, err := metrics.Listen(cfg.MetricsAddr, reg, logger)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = ms.Close(ctx) }()
-		logger.Info("metrics listening", "addr", ms.Addr())
-	}
-
-	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.Telemetry{
-		Tracer: tp, Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg),
-	}, backends.StartupWait)
+	// This process's metrics, in a registry of its own served apart, and its connections.
+	b, reg, closeBackends, err := backends.Open(ctx, cfg.Backends, logger, tp, cfg.MetricsAddr)
 	if err != nil {
 		return err
 	}
 	defer closeBackends()
 	store, auditStore, tc := b.Store, b.Audit, b.Temporal
-	reg.MustRegister(metrics.NewPool(store.Pool().Stat))
 	if err := b.Inbox.EnsureIndexes(ctx); err != nil {
 		logger.Warn("inbox indexes not created", "error", err)
 	}

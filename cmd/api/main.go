@@ -147,31 +147,13 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 // serve runs the API until ctx ends; tp, when set, traces its requests, the workflows they start
 // and their queries. Its metrics are served on a listener of their own (cfg.MetricsAddr).
 func serve(ctx context.Context, cfg config, logger *slog.Logger, tp trace.TracerProvider) error {
-	// This process's metrics, in a registry of its own, served apart from the API.
-	reg := metrics.NewRegistry()
-	temporalMetrics, err := metrics.NewTemporal(reg, logger)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = temporalMetrics.Close(context.WithoutCancel(ctx)) }()
-	if cfg.MetricsAddr != "" {
-		ms, err := metrics.Listen(cfg.MetricsAddr, reg, logger)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = ms.Close(ctx) }()
-		logger.Info("metrics listening", "addr", ms.Addr())
-	}
-
-	b, closeBackends, err := backends.ConnectWhenUp(ctx, cfg.Backends, logger, backends.Telemetry{
-		Tracer: tp, Temporal: temporalMetrics.Handler, Ledger: metrics.NewLedger(reg),
-	}, backends.StartupWait)
+	// This process's metrics, in a registry of its own served apart, and its connections.
+	b, reg, closeBackends, err := backends.Open(ctx, cfg.Backends, logger, tp, cfg.MetricsAddr)
 	if err != nil {
 		return err
 	}
 	defer closeBackends()
 	store, auditStore, tc := b.Store, b.Audit, b.Temporal
-	reg.MustRegister(metrics.NewPool(store.Pool().Stat))
 
 	params := password.DefaultParams
 	params.MaxConcurrent = cfg.HashConcurrency
