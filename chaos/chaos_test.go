@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankforge/bank/dev/stack"
 	"github.com/bankforge/bank/dev/testenv"
 )
 
@@ -28,7 +29,7 @@ func testTools(t *testing.T) *tools {
 		testenv.Unavailable(t, "%v", err)
 	}
 	built.once.Do(func() {
-		root, err := repoRoot()
+		root, err := stack.RepoRoot()
 		if err != nil {
 			built.err = err
 			return

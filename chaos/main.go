@@ -35,6 +35,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bankforge/bank/dev/stack"
 )
 
 // config is one run's settings.
@@ -133,7 +135,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (_ *report, err error) 
 
 	t := cfg.Tools
 	if t == nil {
-		root, err := repoRoot()
+		root, err := stack.RepoRoot()
 		if err != nil {
 			return nil, err
 		}

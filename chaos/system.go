@@ -90,24 +90,6 @@ func buildTools(ctx context.Context, root, dir, pgBin string) (tools, error) {
 	return t, nil
 }
 
-// repoRoot is the directory of the go.mod above the working directory.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && filepath.Base(filepath.Dir(dir)) != "tools" {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // startSystem starts every process of the system in dir and returns once both APIs are ready. On
 // error, the system it returns is stopped already; its directories are the caller's to keep or remove.
 func startSystem(ctx context.Context, t tools, dir string, seed uint64, logf func(string, ...any)) (_ *system, err error) {

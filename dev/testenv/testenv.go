@@ -259,7 +259,7 @@ func Connect(t testing.TB, url string) *db.Store {
 // RepoRoot is the repository's root directory.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := repoRoot()
+	dir, err := stack.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
