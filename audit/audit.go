@@ -114,11 +114,13 @@ type Store struct {
 	events *mongo.Collection
 	// head holds one document, the chain's head (see chain.go).
 	head *mongo.Collection
+	// appender queues the events being recorded, so that they are linked in batches.
+	appender *appender
 }
 
 // NewStore returns a Store over the named database.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{events: db.Collection("audit_events"), head: db.Collection("audit_head")}
+	return &Store{events: db.Collection("audit_events"), head: db.Collection("audit_head"), appender: &appender{}}
 }
 
 // Connect opens a client for uri and checks that the server answers.

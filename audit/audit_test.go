@@ -103,6 +103,53 @@ func TestChain_ConcurrentWritersMakeOneChain(t *testing.T) {
 	}
 }
 
+// Two processes, each with many writers whose events are linked in batches, make one unbroken chain:
+// their batches race for the same places, some events are recorded twice at once (a retried
+// activity) and land in one batch, and each event is stored once.
+func TestChain_TwoProcessesOfBatchedWritersMakeOneChain(t *testing.T) {
+	t.Parallel()
+	first, c := newStore(t)
+	second := audit.NewStore(c.Database()) // another process: a queue of its own
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 16 {
+		s := first
+		if w%2 == 1 {
+			s = second
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 12 {
+				e := audit.Event{ID: fmt.Sprintf("w%d-e%d", w, i), Type: audit.EventTransferCompleted, TransferID: uuid.NewString()}
+				copies := 1
+				if i%4 == 0 {
+					copies = 2
+				}
+				var inner sync.WaitGroup
+				for range copies {
+					inner.Add(1)
+					go func() {
+						defer inner.Done()
+						if err := s.Record(ctx, e); err != nil {
+							t.Error(err)
+						}
+					}()
+				}
+				inner.Wait()
+			}
+		}()
+	}
+	wg.Wait()
+	v, err := first.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK || v.Events != 16*12 || v.Head.Seq != 16*12 {
+		t.Fatalf("verification %+v (break %+v); want %d events in one unbroken chain", v, v.Break, 16*12)
+	}
+}
+
 // Editing, deleting or reordering a stored event is caught, at that event.
 func TestChain_VerifyNamesTheEditedEvent(t *testing.T) {
 	t.Parallel()

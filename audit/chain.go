@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -29,8 +30,14 @@ import (
 // names a later place: Verify then reports the removal. Whoever can rewrite both can hide it;
 // publishing the head elsewhere from time to time is what would show that.
 
-// maxLinkAttempts bounds how often Record retries when other writers take the next place first.
+// maxLinkAttempts bounds how often a batch is tried again when other writers take its places first.
 const maxLinkAttempts = 100
+
+// maxBatch bounds how many events one insert links.
+const maxBatch = 256
+
+// linkTimeout bounds the storing of one batch, which goes on when a writer waiting for it gives up.
+const linkTimeout = 30 * time.Second
 
 // headID is the id of the head document.
 const headID = "head"
@@ -39,8 +46,30 @@ const headID = "head"
 // it looks the newest event up itself.
 const staleAfter = 4
 
+// Writers in one process take turns through a queue (group commit): the events recorded while a
+// batch is being stored wait, and the next batch links them all at once, with one read of the head,
+// one insert and one move of the head, however many there are. Under load a process's writers never
+// race each other for a place, and the audit log costs a few requests per batch instead of several
+// per event; a lone event is stored as fast as before. Writers in other processes (the API and the
+// worker) still race, and the unique index on Seq settles it as it always did.
+
+// pending is an event waiting in the queue, and where its writer learns how its storing went.
+type pending struct {
+	e    Event
+	done chan error
+}
+
+// appender is a Store's queue of events waiting to be linked.
+type appender struct {
+	mu    sync.Mutex
+	queue []*pending
+	// draining says a goroutine is storing the queue's batches; it ends when the queue is empty.
+	draining bool
+}
+
 // record links e after the newest event and stores it, once: an event whose id is already stored is
-// left as it is.
+// left as it is. It waits for e's batch, or for ctx; an event whose writer gave up may still be
+// stored (a retry then finds it).
 func (s *Store) record(ctx context.Context, e Event) error {
 	e.At = e.At.UTC().Truncate(time.Millisecond) // what BSON stores
 	details, err := roundTrip(e.Details)
@@ -48,30 +77,101 @@ func (s *Store) record(ctx context.Context, e Event) error {
 		return err
 	}
 	e.Details = details
+	p := &pending{e: e, done: make(chan error, 1)}
+	a := s.appender
+	a.mu.Lock()
+	a.queue = append(a.queue, p)
+	start := !a.draining
+	a.draining = true
+	a.mu.Unlock()
+	if start {
+		go s.drain()
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// drain stores the queue's events, a batch at a time, until the queue is empty.
+func (s *Store) drain() {
+	a := s.appender
+	for {
+		a.mu.Lock()
+		n := min(len(a.queue), maxBatch)
+		if n == 0 {
+			a.queue, a.draining = nil, false
+			a.mu.Unlock()
+			return
+		}
+		batch := a.queue[:n:n]
+		a.queue = a.queue[n:]
+		a.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), linkTimeout)
+		err := s.link(ctx, batch)
+		cancel()
+		for _, p := range batch {
+			p.done <- err // buffered: a writer that gave up does not block the queue
+		}
+	}
+}
+
+// link stores batch's events in order after the newest event, skipping any already stored (a
+// retried write). When another writer takes the next place first, the events not yet stored are
+// linked again after it.
+func (s *Store) link(ctx context.Context, batch []*pending) error {
+	events := make([]Event, len(batch))
+	for i, p := range batch {
+		events[i] = p.e
+	}
 	head, err := s.Head(ctx)
 	if err != nil {
 		return err
 	}
 	stuck := 0
+	docs := make([]any, 0, len(events))
 	for range maxLinkAttempts {
-		e.Seq, e.Prev = head.Seq+1, head.Hash
-		e.Hash = e.digest()
-		_, err = s.events.InsertOne(ctx, e)
+		docs = docs[:0]
+		next := head
+		for i := range events {
+			e := &events[i]
+			e.Seq, e.Prev = next.Seq+1, next.Hash
+			e.Hash = e.digest()
+			next = Link{Seq: e.Seq, Hash: e.Hash}
+			docs = append(docs, *e)
+		}
+		_, err := s.events.InsertMany(ctx, docs)
 		if err == nil {
-			return s.advance(ctx, Link{Seq: e.Seq, Hash: e.Hash})
+			return s.advance(ctx, next)
 		}
-		if !mongo.IsDuplicateKeyError(err) {
-			return fmt.Errorf("insert audit event: %w", err)
+		stored, ok := firstFailed(err)
+		if !ok {
+			return fmt.Errorf("insert audit events: %w", err)
 		}
-		// Either this event is stored already (a retried write), or another took the place.
-		n, err := s.events.CountDocuments(ctx, bson.D{{Key: "_id", Value: e.ID}})
+		if stored > 0 {
+			// The events before the failed one are stored and linked: the head moves to them.
+			head = Link{Seq: events[stored-1].Seq, Hash: events[stored-1].Hash}
+			if err := s.advance(ctx, head); err != nil {
+				return err
+			}
+			events, stuck = events[stored:], 0
+		}
+		// Either the failed event is stored already (a retried write), or another writer took
+		// its place.
+		n, err := s.events.CountDocuments(ctx, bson.D{{Key: "_id", Value: events[0].ID}})
 		if err != nil {
 			return fmt.Errorf("look up audit event: %w", err)
 		}
 		if n > 0 {
-			return nil
+			if events = events[1:]; len(events) == 0 {
+				return nil
+			}
+			continue
 		}
-		next, err := s.Head(ctx)
+		next, err = s.Head(ctx)
 		if err != nil {
 			return err
 		}
@@ -79,8 +179,8 @@ func (s *Store) record(ctx context.Context, e Event) error {
 			head, stuck = next, 0
 			continue
 		}
-		// The head has not moved: its writer is between storing its event and moving the head, or
-		// stopped there.
+		// The head has not moved: its writer is between storing its events and moving the head,
+		// or stopped there.
 		if stuck++; stuck < staleAfter {
 			select {
 			case <-ctx.Done():
@@ -97,7 +197,26 @@ func (s *Store) record(ctx context.Context, e Event) error {
 		}
 		stuck = 0
 	}
-	return fmt.Errorf("audit event %s: no place in the chain after %d attempts", e.ID, maxLinkAttempts)
+	return fmt.Errorf("audit events %s and after: no place in the chain after %d attempts", events[0].ID, maxLinkAttempts)
+}
+
+// firstFailed reads an ordered insert's failure: how many events were stored before the first that
+// failed, when it failed on a duplicate key (its id, or its place in the chain).
+func firstFailed(err error) (stored int, ok bool) {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return 0, false
+	}
+	first := bwe.WriteErrors[0]
+	for _, we := range bwe.WriteErrors {
+		if we.Index < first.Index {
+			first = we
+		}
+	}
+	if !mongo.IsDuplicateKeyError(first.WriteError) {
+		return 0, false
+	}
+	return first.Index, true
 }
 
 // Link is an event's place in the chain.

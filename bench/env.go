@@ -114,7 +114,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	} else if b.dir, err = os.MkdirTemp("", "bank-bench-"); err != nil {
 		return nil, err
 	}
-	ports := make([]int, 4)
+	ports := make([]int, 6)
 	for i := range ports {
 		if ports[i], err = stack.FreePort(); err != nil {
 			return nil, err
@@ -149,8 +149,8 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 		MongoPort: ports[1],
 		APIPort:   ports[2],
 		// Free ports of their own, apart from a `make dev` on the same machine.
-		APIMetricsAddr:    "127.0.0.1:0",
-		WorkerMetricsAddr: "127.0.0.1:0",
+		APIMetricsAddr:    "127.0.0.1:" + strconv.Itoa(ports[4]),
+		WorkerMetricsAddr: "127.0.0.1:" + strconv.Itoa(ports[5]),
 		// The API and the worker get the same environment: no login throttling and no transfer or
 		// cash limits, so that only capacity limits what gets through.
 		Env: []string{
@@ -169,6 +169,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 			"WORKER_LOCAL_ACTIVITIES=" + strconv.Itoa(cfg.localActivities),
 			"WORKER_WORKFLOW_POLLERS=" + strconv.Itoa(cfg.workflowPollers),
 			"TRANSFER_EAGER_START=" + strconv.FormatBool(cfg.eager),
+			"METRICS_PPROF=" + strconv.FormatBool(cfg.profileDir != ""),
 			// The seed's deposits are large and many, by one admin: no second admin to approve them.
 			"CASH_APPROVAL_THRESHOLDS=USD=1000000000000000",
 			"ADMIN_DAILY_CASH_LIMITS=USD=9223372036854775807",

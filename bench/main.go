@@ -51,6 +51,7 @@ type config struct {
 	keep             bool
 	bin              string
 	accounts         int
+	idleCustomers    int
 	scenario         string
 	hotShare         float64
 	rate             float64
@@ -68,6 +69,9 @@ type config struct {
 	emptyPlain     bool
 	emptyEager     bool
 	eager          bool
+	// profileDir, when set, receives CPU and allocation profiles of the API and the worker taken
+	// while transfers are offered at a fixed rate.
+	profileDir string
 
 	findMax      bool
 	stepDuration time.Duration
@@ -110,6 +114,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the database and the stack's state directory at the end")
 	fs.StringVar(&c.bin, "bin", "bin", "directory with the temporal, mongowire, api and worker executables (make tools build)")
 	fs.IntVar(&c.accounts, "accounts", 200, "number of customers, each with one funded account")
+	fs.IntVar(&c.idleCustomers, "idle-customers", 0, "customers, each with one account, loaded with COPY before the run and taking no part in it: the tables' size (-idle-customers 1000000 for a million accounts)")
 	fs.StringVar(&c.scenario, "scenario", "uniform", "uniform: random distinct payer and payee; hot: most debits come from one account")
 	fs.Float64Var(&c.hotShare, "hot-share", 0.8, "share of debits from the hot account in the hot scenario")
 	fs.Float64Var(&c.rate, "rate", 20, "offered transfers per second (the starting rate with -find-max)")
@@ -126,6 +131,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.emptyPlain, "empty-plain", false, "start the empty workflows without search attributes, to see what they cost")
 	fs.BoolVar(&c.eager, "eager", false, "start transfers with eager workflow start (TRANSFER_EAGER_START=true: the API runs their first workflow task)")
 	fs.BoolVar(&c.emptyEager, "empty-eager", false, "start the empty workflows with eager workflow start (the first task runs in the starting process); implied by -eager")
+	fs.StringVar(&c.profileDir, "profile", "", "write CPU and allocation profiles of the API and the worker, taken during the fixed-rate run, to this directory (METRICS_PPROF=true)")
 	fs.BoolVar(&c.findMax, "find-max", false, "raise the rate step by step until the system stops keeping up")
 	fs.DurationVar(&c.stepDuration, "step", 10*time.Second, "duration of each -find-max step")
 	fs.Float64Var(&c.stepFactor, "step-factor", 1.5, "rate multiplier between -find-max steps")
@@ -164,6 +170,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	check(c.accounts >= 2, "-accounts must be at least 2")
+	check(c.idleCustomers >= 0, "-idle-customers must not be negative")
 	check(c.sockets >= 0 && c.socketsPerUser >= 1 && c.socketsPerUser <= 5 && c.sockets%c.socketsPerUser == 0,
 		"-sockets must not be negative, and a multiple of -sockets-per-user (1 to 5)")
 	check(c.scenario == "uniform" || c.scenario == "hot", "-scenario must be uniform or hot")
@@ -172,6 +179,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	check(c.maxInflight >= 1 && c.loginConcurrency >= 1 && c.sqlConns >= 1, "-max-inflight, -login-concurrency and -sql-conns must be positive")
 	check(c.pollEvery >= 0 && c.pollTimeout > 0, "-poll must not be negative and -poll-timeout must be positive")
 	check(c.sqlTransfers >= 0 && c.sqlConcurrency >= 0, "-sql-transfers and -sql-concurrency must not be negative")
+	check(c.profileDir == "" || (!c.findMax && c.duration >= 5*time.Second), "-profile needs a fixed-rate run (no -find-max) of at least 5s")
 	check(!c.findMax || (c.stepFactor > 1 && c.stepDuration > 0 && c.maxRate >= c.rate), "-find-max needs -step-factor > 1, a positive -step and -max-rate >= -rate")
 	problems = append(problems, env.Err())
 	return c, errors.Join(problems...)
@@ -252,6 +260,11 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 	}
 
 	rep := &report{cfg: cfg, best: -1, localActivities: cfg.localActivities, workflowPollers: cfg.workflowPollers}
+	if cfg.idleCustomers > 0 {
+		if rep.idle, err = seedIdle(ctx, logger, b, cfg.idleCustomers); err != nil {
+			return fmt.Errorf("seed idle customers: %w", err)
+		}
+	}
 	customers, seeded, err := seed(ctx, logger, b, httpClient, cfg.accounts, cfg.loginConcurrency, cfg.funding())
 	if err != nil {
 		return fmt.Errorf("seed: %w", errors.Join(err, context.Cause(ctx)))
@@ -271,7 +284,11 @@ func run(ctx context.Context, logger *slog.Logger, args []string, stdout io.Writ
 		rep.transfers = rep.steps[max(rep.best, 0)]
 	} else {
 		logger.Info("offering transfers through the API", "rate", cfg.rate, "duration", cfg.duration, "scenario", cfg.scenario)
+		profiled := profile(ctx, logger, cfg, b)
 		rep.transfers = load.run(ctx, "api", cfg.rate, cfg.duration, cfg.maxInflight)
+		if err := <-profiled; err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
 	}
 	logger.Info("API run done", "completed", rep.transfers.Completed, "completed_per_s", round1(rep.transfers.CompletedPerSec))
 	if err := context.Cause(ctx); err != nil {

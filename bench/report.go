@@ -17,6 +17,7 @@ import (
 type report struct {
 	cfg       config
 	seed      seedResult
+	idle      *idleResult
 	transfers phaseResult
 	// steps are the find-max steps, best the index of the highest sustained one (-1 for none).
 	steps []phaseResult
@@ -41,6 +42,9 @@ func (r *report) print(w io.Writer) {
 	cfg := r.cfg
 	p("\n==================== bank transfer benchmark ====================\n")
 	p("scenario %s, %d customers", cfg.scenario, r.seed.Customers)
+	if r.idle != nil {
+		p("plus %d idle accounts loaded with COPY in %s", r.idle.Customers, ms(r.idle.Took))
+	}
 	if cfg.scenario == "hot" {
 		p(" (%.0f%% of debits from one hot account)", cfg.hotShare*100)
 	}

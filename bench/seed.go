@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
+	"github.com/bankforge/bank/dev/seedscale"
 	"github.com/bankforge/bank/dev/bankclient"
 	"github.com/bankforge/bank/domain"
 )
@@ -134,6 +135,32 @@ func seed(ctx context.Context, logger *slog.Logger, b *bank, httpClient *http.Cl
 	res.Took = time.Since(started)
 	logger.Info("funded customers", "count", n, "each", money.perCustomer, "hot", money.hot, "took", res.Deposits.Round(time.Millisecond))
 	return customers, res, nil
+}
+
+// idleResult says how the idle customers were loaded.
+type idleResult struct {
+	Customers int
+	Took      time.Duration
+}
+
+// seedIdle loads n customers with one empty account each, with COPY (the scale seed without
+// movements or audit events), so that the run's tables and indexes have their size. They never log
+// in or move money.
+func seedIdle(ctx context.Context, logger *slog.Logger, b *bank, n int) (*idleResult, error) {
+	logger.Info("loading idle customers with COPY", "customers", n)
+	owner, err := db.Connect(ctx, b.ownerURL, 2)
+	if err != nil {
+		return nil, err
+	}
+	defer owner.Close()
+	res, err := seedscale.Run(ctx, owner, nil, seedscale.Options{
+		Customers: n, Days: 30, Seed: 1, Password: seedscale.DefaultPassword, AllowExisting: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("idle customers loaded", "customers", res.Customers, "accounts", res.Accounts, "took", res.Took.Round(time.Millisecond))
+	return &idleResult{Customers: res.Accounts, Took: res.Took}, nil
 }
 
 // forEach runs fn for 0..n-1 with at most conc calls at once and returns the first error, after

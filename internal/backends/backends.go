@@ -58,6 +58,9 @@ type Config struct {
 	// PayloadKeys encrypt the Temporal client's payloads, the first one new payloads; none (with
 	// PAYLOAD_CODEC_KEYS=off) keeps them in clear.
 	PayloadKeys []payloadcodec.Key
+	// Profiles serves Go's runtime profiles at /debug/pprof/ on the metrics listener
+	// (METRICS_PPROF=true), for profiling a process under load; off by default.
+	Profiles bool
 }
 
 // Read reads the configuration from the environment (see the README).
@@ -68,6 +71,7 @@ func Read(e *envconfig.Reader) Config {
 		DBMaxConns:    e.Int("DB_MAX_CONNS", 16, 1, 1000),
 		MongoURI:      e.String("MONGO_URI", "mongodb://127.0.0.1:27017/"),
 		MongoDatabase: e.String("MONGO_DATABASE", "bank"),
+		Profiles:      e.Bool("METRICS_PPROF", false),
 	}
 	readTemporal(e, &c)
 	switch keys := e.String("PAYLOAD_CODEC_KEYS", ""); {

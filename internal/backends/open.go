@@ -11,7 +11,8 @@ import (
 )
 
 // Open starts what the API and the worker both run first: the process's metrics, in a registry of
-// its own served on metricsAddr (not served when it is empty), the Temporal SDK's and the
+// its own served on metricsAddr (not served when it is empty) with Go's profiles when
+// c.Profiles is set, the Temporal SDK's and the
 // database pool's among them; and its connections (ConnectWhenUp), traced by tp when set. The
 // function it returns closes them all, the connections first.
 func Open(ctx context.Context, c Config, logger *slog.Logger, tp trace.TracerProvider, metricsAddr string) (*Backends, *prometheus.Registry, func(), error) {
@@ -28,7 +29,7 @@ func Open(ctx context.Context, c Config, logger *slog.Logger, tp trace.TracerPro
 	}
 	closers = append(closers, func() { _ = temporalMetrics.Close(context.WithoutCancel(ctx)) })
 	if metricsAddr != "" {
-		ms, err := metrics.Listen(metricsAddr, reg, logger)
+		ms, err := metrics.Listen(metricsAddr, reg, logger, c.Profiles)
 		if err != nil {
 			closeAll()
 			return nil, nil, nil, err

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,20 +52,29 @@ type Server struct {
 	ln  net.Listener
 }
 
-// Listen starts serving reg's metrics at http://addr/metrics. A port of 0 takes a free one: Addr
-// says which.
-func Listen(addr string, reg *prometheus.Registry, logger *slog.Logger) (*Server, error) {
+// Listen starts serving reg's metrics at http://addr/metrics, and with profiles Go's runtime
+// profiles at http://addr/debug/pprof/. A port of 0 takes a free one: Addr says which.
+func Listen(addr string, reg *prometheus.Registry, logger *slog.Logger, profiles bool) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listener: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", Handler(reg, logger))
+	writeTimeout := 30 * time.Second
+	if profiles {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		writeTimeout = 5 * time.Minute // a CPU profile or an execution trace streams for its ?seconds=
+	}
 	s := &Server{ln: ln, srv: &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      writeTimeout,
 		MaxHeaderBytes:    8 << 10,
 	}}
 	go func() {

@@ -292,7 +292,7 @@ func TestTemporal_SDKMetricsInTheRegistry(t *testing.T) {
 func TestListen_ServesMetricsOnly(t *testing.T) {
 	reg := metrics.NewRegistry()
 	metrics.NewLedger(reg).TransferEnded(domain.KindTransfer, domain.TransferCompleted, "EUR", 5)
-	s, err := metrics.Listen("127.0.0.1:0", reg, quiet)
+	s, err := metrics.Listen("127.0.0.1:0", reg, quiet, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,11 +312,33 @@ func TestListen_ServesMetricsOnly(t *testing.T) {
 		!strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_cpu_seconds_total") {
 		t.Fatalf("/metrics = %d:\n%s", code, body)
 	}
-	if code, _ := get("/"); code != http.StatusNotFound {
-		t.Fatalf("/ = %d; want 404", code)
+	for _, path := range []string{"/", "/debug/pprof/", "/debug/pprof/cmdline"} {
+		if code, _ := get(path); code != http.StatusNotFound {
+			t.Fatalf("%s = %d; want 404", path, code)
+		}
 	}
-	if _, err := metrics.Listen(s.Addr(), reg, quiet); err == nil {
+	if _, err := metrics.Listen(s.Addr(), reg, quiet, false); err == nil {
 		t.Fatal("a second listener on the same address started")
+	}
+}
+
+// With profiles on (METRICS_PPROF=true), the listener also serves Go's runtime profiles.
+func TestListen_ServesProfilesWhenAsked(t *testing.T) {
+	s, err := metrics.Listen("127.0.0.1:0", metrics.NewRegistry(), quiet, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close(context.Background()) }()
+	for path, want := range map[string]string{"/debug/pprof/": "goroutine", "/debug/pprof/goroutine?debug=1": "goroutine profile:", "/metrics": "go_goroutines"} {
+		resp, err := http.Get("http://" + s.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s = %d, want 200 with %q:\n%.300s", path, resp.StatusCode, want, b)
+		}
 	}
 }
 
