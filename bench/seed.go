@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bankforge/bank/db"
-	"github.com/bankforge/bank/dev/seedscale"
 	"github.com/bankforge/bank/dev/bankclient"
+	"github.com/bankforge/bank/dev/seedscale"
 	"github.com/bankforge/bank/domain"
 )
 
