@@ -66,6 +66,17 @@ func TestCompose_APIService(t *testing.T) {
 				t.Fatalf("%s refuses the compose configuration: %v", name, err)
 			}
 			metricsAddrs[name] = cfg.MetricsAddr
+			// Eager start, the fastest safe configuration, with the worker's way of sending mail:
+			// the replica's eager worker may run any task of the queue, an email delivery too.
+			if !cfg.API.EagerStart {
+				t.Errorf("%s does not start transfers eagerly", name)
+			}
+			worker := f.Services["worker-1"].Environment
+			for _, v := range []string{"MAIL_MODE", "SMTP_ADDR", "SMTP_TLS", "MAIL_FROM", "BANK_NAME"} {
+				if env[v] != worker[v] {
+					t.Errorf("%s has %s=%q, the worker %q", name, v, env[v], worker[v])
+				}
+			}
 			return r
 		})
 	}

@@ -115,6 +115,11 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		env = append(env, "MAIL_LOG_BODIES=true")
 	}
 
+	// Transfers start eagerly: the API runs their first workflow task itself (the fastest safe
+	// configuration, docs/benchmark.md); the worker runs everything else and whatever an API process
+	// did not finish. TRANSFER_EAGER_START=false in the environment turns it off.
+	env = append(env, "TRANSFER_EAGER_START="+envOr("TRANSFER_EAGER_START", "true"))
+
 	s, err := stack.Start(ctx, stack.Options{
 		Dir:          *dir,
 		Bin:          *bin,
