@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,47 +48,38 @@ func (s *Store) WriteOutboxTx(ctx context.Context, emails []OutboxEmail, events 
 }
 
 // AppendUserEvents appends each event whose key its user has not had yet, with the next id of
-// that user, and notifies UserEventsChannel of each user given one. It locks the users' sequences
-// in ascending order of user id (no two transactions wait on each other in a cycle), and holds
-// them to the commit, so each user's events commit in the order of their ids. It must run in a
-// transaction.
+// that user, and notifies UserEventsChannel of each user given one, in two statements whatever the
+// number of events and users. It locks the users' sequences in ascending order of user id (no two
+// transactions wait on each other in a cycle), and holds them to the commit, so each user's events
+// commit in the order of their ids. It must run in a transaction.
 func (q *Queries) AppendUserEvents(ctx context.Context, events []Event) error {
-	byUser := slices.Clone(events)
-	slices.SortStableFunc(byUser, func(a, b Event) int { return bytes.Compare(a.UserID[:], b.UserID[:]) })
-	for i := 0; i < len(byUser); {
-		user := byUser[i].UserID
-		j := i
-		for j < len(byUser) && byUser[j].UserID == user {
-			j++
+	if len(events) == 0 {
+		return nil
+	}
+	p := InsertUserEventsParams{
+		Channel: UserEventsChannel,
+		UserIds: make([]uuid.UUID, len(events)), Keys: make([]string, len(events)),
+		Types: make([]string, len(events)), Datas: make([]string, len(events)),
+	}
+	users := make([]uuid.UUID, 0, 2)
+	for i, e := range events {
+		if e.UserID == uuid.Nil || e.Key == "" || !slices.Contains(domain.EventTypes, e.Type) {
+			return errors.New("an event needs a user, a key and a known type")
 		}
-		last, err := q.LockUserEventSeq(ctx, user)
+		data, err := json.Marshal(e.Data)
 		if err != nil {
-			return fmt.Errorf("lock event sequence: %w", err)
+			return fmt.Errorf("encode event %s: %w", e.Key, err)
 		}
-		next := last
-		for _, e := range byUser[i:j] {
-			if e.UserID == uuid.Nil || e.Key == "" || !slices.Contains(domain.EventTypes, e.Type) {
-				return errors.New("an event needs a user, a key and a known type")
-			}
-			data, err := json.Marshal(e.Data)
-			if err != nil {
-				return fmt.Errorf("encode event %s: %w", e.Key, err)
-			}
-			n, err := q.InsertUserEvent(ctx, InsertUserEventParams{UserID: user, ID: next + 1, Key: e.Key, Type: e.Type, Data: data})
-			if err != nil {
-				return fmt.Errorf("insert event %s: %w", e.Key, err)
-			}
-			next += n
+		p.UserIds[i], p.Keys[i], p.Types[i], p.Datas[i] = e.UserID, e.Key, string(e.Type), string(data)
+		if !slices.Contains(users, e.UserID) {
+			users = append(users, e.UserID)
 		}
-		if next > last {
-			if err := q.SetUserEventSeq(ctx, SetUserEventSeqParams{UserID: user, LastID: next}); err != nil {
-				return fmt.Errorf("advance event sequence: %w", err)
-			}
-			if err := q.NotifyUserEvents(ctx, NotifyUserEventsParams{Channel: UserEventsChannel, UserID: user.String()}); err != nil {
-				return fmt.Errorf("notify events: %w", err)
-			}
-		}
-		i = j
+	}
+	if err := q.LockUserEventSeqs(ctx, users); err != nil {
+		return fmt.Errorf("lock event sequences: %w", err)
+	}
+	if err := q.InsertUserEvents(ctx, p); err != nil {
+		return fmt.Errorf("insert events: %w", err)
 	}
 	return nil
 }

@@ -33,33 +33,54 @@ func (q *Queries) DeleteUserEventsBefore(ctx context.Context, arg DeleteUserEven
 	return result.RowsAffected(), nil
 }
 
-const insertUserEvent = `-- name: InsertUserEvent :execrows
-INSERT INTO user_events (user_id, id, key, type, data)
-VALUES ($1, $2, $3, $4, $5::jsonb)
-ON CONFLICT (user_id, key) DO NOTHING
+const insertUserEvents = `-- name: InsertUserEvents :exec
+WITH input AS (
+    SELECT ($2::uuid[])[g] AS user_id, ($3::text[])[g] AS key, ($4::text[])[g] AS type,
+           ($5::text[])[g] AS data, g AS ord
+    FROM generate_subscripts($3::text[], 1) AS g
+), fresh AS (
+    SELECT DISTINCT ON (i.user_id, i.key) i.user_id, i.key, i.type, i.data, i.ord
+    FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM user_events e WHERE e.user_id = i.user_id AND e.key = i.key)
+    ORDER BY i.user_id, i.key, i.ord
+), numbered AS (
+    SELECT f.user_id, s.last_id + row_number() OVER (PARTITION BY f.user_id ORDER BY f.ord) AS id, f.key, f.type, f.data
+    FROM fresh f JOIN user_event_seqs s ON s.user_id = f.user_id
+), inserted AS (
+    INSERT INTO user_events (user_id, id, key, type, data)
+    SELECT n.user_id, n.id, n.key, n.type, n.data::jsonb FROM numbered n
+    RETURNING user_id, id
+), advanced AS (
+    UPDATE user_event_seqs s SET last_id = m.last_id
+    FROM (SELECT user_id, max(id) AS last_id FROM inserted GROUP BY user_id) m
+    WHERE s.user_id = m.user_id
+    RETURNING s.user_id
+)
+SELECT pg_notify($1::text, a.user_id::text) FROM advanced a
 `
 
-type InsertUserEventParams struct {
-	UserID uuid.UUID
-	ID     int64
-	Key    string
-	Type   domain.EventType
-	Data   []byte
+type InsertUserEventsParams struct {
+	Channel string
+	UserIds []uuid.UUID
+	Keys    []string
+	Types   []string
+	Datas   []string
 }
 
-// Once per key: an event that a retried step wrote before is left as it is (0 rows).
-func (q *Queries) InsertUserEvent(ctx context.Context, arg InsertUserEventParams) (int64, error) {
-	result, err := q.db.Exec(ctx, insertUserEvent,
-		arg.UserID,
-		arg.ID,
-		arg.Key,
-		arg.Type,
-		arg.Data,
+// Appends, after LockUserEventSeqs in the same transaction, each event whose key its user has not
+// had yet (once per key: an event a retried step wrote before is left as it is), numbered from the
+// user's last id on in the order given, moves each user's sequence to their last event and
+// notifies UserEventsChannel of each user given one (the payload is the user's id only), at the
+// commit. The sequences are locked, so the keys already there and the last ids are final.
+func (q *Queries) InsertUserEvents(ctx context.Context, arg InsertUserEventsParams) error {
+	_, err := q.db.Exec(ctx, insertUserEvents,
+		arg.Channel,
+		arg.UserIds,
+		arg.Keys,
+		arg.Types,
+		arg.Datas,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	return err
 }
 
 const lastUserEventID = `-- name: LastUserEventID :one
@@ -120,46 +141,16 @@ func (q *Queries) ListUserEventsAfter(ctx context.Context, arg ListUserEventsAft
 	return items, nil
 }
 
-const lockUserEventSeq = `-- name: LockUserEventSeq :one
-INSERT INTO user_event_seqs (user_id) VALUES ($1)
+const lockUserEventSeqs = `-- name: LockUserEventSeqs :exec
+INSERT INTO user_event_seqs (user_id)
+SELECT u FROM unnest($1::uuid[]) AS u ORDER BY u
 ON CONFLICT (user_id) DO UPDATE SET last_id = user_event_seqs.last_id
-RETURNING last_id
 `
 
-// Takes the user's event sequence for this transaction (creating it at 0) and returns its last id.
-// The row stays locked until the commit, so a user's events commit in the order of their ids.
-func (q *Queries) LockUserEventSeq(ctx context.Context, userID uuid.UUID) (int64, error) {
-	row := q.db.QueryRow(ctx, lockUserEventSeq, userID)
-	var last_id int64
-	err := row.Scan(&last_id)
-	return last_id, err
-}
-
-const notifyUserEvents = `-- name: NotifyUserEvents :exec
-SELECT pg_notify($1::text, $2::text)
-`
-
-type NotifyUserEventsParams struct {
-	Channel string
-	UserID  string
-}
-
-// Wakes every API process's sockets of the user at the commit. The payload is the user's id only.
-func (q *Queries) NotifyUserEvents(ctx context.Context, arg NotifyUserEventsParams) error {
-	_, err := q.db.Exec(ctx, notifyUserEvents, arg.Channel, arg.UserID)
-	return err
-}
-
-const setUserEventSeq = `-- name: SetUserEventSeq :exec
-UPDATE user_event_seqs SET last_id = $1 WHERE user_id = $2
-`
-
-type SetUserEventSeqParams struct {
-	LastID int64
-	UserID uuid.UUID
-}
-
-func (q *Queries) SetUserEventSeq(ctx context.Context, arg SetUserEventSeqParams) error {
-	_, err := q.db.Exec(ctx, setUserEventSeq, arg.LastID, arg.UserID)
+// Takes the users' event sequences for this transaction (creating them at 0), in ascending order of
+// user id so that no two transactions wait on each other in a cycle. The rows stay locked until the
+// commit, so each user's events commit in the order of their ids.
+func (q *Queries) LockUserEventSeqs(ctx context.Context, userIds []uuid.UUID) error {
+	_, err := q.db.Exec(ctx, lockUserEventSeqs, userIds)
 	return err
 }

@@ -1,22 +1,40 @@
--- name: LockUserEventSeq :one
--- Takes the user's event sequence for this transaction (creating it at 0) and returns its last id.
--- The row stays locked until the commit, so a user's events commit in the order of their ids.
-INSERT INTO user_event_seqs (user_id) VALUES (@user_id)
-ON CONFLICT (user_id) DO UPDATE SET last_id = user_event_seqs.last_id
-RETURNING last_id;
+-- name: LockUserEventSeqs :exec
+-- Takes the users' event sequences for this transaction (creating them at 0), in ascending order of
+-- user id so that no two transactions wait on each other in a cycle. The rows stay locked until the
+-- commit, so each user's events commit in the order of their ids.
+INSERT INTO user_event_seqs (user_id)
+SELECT u FROM unnest(@user_ids::uuid[]) AS u ORDER BY u
+ON CONFLICT (user_id) DO UPDATE SET last_id = user_event_seqs.last_id;
 
--- name: InsertUserEvent :execrows
--- Once per key: an event that a retried step wrote before is left as it is (0 rows).
-INSERT INTO user_events (user_id, id, key, type, data)
-VALUES (@user_id, @id, @key, @type, @data::jsonb)
-ON CONFLICT (user_id, key) DO NOTHING;
-
--- name: SetUserEventSeq :exec
-UPDATE user_event_seqs SET last_id = @last_id WHERE user_id = @user_id;
-
--- name: NotifyUserEvents :exec
--- Wakes every API process's sockets of the user at the commit. The payload is the user's id only.
-SELECT pg_notify(@channel::text, @user_id::text);
+-- name: InsertUserEvents :exec
+-- Appends, after LockUserEventSeqs in the same transaction, each event whose key its user has not
+-- had yet (once per key: an event a retried step wrote before is left as it is), numbered from the
+-- user's last id on in the order given, moves each user's sequence to their last event and
+-- notifies UserEventsChannel of each user given one (the payload is the user's id only), at the
+-- commit. The sequences are locked, so the keys already there and the last ids are final.
+WITH input AS (
+    SELECT (@user_ids::uuid[])[g] AS user_id, (@keys::text[])[g] AS key, (@types::text[])[g] AS type,
+           (@datas::text[])[g] AS data, g AS ord
+    FROM generate_subscripts(@keys::text[], 1) AS g
+), fresh AS (
+    SELECT DISTINCT ON (i.user_id, i.key) i.user_id, i.key, i.type, i.data, i.ord
+    FROM input i
+    WHERE NOT EXISTS (SELECT 1 FROM user_events e WHERE e.user_id = i.user_id AND e.key = i.key)
+    ORDER BY i.user_id, i.key, i.ord
+), numbered AS (
+    SELECT f.user_id, s.last_id + row_number() OVER (PARTITION BY f.user_id ORDER BY f.ord) AS id, f.key, f.type, f.data
+    FROM fresh f JOIN user_event_seqs s ON s.user_id = f.user_id
+), inserted AS (
+    INSERT INTO user_events (user_id, id, key, type, data)
+    SELECT n.user_id, n.id, n.key, n.type, n.data::jsonb FROM numbered n
+    RETURNING user_id, id
+), advanced AS (
+    UPDATE user_event_seqs s SET last_id = m.last_id
+    FROM (SELECT user_id, max(id) AS last_id FROM inserted GROUP BY user_id) m
+    WHERE s.user_id = m.user_id
+    RETURNING s.user_id
+)
+SELECT pg_notify(@channel::text, a.user_id::text) FROM advanced a;
 
 -- name: ListUserEventsAfter :many
 -- A user's events after the id they last saw, oldest first.
