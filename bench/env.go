@@ -56,6 +56,10 @@ type bank struct {
 	// The worker's concurrency settings, which the empty-workflow worker mirrors.
 	localActivities int
 	workflowPollers int
+
+	// mongoProfileURL is where the Mongo wire server serves its profiles (with -profile), in the
+	// form of the other processes' metrics URLs.
+	mongoProfileURL string
 }
 
 // startBank creates and migrates a fresh database, creates an admin and starts the stack on free
@@ -114,7 +118,7 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	} else if b.dir, err = os.MkdirTemp("", "bank-bench-"); err != nil {
 		return nil, err
 	}
-	ports := make([]int, 6)
+	ports := make([]int, 7)
 	for i := range ports {
 		if ports[i], err = stack.FreePort(); err != nil {
 			return nil, err
@@ -137,6 +141,13 @@ func startBank(ctx context.Context, cfg config, logger *slog.Logger) (_ *bank, e
 	bin, err := filepath.Abs(cfg.bin)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.profileDir != "" {
+		// The stack's Mongo wire server inherits this process's environment.
+		b.mongoProfileURL = "http://127.0.0.1:" + strconv.Itoa(ports[6]) + "/metrics"
+		if err := os.Setenv("MONGOWIRE_PPROF", "127.0.0.1:"+strconv.Itoa(ports[6])); err != nil {
+			return nil, err
+		}
 	}
 	logger.Info("starting the stack", "dir", b.dir)
 	started := time.Now()

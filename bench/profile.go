@@ -19,7 +19,8 @@ import (
 // profile takes, while a fixed-rate run goes on, a CPU profile of the API and of the worker over
 // the run's middle (from 2 s in to 1 s before its end, leaving out the ramp and the drain), then
 // their allocation profiles, into cfg.profileDir as <process>.cpu.pprof and <process>.allocs.pprof
-// (read them with `go tool pprof -top bin/api DIR/api.cpu.pprof`). The channel it returns yields
+// (read them with `go tool pprof -top bin/api DIR/api.cpu.pprof`); the Mongo wire server's too
+// (MONGOWIRE_PPROF). The channel it returns yields
 // once, when the profiles are written or failed; at once with nil when no -profile was asked for.
 func profile(ctx context.Context, logger *slog.Logger, cfg config, b *bank) <-chan error {
 	done := make(chan error, 1)
@@ -43,7 +44,7 @@ func profile(ctx context.Context, logger *slog.Logger, cfg config, b *bank) <-ch
 			logger.Warn("no statement statistics (pg_stat_statements is not in shared_preload_libraries)", "error", err)
 		}
 		seconds := int((cfg.duration - 3*time.Second).Seconds())
-		procs := map[string]string{"api": b.stack.APIMetricsURL, "worker": b.stack.WorkerMetricsURL}
+		procs := map[string]string{"api": b.stack.APIMetricsURL, "worker": b.stack.WorkerMetricsURL, "mongowire": b.mongoProfileURL}
 		errs := make(chan error, len(procs))
 		for name, metricsURL := range procs {
 			base := strings.TrimSuffix(metricsURL, "/metrics") + "/debug/pprof/"

@@ -17,21 +17,23 @@ WITH input AS (
            (@datas::text[])[g] AS data, g AS ord
     FROM generate_subscripts(@keys::text[], 1) AS g
 ), fresh AS (
+    -- Scalar subqueries: one index lookup per event, whatever the size of the table.
     SELECT DISTINCT ON (i.user_id, i.key) i.user_id, i.key, i.type, i.data, i.ord
     FROM input i
-    WHERE NOT EXISTS (SELECT 1 FROM user_events e WHERE e.user_id = i.user_id AND e.key = i.key)
+    WHERE (SELECT true FROM user_events e WHERE e.user_id = i.user_id AND e.key = i.key) IS NULL
     ORDER BY i.user_id, i.key, i.ord
 ), numbered AS (
-    SELECT f.user_id, s.last_id + row_number() OVER (PARTITION BY f.user_id ORDER BY f.ord) AS id, f.key, f.type, f.data
-    FROM fresh f JOIN user_event_seqs s ON s.user_id = f.user_id
+    SELECT f.user_id, (SELECT s.last_id FROM user_event_seqs s WHERE s.user_id = f.user_id)
+               + row_number() OVER (PARTITION BY f.user_id ORDER BY f.ord) AS id,
+           f.key, f.type, f.data
+    FROM fresh f
 ), inserted AS (
     INSERT INTO user_events (user_id, id, key, type, data)
     SELECT n.user_id, n.id, n.key, n.type, n.data::jsonb FROM numbered n
     RETURNING user_id, id
 ), advanced AS (
-    UPDATE user_event_seqs s SET last_id = m.last_id
-    FROM (SELECT user_id, max(id) AS last_id FROM inserted GROUP BY user_id) m
-    WHERE s.user_id = m.user_id
+    UPDATE user_event_seqs s SET last_id = (SELECT max(i.id) FROM inserted i WHERE i.user_id = s.user_id)
+    WHERE s.user_id = ANY(@user_ids::uuid[]) AND EXISTS (SELECT 1 FROM inserted i WHERE i.user_id = s.user_id)
     RETURNING s.user_id
 )
 SELECT pg_notify(@channel::text, a.user_id::text) FROM advanced a;

@@ -11,10 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -55,6 +58,16 @@ func run(logger *slog.Logger, args []string) error {
 		cfg.SQLiteURL = "file:" + abs + "/"
 	}
 
+	// MONGOWIRE_PPROF=host:port serves Go's runtime profiles there, for profiling under load.
+	if addr := os.Getenv("MONGOWIRE_PPROF"); addr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() {
+			srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+			logger.Warn("profiles served", "addr", addr, "error", srv.ListenAndServe())
+		}()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
