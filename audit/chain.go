@@ -47,8 +47,9 @@ const headID = "head"
 const staleAfter = 4
 
 // Writers in one process take turns through a queue (group commit): the events recorded while a
-// batch is being stored wait, and the next batch links them all at once, with one read of the head,
-// one insert and one move of the head, however many there are. Under load a process's writers never
+// batch is being stored wait, and the next batch links them all at once, with one insert and one
+// move of the head however many there are, after the head the process's previous batch left (the
+// head document is read only when that is not known, or another process wrote since). Under load a process's writers never
 // race each other for a place, and the audit log costs a few requests per batch instead of several
 // per event; a lone event is stored as fast as before. Writers in other processes (the API and the
 // worker) still race, and the unique index on Seq settles it as it always did.
@@ -65,6 +66,10 @@ type appender struct {
 	queue []*pending
 	// draining says a goroutine is storing the queue's batches; it ends when the queue is empty.
 	draining bool
+	// head is where this process's last batch left the chain, the place the next batch links
+	// after unless another process wrote since (its insert then finds the place taken, and reads
+	// the head document); nil until then, and after a batch that failed.
+	head *Link
 }
 
 // record links e after the newest event and stores it, once: an event whose id is already stored is
@@ -111,25 +116,35 @@ func (s *Store) drain() {
 		a.mu.Unlock()
 
 		ctx, cancel := context.WithTimeout(context.Background(), linkTimeout)
-		err := s.link(ctx, batch)
+		head, err := s.link(ctx, a.head, batch)
 		cancel()
+		a.head = nil
+		if err == nil {
+			a.head = &head
+		}
 		for _, p := range batch {
 			p.done <- err // buffered: a writer that gave up does not block the queue
 		}
 	}
 }
 
-// link stores batch's events in order after the newest event, skipping any already stored (a
-// retried write). When another writer takes the next place first, the events not yet stored are
-// linked again after it.
-func (s *Store) link(ctx context.Context, batch []*pending) error {
+// link stores batch's events in order after the newest event (known, when known is set, or read
+// from the head document), skipping any already stored (a retried write), and returns the new head.
+// When another writer takes the next place first, the events not yet stored are linked again after
+// it.
+func (s *Store) link(ctx context.Context, known *Link, batch []*pending) (Link, error) {
 	events := make([]Event, len(batch))
 	for i, p := range batch {
 		events[i] = p.e
 	}
-	head, err := s.Head(ctx)
-	if err != nil {
-		return err
+	var head Link
+	if known != nil {
+		head = *known
+	} else {
+		var err error
+		if head, err = s.Head(ctx); err != nil {
+			return Link{}, err
+		}
 	}
 	stuck := 0
 	docs := make([]any, 0, len(events))
@@ -145,17 +160,17 @@ func (s *Store) link(ctx context.Context, batch []*pending) error {
 		}
 		_, err := s.events.InsertMany(ctx, docs)
 		if err == nil {
-			return s.advance(ctx, next)
+			return next, s.advance(ctx, next)
 		}
 		stored, ok := firstFailed(err)
 		if !ok {
-			return fmt.Errorf("insert audit events: %w", err)
+			return Link{}, fmt.Errorf("insert audit events: %w", err)
 		}
 		if stored > 0 {
 			// The events before the failed one are stored and linked: the head moves to them.
 			head = Link{Seq: events[stored-1].Seq, Hash: events[stored-1].Hash}
 			if err := s.advance(ctx, head); err != nil {
-				return err
+				return Link{}, err
 			}
 			events, stuck = events[stored:], 0
 		}
@@ -163,17 +178,17 @@ func (s *Store) link(ctx context.Context, batch []*pending) error {
 		// its place.
 		n, err := s.events.CountDocuments(ctx, bson.D{{Key: "_id", Value: events[0].ID}})
 		if err != nil {
-			return fmt.Errorf("look up audit event: %w", err)
+			return Link{}, fmt.Errorf("look up audit event: %w", err)
 		}
 		if n > 0 {
 			if events = events[1:]; len(events) == 0 {
-				return nil
+				return head, nil
 			}
 			continue
 		}
 		next, err = s.Head(ctx)
 		if err != nil {
-			return err
+			return Link{}, err
 		}
 		if next.Seq > head.Seq {
 			head, stuck = next, 0
@@ -184,20 +199,20 @@ func (s *Store) link(ctx context.Context, batch []*pending) error {
 		if stuck++; stuck < staleAfter {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return Link{}, ctx.Err()
 			case <-time.After(time.Duration(stuck) * 5 * time.Millisecond):
 			}
 			continue
 		}
 		if head, err = s.newest(ctx); err != nil {
-			return err
+			return Link{}, err
 		}
 		if err := s.advance(ctx, head); err != nil {
-			return err
+			return Link{}, err
 		}
 		stuck = 0
 	}
-	return fmt.Errorf("audit events %s and after: no place in the chain after %d attempts", events[0].ID, maxLinkAttempts)
+	return Link{}, fmt.Errorf("audit events %s and after: no place in the chain after %d attempts", events[0].ID, maxLinkAttempts)
 }
 
 // firstFailed reads an ordered insert's failure: how many events were stored before the first that
@@ -260,11 +275,16 @@ func (s *Store) newest(ctx context.Context) (Link, error) {
 	return head, nil
 }
 
-// advance moves the head document forward to to; a head already at or past it stays.
+// advance moves the head document forward to to, writing it when it is missing; a head already at
+// or past to stays.
 func (s *Store) advance(ctx context.Context, to Link) error {
 	_, err := s.head.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: headID}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: to.Seq}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: to.Seq}, {Key: "hash", Value: to.Hash}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: to.Seq}, {Key: "hash", Value: to.Hash}}}},
+		options.UpdateOne().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		return nil // the head is at or past to: the upsert found no head before it and none missing
+	}
 	if err != nil {
 		return fmt.Errorf("advance audit head: %w", err)
 	}
