@@ -63,6 +63,10 @@ type Activities struct {
 	// Emails counts each email the mail server accepted and each given up; nil counts nothing.
 	// (The ledger's outcomes are counted by the store, as they commit: db.Observer.)
 	Emails *metrics.Mail
+
+	// Terms keeps the transfers this process validated, for their later steps (NewTransferTerms);
+	// nil: every step reads its transfer.
+	Terms *TransferTerms
 }
 
 // temporalError turns an error into what a workflow receives: a refusal (domain.Refusal) becomes a

@@ -85,7 +85,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	// Refused emails are due again at once, and given up at their third refusal.
 	f.acts = &activities.Activities{Store: store, Audit: audit.NewStore(database), Inbox: inbox.NewStore(database), Mailer: f.mail,
-		Letters: letters, EmailRetry: activities.EmailRetry{MaxAttempts: 3}, HoldTTL: time.Minute}
+		Letters: letters, EmailRetry: activities.EmailRetry{MaxAttempts: 3}, HoldTTL: time.Minute, Terms: activities.NewTransferTerms()}
 	var suite testsuite.WorkflowTestSuite
 	f.env = suite.NewTestActivityEnvironment()
 	f.env.RegisterActivity(f.acts)

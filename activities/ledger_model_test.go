@@ -98,7 +98,7 @@ func newLedgerLab(t *testing.T) *ledgerLab {
 	t.Helper()
 	app, owner := testenv.NewStores(t)
 	lab := &ledgerLab{store: app, owner: owner, admin: newAdmin(t, app)}
-	lab.longActs = &activities.Activities{Store: app, HoldTTL: time.Hour}
+	lab.longActs = &activities.Activities{Store: app, HoldTTL: time.Hour, Terms: activities.NewTransferTerms()}
 	lab.shortActs = &activities.Activities{Store: app, HoldTTL: time.Microsecond}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +21,64 @@ import (
 // workflow starts, is the step's source of truth.
 type TransferRef struct {
 	TransferID string
+}
+
+// TransferTerms keeps, for the later steps of the transfers this process validated, what never
+// changes in a transfer once recorded (its kind, accounts, amount, currency, description and
+// initiator), so that placing the hold and posting do not read the row again. Each step's own
+// transaction reads what does change (the status, the hold) under its locks. It holds a bounded
+// number of transfers; a step that misses reads the row.
+type TransferTerms struct {
+	mu sync.Mutex
+	m  map[uuid.UUID]db.Transfer
+}
+
+// NewTransferTerms returns an empty TransferTerms.
+func NewTransferTerms() *TransferTerms { return &TransferTerms{} }
+
+// maxTransferTerms bounds the transfers kept: well above the transfers a worker runs at once.
+const maxTransferTerms = 4096
+
+func (k *TransferTerms) keep(t db.Transfer) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxTransferTerms {
+		k.m = make(map[uuid.UUID]db.Transfer, 64)
+	}
+	k.m[t.ID] = t
+}
+
+func (k *TransferTerms) get(id uuid.UUID) (db.Transfer, bool) {
+	if k == nil {
+		return db.Transfer{}, false
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.m[id]
+	return t, ok
+}
+
+func (k *TransferTerms) forget(id uuid.UUID) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.m, id)
+}
+
+// transferTermsOf returns the transfer's terms, kept when this process validated it, read otherwise.
+// Its status may be stale: only the terms may be used.
+func (a *Activities) transferTermsOf(ctx context.Context, ref TransferRef) (db.Transfer, error) {
+	if id, err := uuid.Parse(ref.TransferID); err == nil {
+		if t, ok := a.Terms.get(id); ok {
+			return t, nil
+		}
+	}
+	return a.transfer(ctx, ref)
 }
 
 func (a *Activities) transfer(ctx context.Context, ref TransferRef) (db.Transfer, error) {
@@ -88,13 +147,17 @@ func (a *Activities) ValidateTransfer(ctx context.Context, ref TransferRef) erro
 	if err := a.Store.CheckMovement(ctx, from, to); err != nil {
 		return temporalError(err)
 	}
-	return a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidate, Status: domain.StepOK})
+	if err := a.Store.AddTransferStep(ctx, db.AddTransferStepParams{TransferID: t.ID, Name: domain.StepValidate, Status: domain.StepOK}); err != nil {
+		return err
+	}
+	a.Terms.keep(t)
+	return nil
 }
 
 // PlaceHold reserves the transfer's amount on its source account. A transfer that ended before its
 // hold was placed (a freeze stopped it) is refused as it ended, and holds nothing.
 func (a *Activities) PlaceHold(ctx context.Context, ref TransferRef) error {
-	t, err := a.transfer(ctx, ref)
+	t, err := a.transferTermsOf(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -119,13 +182,14 @@ func (a *Activities) holdTTL() time.Duration {
 
 // PostTransfer debits, credits and captures the hold in one database transaction, once per transfer.
 func (a *Activities) PostTransfer(ctx context.Context, ref TransferRef) error {
-	t, err := a.transfer(ctx, ref)
+	t, err := a.transferTermsOf(ctx, ref)
 	if err != nil {
 		return err
 	}
 	if err := a.Store.PostTransferTx(ctx, t, PostingOperationID(t.ID)); err != nil {
 		return temporalError(err)
 	}
+	a.Terms.forget(t.ID)
 	if a.AfterPost != nil {
 		a.AfterPost(t.ID)
 	}
@@ -172,6 +236,7 @@ func (a *Activities) FailTransfer(ctx context.Context, in FailTransferInput) (Fa
 	if err != nil {
 		return FailTransferResult{}, fmt.Errorf("fail transfer: %w", err)
 	}
+	a.Terms.forget(id)
 	return FailTransferResult{Status: status}, nil
 }
 

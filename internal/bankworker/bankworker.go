@@ -157,6 +157,7 @@ func New(tc client.Client, taskQueue string, s Settings, store *db.Store, auditL
 		Limits:     s.Limits,
 		HoldTTL:    s.HoldTTL,
 		Emails:     emails,
+		Terms:      activities.NewTransferTerms(),
 	}
 	if s.Faults.KillAfterPost != "" {
 		logger.Warn("fault injection: a posting kills this process while " + s.Faults.KillAfterPost + " exists")
