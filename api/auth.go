@@ -107,8 +107,9 @@ func (s *server) parseAccessToken(tok string) (accessClaims, error) {
 }
 
 // principalOf authenticates r: a valid access token of a live session of an active user. The
-// session and the role are read from the database at every request, so logout, password change,
-// role change and disabling take effect at once.
+// session and the role are read from the database, or from the sessions this process keeps while it
+// hears every change that may end one (sessionCache), so logout, password change, role change and
+// disabling take effect at once.
 func (s *server) principalOf(r *http.Request) (principal, error) {
 	unauthorized := func(detail string) (principal, error) {
 		return principal{}, newError(domain.CodeUnauthorized, detail)
@@ -161,11 +162,16 @@ func (s *server) tokenPrincipal(ctx context.Context, tok string) (principal, err
 	if err1 != nil || err2 != nil {
 		return unauthorized("The access token is not valid.")
 	}
-	row, err := s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID, Active: domain.UserActive})
-	if errors.Is(db.NotFound(err), db.ErrNotFound) {
-		return unauthorized("The session has ended; log in again.")
-	} else if err != nil {
-		return principal{}, internalError(fmt.Errorf("load session: %w", err))
+	row, ok := s.sessions.get(sessionID, userID)
+	if !ok {
+		gen := s.sessions.generation()
+		row, err = s.store.GetSessionPrincipal(ctx, db.GetSessionPrincipalParams{SessionID: sessionID, UserID: userID, Active: domain.UserActive})
+		if errors.Is(db.NotFound(err), db.ErrNotFound) {
+			return unauthorized("The session has ended; log in again.")
+		} else if err != nil {
+			return principal{}, internalError(fmt.Errorf("load session: %w", err))
+		}
+		s.sessions.put(gen, row)
 	}
 	return principal{UserID: row.UserID, SessionID: row.SessionID, Role: row.Role, Email: row.Email, Expires: claims.ExpiresAt.Time}, nil
 }

@@ -368,6 +368,7 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 			if _, rerr := s.store.RevokeSession(ctx, db.RevokeSessionParams{ID: old.SessionID, Reason: ptr("refresh_token_reuse")}); rerr != nil {
 				return internalError(fmt.Errorf("revoke session: %w", rerr))
 			}
+			s.sessions.forgetUser(old.UserID)
 			s.recordAudit(ctx, audit.Event{
 				ID: uuid.NewString(), Type: audit.EventRefreshReuse, UserID: old.UserID.String(),
 				IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), Subject: old.SessionID.String(),
@@ -417,6 +418,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
 		if _, err := s.store.RevokeSession(r.Context(), db.RevokeSessionParams{ID: old.SessionID, Reason: ptr("logout")}); err != nil {
 			return internalError(fmt.Errorf("revoke session: %w", err))
 		}
+		s.sessions.forgetUser(old.UserID)
 	}
 	if browser {
 		clearSessionCookies(w, r)
@@ -430,6 +432,7 @@ func (s *server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.RevokeUserSessions(r.Context(), db.RevokeUserSessionsParams{UserID: caller(r.Context()).UserID, Reason: ptr("logout_all")}); err != nil {
 		return internalError(fmt.Errorf("revoke sessions: %w", err))
 	}
+	s.sessions.forgetUser(caller(r.Context()).UserID)
 	// A browser's session cookies, and the codec's, are of no use any more.
 	clearSessionCookies(w, r)
 	w.WriteHeader(http.StatusNoContent)

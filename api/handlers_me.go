@@ -188,6 +188,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return internalError(fmt.Errorf("change password: %w", err))
 	}
+	s.sessions.forgetUser(u.ID)
 	s.notifyInbox(ctx, changed)
 	s.recordAudit(ctx, audit.Event{
 		ID: uuid.NewString(), Type: audit.EventPasswordChanged, UserID: u.ID.String(), Email: u.Email,

@@ -60,6 +60,9 @@ func (s *server) targetUser(r *http.Request, self bool) (uuid.UUID, error) {
 // userChanged answers a staff action on a user and records it in the audit log: the staff member
 // as its actor, the user as its subject.
 func (s *server) userChanged(w http.ResponseWriter, r *http.Request, eventType string, c db.UserChange, err error, note string) error {
+	if err == nil {
+		s.sessions.forgetUser(c.After.ID) // its role or status changed: sessions are read again
+	}
 	switch {
 	case errors.Is(db.NotFound(err), db.ErrNotFound):
 		return newError(domain.CodeNotFound, "No such user.")
@@ -249,6 +252,7 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return internalError(err)
 	}
+	s.sessions.forgetUser(u.ID)
 	s.recordAudit(ctx, audit.Event{
 		ID: uuid.NewString(), Type: audit.EventPasswordSet, UserID: u.ID.String(), Email: u.Email,
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256),

@@ -273,6 +273,8 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 	go finished.Run(listenCtx)
 	userEvents := db.NewListener(url, db.UserEventsChannel, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	go userEvents.Run(listenCtx)
+	sessionChanges := db.NewListener(url, db.SessionChangesChannel, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	go sessionChanges.Run(listenCtx)
 	h := &harness{
 		t:         t,
 		store:     db.NewStore(pool),
@@ -294,7 +296,7 @@ func newHarnessOn(t *testing.T, url string, p password.Params, tweak ...func(*ap
 	}
 	// The sockets close when the test ends.
 	handler, err := api.New(listenCtx, h.cfg, api.Deps{
-		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished, UserEvents: userEvents,
+		Store: h.store, Workflows: h.workflows, Audit: h.audit, Inbox: h.inbox, Hasher: h.hasher, TransferFinished: finished, UserEvents: userEvents, SessionChanges: sessionChanges,
 		Codec:   h.codec,
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Ready:   map[string]func(context.Context) error{"postgres": h.store.Ping},

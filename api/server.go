@@ -148,6 +148,10 @@ type Deps struct {
 	// UserEvents, when set, wakes a user's sockets as soon as events are appended for them
 	// (keyed by the user's id); without it each socket re-reads every second.
 	UserEvents Events
+	// SessionChanges, when set, lets the API keep the sessions it authenticated in memory while it
+	// hears every change that may end one (db.SessionChangesChannel); without it every request
+	// reads its session.
+	SessionChanges SessionChanges
 	// Codec encrypts and decrypts the Temporal client's payloads, for the codec's routes; nil when
 	// payloads are kept in clear (the routes then pass them through).
 	Codec PayloadCodec
@@ -182,6 +186,7 @@ type server struct {
 	waits       *gate        // per user, on ?wait=
 	sockets     *gate        // per user, open live event sockets
 	userEvents  Events
+	sessions    *sessionCache // nil: every request reads its session
 	codec       PayloadCodec // nil: payloads in clear
 	app         *webApp      // nil without an app
 	csrfKey     []byte       // signs the browser sessions' CSRF tokens
@@ -298,6 +303,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (http.Handler, error) {
 	}
 	if cfg.App != nil {
 		s.app = newWebApp(cfg.App)
+	}
+	if deps.SessionChanges != nil {
+		s.sessions = newSessionCache(deps.Now)
+		deps.SessionChanges.Observe(s.sessions)
 	}
 	if deps.TracerProvider == nil {
 		return s.routes(), nil

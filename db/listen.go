@@ -13,6 +13,11 @@ import (
 // ends (completed, failed or compensated), at the commit that ends it.
 const TransferFinishedChannel = "transfer_finished"
 
+// SessionChangesChannel is the notification channel on which 's:<session id>' or 'u:<user id>' is
+// sent at the commit of a change that may end a session (migration 000017): the API processes
+// forget what they keep of it.
+const SessionChangesChannel = "session_changes"
+
 // Listener delivers PostgreSQL notifications of one channel to the subscribers of their payload.
 // It keeps one connection of its own and reconnects after failures. Notifications sent while it is
 // disconnected are lost, so each time it starts listening it wakes every subscriber: each re-reads
@@ -24,6 +29,46 @@ type Listener struct {
 
 	mu      sync.Mutex
 	waiters map[string]map[chan struct{}]struct{}
+	// observers are told every notification, and when listening starts and stops.
+	observers []ChannelObserver
+	listening bool
+}
+
+// ChannelObserver follows a Listener's channel as a whole. Notified gets every notification's payload, in
+// the order they arrive; Listening(true) is called once the listener listens (notifications from
+// then on reach Notified), Listening(false) as soon as it stops (those sent until it listens again
+// are lost). Both are called from the listener's goroutine and must not block.
+type ChannelObserver interface {
+	Notified(payload string)
+	Listening(on bool)
+}
+
+// Observe adds o to the listener's observers, telling it at once when the listener listens already.
+func (l *Listener) Observe(o ChannelObserver) {
+	l.mu.Lock()
+	l.observers = append(l.observers, o)
+	on := l.listening
+	l.mu.Unlock()
+	if on {
+		o.Listening(true)
+	}
+}
+
+// setListening records whether the listener listens and tells the observers.
+func (l *Listener) setListening(on bool) {
+	l.mu.Lock()
+	l.listening = on
+	l.mu.Unlock()
+	l.tellObservers(func(o ChannelObserver) { o.Listening(on) })
+}
+
+func (l *Listener) tellObservers(f func(ChannelObserver)) {
+	l.mu.Lock()
+	observers := l.observers
+	l.mu.Unlock()
+	for _, o := range observers {
+		f(o)
+	}
 }
 
 // NewListener returns a Listener of channel on the database at connString.
@@ -79,6 +124,7 @@ func (l *Listener) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := l.listen(ctx)
+		l.setListening(false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -103,11 +149,13 @@ func (l *Listener) listen(ctx context.Context) error {
 	}
 	// Whatever was notified while no connection listened is read again by its subscribers.
 	l.wakeAll()
+	l.setListening(true)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
 		l.notify(n.Payload)
+		l.tellObservers(func(o ChannelObserver) { o.Notified(n.Payload) })
 	}
 }

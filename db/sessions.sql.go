@@ -94,7 +94,7 @@ func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (GetRef
 }
 
 const getSessionPrincipal = `-- name: GetSessionPrincipal :one
-SELECT u.id AS user_id, u.role, u.email, s.id AS session_id
+SELECT u.id AS user_id, u.role, u.email, s.id AS session_id, s.expires_at
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = $1
@@ -115,6 +115,7 @@ type GetSessionPrincipalRow struct {
 	Role      domain.Role
 	Email     string
 	SessionID uuid.UUID
+	ExpiresAt time.Time
 }
 
 // The principal behind an access token: a live session of an active user.
@@ -126,6 +127,7 @@ func (q *Queries) GetSessionPrincipal(ctx context.Context, arg GetSessionPrincip
 		&i.Role,
 		&i.Email,
 		&i.SessionID,
+		&i.ExpiresAt,
 	)
 	return i, err
 }

@@ -5,7 +5,7 @@ RETURNING *;
 
 -- name: GetSessionPrincipal :one
 -- The principal behind an access token: a live session of an active user.
-SELECT u.id AS user_id, u.role, u.email, s.id AS session_id
+SELECT u.id AS user_id, u.role, u.email, s.id AS session_id, s.expires_at
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = @session_id

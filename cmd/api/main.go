@@ -202,10 +202,14 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, tp trace.Tracer
 	// whichever process: every API process delivers every event.
 	userEvents := db.NewListener(cfg.Backends.DatabaseURL, db.UserEventsChannel, logger)
 	go userEvents.Run(ctx)
+	// Lets the API keep the sessions it authenticated while it hears every change that may end one.
+	sessionChanges := db.NewListener(cfg.Backends.DatabaseURL, db.SessionChangesChannel, logger)
+	go sessionChanges.Run(ctx)
 
 	handler, err := api.New(ctx, cfg.API, api.Deps{
 		TransferFinished: finished,
 		UserEvents:       userEvents,
+		SessionChanges:   sessionChanges,
 		Store:            store,
 		Workflows:        tc,
 		Audit:            auditStore,
