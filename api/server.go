@@ -187,9 +187,9 @@ type server struct {
 	sockets     *gate        // per user, open live event sockets
 	userEvents  Events
 	sessions    *sessionCache // nil: every request reads its session
-	codec       PayloadCodec // nil: payloads in clear
-	app         *webApp      // nil without an app
-	csrfKey     []byte       // signs the browser sessions' CSRF tokens
+	codec       PayloadCodec  // nil: payloads in clear
+	app         *webApp       // nil without an app
+	csrfKey     []byte        // signs the browser sessions' CSRF tokens
 	// life ends when the process shuts down: the sockets then close.
 	life    context.Context
 	metrics *metrics.API // nil counts nothing
