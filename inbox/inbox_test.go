@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +75,51 @@ func TestStore_MarksOnlyTheUsersOwn(t *testing.T) {
 	}
 	if n, err := s.UnreadCount(ctx, "bob"); err != nil || n != 0 {
 		t.Fatalf("bob's unread after read-all: %d %v", n, err)
+	}
+}
+
+// Writers at once, some giving the same notification again (a retried step), share inserts: each
+// writer hears its own succeed, and each notification is stored once.
+func TestStore_ConcurrentWritersStoreEachNotificationOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	client, err := audit.Connect(ctx, testenv.Mongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	database := client.Database("inbox_concurrent_test")
+	t.Cleanup(func() { _ = database.Drop(context.WithoutCancel(ctx)) })
+	s := inbox.NewStore(database)
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 24, 5
+	errs := make(chan error, 2*writers*each)
+	var wg sync.WaitGroup
+	for w := range writers {
+		for i := range each {
+			for range 1 + (i % 2) { // every other notification twice, at once
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					user := fmt.Sprintf("user-%d", w)
+					errs <- s.Notify(ctx, inbox.Notification{ID: fmt.Sprintf("w%d/%d", w, i), UserID: user, Kind: domain.NotificationDeposit, Title: "t"})
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for w := range writers {
+		if n, err := s.UnreadCount(ctx, fmt.Sprintf("user-%d", w)); err != nil || n != each {
+			t.Fatalf("user-%d has %d notifications (%v); want %d, each once", w, n, err, each)
+		}
 	}
 }
 
