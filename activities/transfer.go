@@ -273,9 +273,10 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 			event.Details["failure_code"] = *t.FailureCode
 		}
 	}
-	if err := a.Audit.Record(ctx, event); err != nil {
-		return err
-	}
+	// The audit event and the customers' notifications are independent writes, each once: they go
+	// at the same time, and a retry redoes whichever did not happen.
+	audited := make(chan error, 1)
+	go func() { audited <- a.Audit.Record(ctx, event) }()
 
 	type message struct {
 		to          *uuid.UUID // nil for the cash account, which has no customer to tell
@@ -322,8 +323,12 @@ func (a *Activities) RecordTransferOutcome(ctx context.Context, ref TransferRef)
 		id := "transfer/" + t.ID.String() + "/" + string(t.Status) + "/" + m.to.String()
 		notes = append(notes, inbox.Notification{ID: id, UserID: m.to.String(), Kind: m.kind, Title: m.title, Body: m.body, Facts: m.facts})
 	}
-	if err := a.notifyWith(ctx, transferEvents(t), notes...); err != nil {
-		return err
+	notified := a.notifyWith(ctx, transferEvents(t), notes...)
+	if err := <-audited; err != nil {
+		return err // as it is, not joined: the workflow tells a refusal by the error's type
+	}
+	if notified != nil {
+		return notified
 	}
 	activity.GetLogger(ctx).Debug("transfer outcome recorded", "transfer_id", t.ID.String(), "status", string(t.Status))
 	return nil

@@ -114,7 +114,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the database and the stack's state directory at the end")
 	fs.StringVar(&c.bin, "bin", "bin", "directory with the temporal, mongowire, api and worker executables (make tools build)")
 	fs.IntVar(&c.accounts, "accounts", 200, "number of customers, each with one funded account")
-	fs.IntVar(&c.idleCustomers, "idle-customers", 0, "customers, each with one account, loaded with COPY before the run and taking no part in it: the tables' size (-idle-customers 1000000 for a million accounts)")
+	fs.IntVar(&c.idleCustomers, "idle-customers", 0, "customers (with one to three accounts each), loaded with COPY before the run and taking no part in it: the tables' size")
 	fs.StringVar(&c.scenario, "scenario", "uniform", "uniform: random distinct payer and payee; hot: most debits come from one account")
 	fs.Float64Var(&c.hotShare, "hot-share", 0.8, "share of debits from the hot account in the hot scenario")
 	fs.Float64Var(&c.rate, "rate", 20, "offered transfers per second (the starting rate with -find-max)")

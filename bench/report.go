@@ -43,7 +43,7 @@ func (r *report) print(w io.Writer) {
 	p("\n==================== bank transfer benchmark ====================\n")
 	p("scenario %s, %d customers", cfg.scenario, r.seed.Customers)
 	if r.idle != nil {
-		p("plus %d idle accounts loaded with COPY in %s", r.idle.Customers, ms(r.idle.Took))
+		p(" (and %d idle customers with %d accounts, loaded with COPY in %s)", r.idle.Customers, r.idle.Accounts, ms(r.idle.Took))
 	}
 	if cfg.scenario == "hot" {
 		p(" (%.0f%% of debits from one hot account)", cfg.hotShare*100)

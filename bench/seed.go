@@ -139,12 +139,12 @@ func seed(ctx context.Context, logger *slog.Logger, b *bank, httpClient *http.Cl
 
 // idleResult says how the idle customers were loaded.
 type idleResult struct {
-	Customers int
-	Took      time.Duration
+	Customers, Accounts int
+	Took                time.Duration
 }
 
-// seedIdle loads n customers with one empty account each, with COPY (the scale seed without
-// movements or audit events), so that the run's tables and indexes have their size. They never log
+// seedIdle loads n customers with their accounts (one to three each, empty), with COPY (the scale
+// seed without movements or audit events), so that the run's tables and indexes have their size. They never log
 // in or move money.
 func seedIdle(ctx context.Context, logger *slog.Logger, b *bank, n int) (*idleResult, error) {
 	logger.Info("loading idle customers with COPY", "customers", n)
@@ -160,7 +160,7 @@ func seedIdle(ctx context.Context, logger *slog.Logger, b *bank, n int) (*idleRe
 		return nil, err
 	}
 	logger.Info("idle customers loaded", "customers", res.Customers, "accounts", res.Accounts, "took", res.Took.Round(time.Millisecond))
-	return &idleResult{Customers: res.Accounts, Took: res.Took}, nil
+	return &idleResult{Customers: res.Customers, Accounts: res.Accounts, Took: res.Took}, nil
 }
 
 // forEach runs fn for 0..n-1 with at most conc calls at once and returns the first error, after

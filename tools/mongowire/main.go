@@ -35,6 +35,11 @@ func run(logger *slog.Logger, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:27017", "TCP address to serve the MongoDB wire protocol on")
 	dir := fs.String("sqlite-dir", ".dev/mongo", "directory of the SQLite files (sqlite handler)")
 	pgURL := fs.String("postgresql-url", "", "store in this PostgreSQL database instead of SQLite")
+	// NORMAL: a commit writes the SQLite write-ahead log without waiting for the disk, which it
+	// syncs at checkpoints. A crash of the process loses nothing; a crash of the machine may lose the
+	// last writes, as MongoDB's default write concern (a journal flush every 100 ms) and the
+	// Temporal development server's SQLite store may. FULL syncs every commit.
+	synchronous := fs.String("sqlite-synchronous", "normal", "SQLite's synchronous setting: normal or full")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,8 +59,11 @@ func run(logger *slog.Logger, args []string) error {
 		if err := os.MkdirAll(abs, 0o700); err != nil {
 			return fmt.Errorf("sqlite dir: %w", err)
 		}
+		if *synchronous != "normal" && *synchronous != "full" {
+			return fmt.Errorf("-sqlite-synchronous must be normal or full, not %q", *synchronous)
+		}
 		cfg.Handler = "sqlite"
-		cfg.SQLiteURL = "file:" + abs + "/"
+		cfg.SQLiteURL = "file:" + abs + "/?_pragma=synchronous(" + *synchronous + ")"
 	}
 
 	// MONGOWIRE_PPROF=host:port serves Go's runtime profiles there, for profiling under load.
