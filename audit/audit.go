@@ -13,6 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/bankforge/bank/internal/groupcommit"
 )
 
 // Event types written to the audit log.
@@ -112,15 +114,21 @@ type Event struct {
 // Store writes and reads the audit log.
 type Store struct {
 	events *mongo.Collection
-	// head holds one document, the chain's head (see chain.go).
-	head *mongo.Collection
-	// appender queues the events being recorded, so that they are linked in batches.
-	appender *appender
+	// heads holds one document, the chain's head (see chain.go).
+	heads *mongo.Collection
+	// queue holds the events being recorded, so that they are linked in batches (writeBatch).
+	queue *groupcommit.Queue[Event]
+	// head is where this process's last batch left the chain, the place the next batch links
+	// after unless another process wrote since (its insert then finds the place taken, and reads
+	// the head document); nil until then, and after a batch that failed. Only writeBatch uses it.
+	head *Link
 }
 
 // NewStore returns a Store over the named database.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{events: db.Collection("audit_events"), head: db.Collection("audit_head"), appender: &appender{}}
+	s := &Store{events: db.Collection("audit_events"), heads: db.Collection("audit_head")}
+	s.queue = groupcommit.New(maxBatch, linkTimeout, s.writeBatch)
+	return s
 }
 
 // Connect opens a client for uri and checks that the server answers.

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -46,31 +46,14 @@ const headID = "head"
 // it looks the newest event up itself.
 const staleAfter = 4
 
-// Writers in one process take turns through a queue (group commit): the events recorded while a
-// batch is being stored wait, and the next batch links them all at once, with one insert and one
-// move of the head however many there are, after the head the process's previous batch left (the
-// head document is read only when that is not known, or another process wrote since). Under load a process's writers never
-// race each other for a place, and the audit log costs a few requests per batch instead of several
-// per event; a lone event is stored as fast as before. Writers in other processes (the API and the
-// worker) still race, and the unique index on Seq settles it as it always did.
-
-// pending is an event waiting in the queue, and where its writer learns how its storing went.
-type pending struct {
-	e    Event
-	done chan error
-}
-
-// appender is a Store's queue of events waiting to be linked.
-type appender struct {
-	mu    sync.Mutex
-	queue []*pending
-	// draining says a goroutine is storing the queue's batches; it ends when the queue is empty.
-	draining bool
-	// head is where this process's last batch left the chain, the place the next batch links
-	// after unless another process wrote since (its insert then finds the place taken, and reads
-	// the head document); nil until then, and after a batch that failed.
-	head *Link
-}
+// Writers in one process take turns through a queue (group commit, internal/groupcommit): the
+// events recorded while a batch is being stored wait, and the next batch links them all at once,
+// with one insert and one move of the head however many there are, after the head the process's
+// previous batch left (the head document is read only when that is not known, or another process
+// wrote since). Under load a process's writers never race each other for a place, and the audit
+// log costs a few requests per batch instead of several per event; a lone event is stored as fast
+// as before. Writers in other processes (the API and the worker) still race, and the unique index
+// on Seq settles it as it always did.
 
 // record links e after the newest event and stores it, once: an event whose id is already stored is
 // left as it is. It waits for e's batch, or for ctx; an event whose writer gave up may still be
@@ -82,61 +65,26 @@ func (s *Store) record(ctx context.Context, e Event) error {
 		return err
 	}
 	e.Details = details
-	p := &pending{e: e, done: make(chan error, 1)}
-	a := s.appender
-	a.mu.Lock()
-	a.queue = append(a.queue, p)
-	start := !a.draining
-	a.draining = true
-	a.mu.Unlock()
-	if start {
-		go s.drain()
-	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.queue.Do(ctx, e)
 }
 
-// drain stores the queue's events, a batch at a time, until the queue is empty.
-func (s *Store) drain() {
-	a := s.appender
-	for {
-		a.mu.Lock()
-		n := min(len(a.queue), maxBatch)
-		if n == 0 {
-			a.queue, a.draining = nil, false
-			a.mu.Unlock()
-			return
-		}
-		batch := a.queue[:n:n]
-		a.queue = a.queue[n:]
-		a.mu.Unlock()
-
-		ctx, cancel := context.WithTimeout(context.Background(), linkTimeout)
-		head, err := s.link(ctx, a.head, batch)
-		cancel()
-		a.head = nil
-		if err == nil {
-			a.head = &head
-		}
-		for _, p := range batch {
-			p.done <- err // buffered: a writer that gave up does not block the queue
-		}
+// writeBatch stores a batch of the queue's events. The queue calls it from one goroutine at a
+// time, so s.head needs no lock.
+func (s *Store) writeBatch(ctx context.Context, batch []Event) error {
+	head, err := s.link(ctx, s.head, batch)
+	s.head = nil
+	if err == nil {
+		s.head = &head
 	}
+	return err
 }
 
 // link stores batch's events in order after the newest event (known, when known is set, or read
 // from the head document), skipping any already stored (a retried write), and returns the new head.
 // When another writer takes the next place first, the events not yet stored are linked again after
 // it.
-func (s *Store) link(ctx context.Context, known *Link, batch []*pending) (Link, error) {
-	events := make([]Event, len(batch))
-	for i, p := range batch {
-		events[i] = p.e
-	}
+func (s *Store) link(ctx context.Context, known *Link, batch []Event) (Link, error) {
+	events := slices.Clone(batch)
 	var head Link
 	if known != nil {
 		head = *known
@@ -245,7 +193,7 @@ type Link struct {
 // before it was kept) gets one, from its newest event.
 func (s *Store) Head(ctx context.Context) (Link, error) {
 	var head Link
-	err := s.head.FindOne(ctx, bson.D{{Key: "_id", Value: headID}}).Decode(&head)
+	err := s.heads.FindOne(ctx, bson.D{{Key: "_id", Value: headID}}).Decode(&head)
 	if err == nil {
 		return head, nil
 	}
@@ -255,7 +203,7 @@ func (s *Store) Head(ctx context.Context) (Link, error) {
 	if head, err = s.newest(ctx); err != nil {
 		return Link{}, err
 	}
-	if _, err := s.head.InsertOne(ctx, bson.D{{Key: "_id", Value: headID}, {Key: "seq", Value: head.Seq}, {Key: "hash", Value: head.Hash}}); err != nil && !mongo.IsDuplicateKeyError(err) {
+	if _, err := s.heads.InsertOne(ctx, bson.D{{Key: "_id", Value: headID}, {Key: "seq", Value: head.Seq}, {Key: "hash", Value: head.Hash}}); err != nil && !mongo.IsDuplicateKeyError(err) {
 		return Link{}, fmt.Errorf("write audit head: %w", err)
 	}
 	return head, nil
@@ -278,7 +226,7 @@ func (s *Store) newest(ctx context.Context) (Link, error) {
 // advance moves the head document forward to to, writing it when it is missing; a head already at
 // or past to stays.
 func (s *Store) advance(ctx context.Context, to Link) error {
-	_, err := s.head.UpdateOne(ctx,
+	_, err := s.heads.UpdateOne(ctx,
 		bson.D{{Key: "_id", Value: headID}, {Key: "seq", Value: bson.D{{Key: "$lt", Value: to.Seq}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: to.Seq}, {Key: "hash", Value: to.Hash}}}},
 		options.UpdateOne().SetUpsert(true))
@@ -312,7 +260,7 @@ type Break struct {
 // the walk began.
 func (s *Store) Verify(ctx context.Context) (Verification, error) {
 	var named Link
-	if err := s.head.FindOne(ctx, bson.D{{Key: "_id", Value: headID}}).Decode(&named); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+	if err := s.heads.FindOne(ctx, bson.D{{Key: "_id", Value: headID}}).Decode(&named); err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return Verification{}, fmt.Errorf("read audit head: %w", err)
 	}
 	cur, err := s.events.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}))

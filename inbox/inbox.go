@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/bankforge/bank/db"
 	"github.com/bankforge/bank/domain"
+	"github.com/bankforge/bank/internal/groupcommit"
 	"github.com/bankforge/bank/mailtext"
 )
 
@@ -163,37 +163,23 @@ var ErrNotFound = errors.New("notification not found")
 // Store writes and reads notifications.
 type Store struct {
 	notifications *mongo.Collection
-	queue         *queue
+	// queue lets the writers of one process share inserts (group commit): the notifications given
+	// while an insert is under way are stored by the next, however many writers gave them.
+	queue *groupcommit.Queue[[]any]
 }
 
 // NewStore returns a Store over the named database.
 func NewStore(db *mongo.Database) *Store {
-	return &Store{notifications: db.Collection("notifications"), queue: &queue{}}
+	s := &Store{notifications: db.Collection("notifications")}
+	s.queue = groupcommit.New(maxBatch, insertTimeout, s.insert)
+	return s
 }
 
-// Writers in one process take turns through a queue (group commit): the notifications given while
-// an insert is under way wait, and the next insert stores them all, however many writers gave them.
-// A lone writer's notifications are stored as fast as before.
-
-// maxBatch bounds how many notifications one insert stores.
-const maxBatch = 512
+// maxBatch bounds how many writers' notifications one insert stores.
+const maxBatch = 256
 
 // insertTimeout bounds one insert, which goes on when a writer waiting for it gives up.
 const insertTimeout = 30 * time.Second
-
-// queue holds the notifications waiting to be inserted.
-type queue struct {
-	mu      sync.Mutex
-	waiting []*pendingWrite
-	// draining says a goroutine is inserting the queue's batches; it ends when the queue is empty.
-	draining bool
-}
-
-// pendingWrite is one writer's notifications, and where it learns how their insert went.
-type pendingWrite struct {
-	docs []any
-	done chan error
-}
 
 // Notify stores notifications, each once: one whose id is already stored is left as it is.
 func (s *Store) Notify(ctx context.Context, ns ...Notification) error {
@@ -215,60 +201,21 @@ func (s *Store) Notify(ctx context.Context, ns ...Notification) error {
 		n.Details = n.details()
 		docs = append(docs, n)
 	}
-	p := &pendingWrite{docs: docs, done: make(chan error, 1)}
-	q := s.queue
-	q.mu.Lock()
-	q.waiting = append(q.waiting, p)
-	start := !q.draining
-	q.draining = true
-	q.mu.Unlock()
-	if start {
-		go s.drain()
-	}
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err() // the notifications may still be stored: a retry finds them
-	}
+	return s.queue.Do(ctx, docs) // when ctx ends first, the notifications may still be stored: a retry finds them
 }
 
-// drain inserts the queue's notifications, a batch at a time, until the queue is empty.
-func (s *Store) drain() {
-	q := s.queue
-	for {
-		q.mu.Lock()
-		var batch []*pendingWrite
-		n := 0
-		for len(q.waiting) > 0 && (n == 0 || n+len(q.waiting[0].docs) <= maxBatch) {
-			n += len(q.waiting[0].docs)
-			batch = append(batch, q.waiting[0])
-			q.waiting = q.waiting[1:]
-		}
-		if len(batch) == 0 {
-			q.waiting, q.draining = nil, false
-			q.mu.Unlock()
-			return
-		}
-		q.mu.Unlock()
-
-		docs := make([]any, 0, n)
-		for _, p := range batch {
-			docs = append(docs, p.docs...)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
-		// Unordered: a duplicate (a retried write) does not stop the others.
-		_, err := s.notifications.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-		cancel()
-		if err != nil && !onlyDuplicates(err) {
-			err = fmt.Errorf("insert notifications: %w", err)
-		} else {
-			err = nil
-		}
-		for _, p := range batch {
-			p.done <- err // buffered: a writer that gave up does not block the queue
-		}
+// insert stores the notifications of a batch of writers, in one request.
+func (s *Store) insert(ctx context.Context, batch [][]any) error {
+	var docs []any
+	for _, d := range batch {
+		docs = append(docs, d...)
 	}
+	// Unordered: a duplicate (a retried write) does not stop the others.
+	_, err := s.notifications.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("insert notifications: %w", err)
+	}
+	return nil
 }
 
 // onlyDuplicates reports whether every write error of a bulk insert is a duplicate key.
