@@ -19,7 +19,7 @@ import (
 	"github.com/bankforge/bank/inbox"
 )
 
-const staffNote = "case 7731: linked to mule ring"
+const staffNote = "case QX-7731: linked to mule ring"
 
 // recordFreeze records a pending freeze of c's account, as the API does.
 func recordFreeze(t *testing.T, f *fixture, admin db.User, c customer, scope domain.FreezeScope, until *time.Time) activities.FreezeRef {
@@ -120,13 +120,13 @@ func TestFreezeSteps_RunTwiceHaveOneEffect(t *testing.T) {
 	if err := f.mongo.Collection("notifications").FindOne(ctx, bson.D{{Key: "user_id", Value: alice.user.ID.String()}, {Key: "kind", Value: domain.NotificationAccountFrozen}}).Decode(&note); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(note.Body, string(domain.FreezeSuspectedFraud)) || strings.Contains(note.Body, "7731") || strings.Contains(note.Body, "mule") {
+	if !strings.Contains(note.Body, string(domain.FreezeSuspectedFraud)) || strings.Contains(note.Body, "QX-7731") || strings.Contains(note.Body, "mule") {
 		t.Fatalf("the owner reads %q; want the reason's code and never the staff's note", note.Body)
 	}
 	var kind, data string
 	if err := f.store.Pool().QueryRow(ctx, "SELECT kind, data::text FROM emails WHERE id = $1", note.ID).Scan(&kind, &data); err != nil ||
 		kind != string(domain.NotificationAccountFrozen) || !strings.Contains(data, string(domain.FreezeSuspectedFraud)) ||
-		strings.Contains(data, "7731") || strings.Contains(data, "mule") {
+		strings.Contains(data, "QX-7731") || strings.Contains(data, "mule") {
 		t.Fatalf("email %s %s (%v); want the freeze's kind and reason, never the staff's note", kind, data, err)
 	}
 
@@ -155,7 +155,7 @@ func TestFreezeSteps_RunTwiceHaveOneEffect(t *testing.T) {
 		t.Fatalf("alice's events %v; want her deposit's, then frozen and unfrozen, each with its notification", got)
 	}
 	for _, e := range userEvents(t, f, alice.user.ID) {
-		if strings.Contains(string(e.Data), "mule") || strings.Contains(string(e.Data), "7731") {
+		if strings.Contains(string(e.Data), "mule") || strings.Contains(string(e.Data), "QX-7731") {
 			t.Fatalf("an event tells the owner the staff's note: %s", e.Data)
 		}
 		var d activities.AccountEventData

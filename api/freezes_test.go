@@ -18,7 +18,7 @@ import (
 	"github.com/bankforge/bank/workflows"
 )
 
-const freezeNote = "case 7731: linked to a mule ring"
+const freezeNote = "case QX-7731: linked to a mule ring"
 
 func (h *harness) freeze(admin user, acc db.Account, body, key string) response {
 	h.t.Helper()
@@ -85,7 +85,7 @@ func TestFreeze_AcceptedAsTheAdminsOperation(t *testing.T) {
 	if reason, _ := started.TypedSearchAttributes.GetKeyword(workflows.FreezeReasonKey); reason != "legal_order" {
 		t.Fatalf("BankFreezeReason %q", reason)
 	}
-	if raw, _ := json.Marshal(in); strings.Contains(string(raw), "7731") {
+	if raw, _ := json.Marshal(in); strings.Contains(string(raw), "QX-7731") {
 		t.Fatalf("the workflow's input carries the staff's note: %s", raw)
 	}
 
@@ -211,7 +211,7 @@ func TestFreeze_CustomersViewAndTheRefusalAtTransfers(t *testing.T) {
 			}
 		}
 	}
-	if seen != 2 || strings.Contains(string(r.body), "7731") {
+	if seen != 2 || strings.Contains(string(r.body), "QX-7731") {
 		t.Fatalf("the owner's accounts: %s", r.body)
 	}
 
