@@ -19,15 +19,8 @@ import (
 // session is the memory indeed, which only that notification empties.
 func TestSessions_AChangeMadeElsewhereEndsTheKeptSessionAtOnce(t *testing.T) {
 	t.Parallel()
-	url := testenv.NewDatabase(t)
-	h := newHarnessOn(t, url, testHashParams)
+	h, owner := listeningHarness(t)
 	ctx := context.Background()
-	owner, err := pgx.Connect(ctx, testenv.OwnerURL(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close(ctx)
-	waitListening(t, owner)
 
 	me := func(token string) int { return h.do("GET", "/v1/me", token, "").status }
 	endsWithin := func(what, token string, d time.Duration) {
@@ -94,15 +87,8 @@ func TestSessions_AChangeMadeElsewhereEndsTheKeptSessionAtOnce(t *testing.T) {
 // for the notification.
 func TestSessions_ALogoutHereEndsTheKeptSessionForTheNextRequest(t *testing.T) {
 	t.Parallel()
-	url := testenv.NewDatabase(t)
-	h := newHarnessOn(t, url, testHashParams)
+	h, owner := listeningHarness(t)
 	ctx := context.Background()
-	owner, err := pgx.Connect(ctx, testenv.OwnerURL(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close(ctx)
-	waitListening(t, owner)
 	// With the trigger off, only the process's own forgetting can end the kept session.
 	if _, err := owner.Exec(ctx, "ALTER TABLE sessions DISABLE TRIGGER sessions_notify_change"); err != nil {
 		t.Fatal(err)
@@ -119,6 +105,21 @@ func TestSessions_ALogoutHereEndsTheKeptSessionForTheNextRequest(t *testing.T) {
 	if r := h.do("GET", "/v1/me", u.token, ""); r.status != http.StatusUnauthorized {
 		t.Fatalf("GET /v1/me right after the logout = %d; want 401", r.status)
 	}
+}
+
+// listeningHarness is a harness on a database of its own, once its API listens for session
+// changes, and a connection to that database as its owner (who can turn triggers off).
+func listeningHarness(t *testing.T) (*harness, *pgx.Conn) {
+	t.Helper()
+	url := testenv.NewDatabase(t)
+	h := newHarnessOn(t, url, testHashParams)
+	owner, err := pgx.Connect(context.Background(), testenv.OwnerURL(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = owner.Close(context.Background()) })
+	waitListening(t, owner)
+	return h, owner
 }
 
 // waitListening waits until an API process listens for session changes on the database.

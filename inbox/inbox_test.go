@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"github.com/bankforge/bank/audit"
 	"github.com/bankforge/bank/dev/testenv"
 	"github.com/bankforge/bank/domain"
@@ -35,12 +37,7 @@ func TestPublicID_RoundTripsAndRefusesAnythingElse(t *testing.T) {
 func TestStore_MarksOnlyTheUsersOwn(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	client, err := audit.Connect(ctx, testenv.Mongo(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(ctx) })
-	s := inbox.NewStore(client.Database("inbox_test"))
+	s := inbox.NewStore(database(t, "inbox_test"))
 	for range 2 {
 		if err := s.EnsureIndexes(ctx); err != nil {
 			t.Fatal(err)
@@ -83,14 +80,7 @@ func TestStore_MarksOnlyTheUsersOwn(t *testing.T) {
 func TestStore_ConcurrentWritersStoreEachNotificationOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	client, err := audit.Connect(ctx, testenv.Mongo(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(ctx) })
-	database := client.Database("inbox_concurrent_test")
-	t.Cleanup(func() { _ = database.Drop(context.WithoutCancel(ctx)) })
-	s := inbox.NewStore(database)
+	s := inbox.NewStore(database(t, "inbox_concurrent_test"))
 	if err := s.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -128,12 +118,7 @@ func TestStore_ConcurrentWritersStoreEachNotificationOnce(t *testing.T) {
 func TestStore_KeepsDetailsButNeverTheLink(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	client, err := audit.Connect(ctx, testenv.Mongo(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Disconnect(ctx) })
-	s := inbox.NewStore(client.Database("inbox_details_test"))
+	s := inbox.NewStore(database(t, "inbox_details_test"))
 	until := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
 	invite := inbox.Notification{ID: "staff-invitation/carol", UserID: "carol", Kind: domain.NotificationStaffInvitation, Title: "t",
 		Facts: mailtext.Facts{Role: domain.RoleSupport, Link: "https://bank.example/set-password#token=SECRET", ValidHours: 24}}
@@ -166,4 +151,18 @@ func TestStore_KeepsDetailsButNeverTheLink(t *testing.T) {
 	if d := byID[inbox.PublicID(old.ID)].Details; d != nil {
 		t.Errorf("a notification with no facts has details: %+v", d)
 	}
+}
+
+// database connects to the test Mongo server and returns the named database, dropped at the end.
+func database(t *testing.T, name string) *mongo.Database {
+	t.Helper()
+	ctx := context.Background()
+	client, err := audit.Connect(ctx, testenv.Mongo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(ctx) })
+	db := client.Database(name)
+	t.Cleanup(func() { _ = db.Drop(context.WithoutCancel(ctx)) })
+	return db
 }
